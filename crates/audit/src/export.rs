@@ -1,0 +1,371 @@
+//! Audit exports. JSONL is the verifiable form: a header naming the vault and the signers'
+//! public keys, one canonical line per event and checkpoint, and a trailer signed over
+//! every byte before it. Verification requires each line to be exactly its canonical
+//! re-serialisation, so any changed byte is detected. CSV is for spreadsheets.
+
+use crate::verify::{verify_chain, ChainProblem, ProblemKind, VerifyReport};
+use crate::{genesis_hash, verify_hex_signature, Checkpoint, Event};
+use airlock_model::{UserId, VaultId};
+use ed25519_dalek::{Signer, SigningKey};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Write;
+
+/// The format name in an export's header line.
+pub const EXPORT_FORMAT: &str = "airlock-audit-log";
+
+/// A signer listed in an export header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportSigner {
+    /// The user.
+    pub user_id: UserId,
+    /// Their login name, so an offline verifier can say who signed.
+    pub name: String,
+    /// Their Ed25519 public key, hex.
+    pub public_key: String,
+}
+
+/// The first line of an export.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Header {
+    #[serde(rename = "type")]
+    ty: String,
+    format: String,
+    version: u32,
+    vault_id: VaultId,
+    genesis: String,
+    exported_at: String,
+    exported_by: UserId,
+    signers: Vec<ExportSigner>,
+}
+
+/// The last line of an export.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Trailer {
+    #[serde(rename = "type")]
+    ty: String,
+    events: usize,
+    head_hash: String,
+    exported_by: UserId,
+    public_key: String,
+    signature: String,
+}
+
+/// One parsed line of an export (for tools that read exports).
+#[derive(Debug, Clone)]
+pub enum ExportLine {
+    /// An event.
+    Event(Event),
+    /// A checkpoint.
+    Checkpoint(Checkpoint),
+}
+
+const EVENT_PREFIX: &str = "{\"type\":\"event\",";
+const CHECKPOINT_PREFIX: &str = "{\"type\":\"checkpoint\",";
+
+fn tagged<T: Serialize>(prefix: &str, v: &T) -> String {
+    let json = serde_json::to_string(v).expect("audit records always serialise");
+    format!("{prefix}{}", &json[1..])
+}
+
+fn trailer_message(vault: VaultId, preceding: &[u8]) -> Vec<u8> {
+    let mut m = b"airlock-audit-export-v1\0".to_vec();
+    m.extend_from_slice(vault.as_uuid().as_bytes());
+    m.extend_from_slice(&Sha256::digest(preceding));
+    m
+}
+
+/// Writes a verifiable JSONL export of `events` and `checkpoints`, signed by `exporter`.
+#[allow(clippy::too_many_arguments)]
+pub fn export_jsonl(
+    out: &mut impl Write,
+    vault: VaultId,
+    events: &[Event],
+    checkpoints: &[Checkpoint],
+    signers: Vec<ExportSigner>,
+    exporter: UserId,
+    key: &SigningKey,
+    exported_at: String,
+) -> std::io::Result<()> {
+    let mut buf = Vec::with_capacity(events.len() * 400 + 1024);
+    let header = Header {
+        ty: "header".into(),
+        format: EXPORT_FORMAT.into(),
+        version: 1,
+        vault_id: vault,
+        genesis: genesis_hash(vault),
+        exported_at,
+        exported_by: exporter,
+        signers,
+    };
+    serde_json::to_writer(&mut buf, &header).expect("header serialises");
+    buf.push(b'\n');
+    let mut cps = checkpoints.iter().peekable();
+    for e in events {
+        buf.extend_from_slice(tagged(EVENT_PREFIX, e).as_bytes());
+        buf.push(b'\n');
+        while let Some(cp) = cps.next_if(|cp| cp.seq <= e.seq) {
+            buf.extend_from_slice(tagged(CHECKPOINT_PREFIX, cp).as_bytes());
+            buf.push(b'\n');
+        }
+    }
+    let signature = key.sign(&trailer_message(vault, &buf));
+    let trailer = Trailer {
+        ty: "trailer".into(),
+        events: events.len(),
+        head_hash: events.last().map(|e| e.hash.clone()).unwrap_or_else(|| genesis_hash(vault)),
+        exported_by: exporter,
+        public_key: hex::encode(key.verifying_key().as_bytes()),
+        signature: hex::encode(signature.to_bytes()),
+    };
+    serde_json::to_writer(&mut buf, &trailer).expect("trailer serialises");
+    buf.push(b'\n');
+    out.write_all(&buf)
+}
+
+fn fail(seq: i64, kind: ProblemKind, message: String) -> ChainProblem {
+    ChainProblem { seq, kind, message }
+}
+
+/// Parses one event or checkpoint line, requiring canonical form.
+fn parse_record(line: &str, n: usize) -> Result<ExportLine, ChainProblem> {
+    if let Some(rest) = line.strip_prefix(EVENT_PREFIX) {
+        let e: Event = serde_json::from_str(&format!("{{{rest}"))
+            .map_err(|_| fail(0, ProblemKind::Malformed, format!("line {n} is not a valid audit event")))?;
+        if tagged(EVENT_PREFIX, &e) != line {
+            return Err(fail(e.seq, ProblemKind::Changed, format!("line {n} (event #{}) was altered", e.seq)));
+        }
+        Ok(ExportLine::Event(e))
+    } else if let Some(rest) = line.strip_prefix(CHECKPOINT_PREFIX) {
+        let c: Checkpoint = serde_json::from_str(&format!("{{{rest}"))
+            .map_err(|_| fail(0, ProblemKind::Malformed, format!("line {n} is not a valid checkpoint")))?;
+        if tagged(CHECKPOINT_PREFIX, &c) != line {
+            return Err(fail(c.seq, ProblemKind::BadSignature, format!("line {n} (checkpoint at #{}) was altered", c.seq)));
+        }
+        Ok(ExportLine::Checkpoint(c))
+    } else {
+        Err(fail(0, ProblemKind::Malformed, format!("line {n} is not an audit record")))
+    }
+}
+
+/// Verifies a JSONL export offline: canonical lines, the hash chain, the checkpoints and
+/// the signed trailer. Returns the report, the vault id the export claims and the
+/// signers' names by user id (as the export lists them).
+pub fn verify_jsonl(bytes: &[u8]) -> (VerifyReport, Option<VaultId>, HashMap<UserId, String>) {
+    let mut names = HashMap::new();
+    let (report, vault) = verify_jsonl_inner(bytes, &mut names);
+    (report, vault, names)
+}
+
+fn verify_jsonl_inner(bytes: &[u8], names: &mut HashMap<UserId, String>) -> (VerifyReport, Option<VaultId>) {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return (
+            VerifyReport::failed(0, fail(0, ProblemKind::Malformed, "the file is not UTF-8 text: it is not an audit export or was altered".into())),
+            None,
+        );
+    };
+    let Some(body) = text.strip_suffix('\n') else {
+        return (
+            VerifyReport::failed(0, fail(0, ProblemKind::Truncated, "the file does not end with a complete line: it was cut off or altered".into())),
+            None,
+        );
+    };
+    let lines: Vec<&str> = body.split('\n').collect();
+    let header: Header = match serde_json::from_str::<Header>(lines[0]) {
+        Ok(h) if h.ty == "header" && h.format == EXPORT_FORMAT && h.version == 1 => h,
+        _ => {
+            return (
+                VerifyReport::failed(0, fail(0, ProblemKind::Malformed, "line 1 is not an Airlock audit export header".into())),
+                None,
+            )
+        }
+    };
+    let vault = header.vault_id;
+    names.extend(header.signers.iter().map(|s| (s.user_id, s.name.clone())));
+    let canonical_header = serde_json::to_string(&header).expect("header serialises");
+    if canonical_header != lines[0] || header.genesis != genesis_hash(vault) {
+        return (
+            VerifyReport::failed(0, fail(0, ProblemKind::Changed, "the export header (line 1) was altered".into())),
+            Some(vault),
+        );
+    }
+    let last = lines.len() - 1;
+    let trailer = match serde_json::from_str::<Trailer>(lines[last]) {
+        Ok(t) if last > 0 && t.ty == "trailer" => t,
+        _ => {
+            return (
+                VerifyReport::failed(0, fail(0, ProblemKind::Truncated, "the export has no signed trailer: it was cut off or altered".into())),
+                Some(vault),
+            )
+        }
+    };
+    let records: Result<Vec<ExportLine>, ChainProblem> = lines[1..last]
+        .par_iter()
+        .enumerate()
+        .map(|(i, l)| parse_record(l, i + 2))
+        .collect();
+    let records = match records {
+        Ok(r) => r,
+        Err(p) => return (VerifyReport::failed(0, p), Some(vault)),
+    };
+    let mut events = Vec::with_capacity(records.len());
+    let mut checkpoints = Vec::new();
+    for r in records {
+        match r {
+            ExportLine::Event(e) => events.push(e),
+            ExportLine::Checkpoint(c) => checkpoints.push(c),
+        }
+    }
+    let keys: HashMap<String, UserId> = header
+        .signers
+        .iter()
+        .map(|s| (s.public_key.clone(), s.user_id))
+        .collect();
+    let report = verify_chain(vault, &events, &checkpoints, &keys);
+    if !report.ok {
+        return (report, Some(vault));
+    }
+    let trailer_line_start = body.len() - lines[last].len();
+    let canonical_trailer = serde_json::to_string(&trailer).expect("trailer serialises");
+    let signed = canonical_trailer == lines[last]
+        && keys.get(&trailer.public_key) == Some(&trailer.exported_by)
+        && verify_hex_signature(
+            &trailer.public_key,
+            &trailer.signature,
+            &trailer_message(vault, &bytes[..trailer_line_start]),
+        );
+    if !signed {
+        return (
+            VerifyReport::failed(events.len(), fail(0, ProblemKind::BadSignature, "the export's signature does not match its content: the file was altered".into())),
+            Some(vault),
+        );
+    }
+    if trailer.events != events.len() || trailer.head_hash != report.head_hash {
+        return (
+            VerifyReport::failed(events.len(), fail(events.len() as i64 + 1, ProblemKind::Truncated, format!("the export promises {} events but holds {}", trailer.events, events.len()))),
+            Some(vault),
+        );
+    }
+    (report, Some(vault))
+}
+
+/// Writes a CSV export for people and spreadsheets. `name_of` resolves actor names for
+/// readability; names are not part of the hashed events.
+pub fn export_csv(
+    out: impl Write,
+    events: &[Event],
+    name_of: impl Fn(UserId) -> Option<String>,
+) -> Result<(), crate::AuditError> {
+    let mut w = csv::Writer::from_writer(out);
+    let io = |e: csv::Error| crate::AuditError::Io(std::io::Error::from(e).kind());
+    w.write_record([
+        "seq", "id", "ts", "actor_id", "actor_name", "actor_role", "session_id", "action", "outcome",
+        "object_kind", "object_id", "detail", "break_glass", "prev_hash", "hash",
+    ])
+    .map_err(io)?;
+    for e in events {
+        let actor_name = e.actor_id.and_then(&name_of).unwrap_or_default();
+        w.write_record([
+            e.seq.to_string(),
+            e.id.to_string(),
+            e.ts.clone(),
+            e.actor_id.map(|u| u.to_string()).unwrap_or_default(),
+            actor_name,
+            e.actor_role.map(|r| r.as_str().to_string()).unwrap_or_default(),
+            e.session_id.map(|s| s.to_string()).unwrap_or_default(),
+            e.action.as_str().to_string(),
+            e.outcome.as_str().to_string(),
+            e.object_kind.clone().unwrap_or_default(),
+            e.object_id.clone().unwrap_or_default(),
+            e.detail.clone(),
+            u8::from(e.break_glass).to_string(),
+            e.prev_hash.clone(),
+            e.hash.clone(),
+        ])
+        .map_err(io)?;
+    }
+    w.flush().map_err(|e| crate::AuditError::Io(e.kind()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EventDraft;
+    use airlock_model::EventKind;
+    use proptest::prelude::*;
+
+    fn sample_export(n: i64) -> Vec<u8> {
+        let vault = VaultId::new();
+        let key = SigningKey::from_bytes(&[5u8; 32]);
+        let who = UserId::new();
+        let mut prev = genesis_hash(vault);
+        let events: Vec<Event> = (1..=n)
+            .map(|seq| {
+                let mut d = EventDraft::system(EventKind::Login, format!("2026-01-01T00:00:{seq:02}.000000Z"));
+                d.actor_id = Some(who);
+                d.detail.insert("count".into(), seq.into());
+                let e = Event::seal(seq, prev.clone(), d);
+                prev = e.hash.clone();
+                e
+            })
+            .collect();
+        let cps = vec![
+            Checkpoint::sign(vault, 2, &events[1].hash, who, &key, "t".into()),
+            Checkpoint::sign(vault, n, &events[n as usize - 1].hash, who, &key, "t".into()),
+        ];
+        let signers = vec![ExportSigner {
+            user_id: who,
+            name: "tester".into(),
+            public_key: hex::encode(key.verifying_key().as_bytes()),
+        }];
+        let mut out = Vec::new();
+        export_jsonl(&mut out, vault, &events, &cps, signers, who, &key, "now".into()).unwrap();
+        out
+    }
+
+    #[test]
+    fn a_fresh_export_verifies() {
+        let bytes = sample_export(5);
+        let (r, _, _) = verify_jsonl(&bytes);
+        assert!(r.ok, "{:?}", r.problem);
+        assert_eq!(r.events, 5);
+        assert_eq!(r.checkpoints, 2);
+    }
+
+    #[test]
+    fn removing_reordering_or_cutting_lines_is_named() {
+        let bytes = sample_export(5);
+        let text = String::from_utf8(bytes).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let join = |ls: Vec<&str>| format!("{}\n", ls.join("\n")).into_bytes();
+
+        let mut removed = lines.clone();
+        removed.remove(4); // event #3 (header, e1, e2, cp2, e3…)
+        assert_eq!(verify_jsonl(&join(removed)).0.problem.unwrap().kind, ProblemKind::Removed);
+
+        let mut swapped = lines.clone();
+        swapped.swap(4, 5);
+        assert_eq!(verify_jsonl(&join(swapped)).0.problem.unwrap().kind, ProblemKind::Reordered);
+
+        let cut = join(lines[..lines.len() - 1].to_vec());
+        assert_eq!(verify_jsonl(&cut).0.problem.unwrap().kind, ProblemKind::Truncated);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+        #[test]
+        fn any_byte_change_is_detected(pos in 0usize..100_000, flip in 1u8..=255) {
+            let bytes = sample_export(4);
+            let mut bad = bytes.clone();
+            let at = pos % bad.len();
+            bad[at] ^= flip;
+            let (r, _, _) = verify_jsonl(&bad);
+            prop_assert!(!r.ok, "flipping byte {} with {:#04x} went unnoticed", at, flip);
+        }
+    }
+}

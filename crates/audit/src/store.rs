@@ -1,0 +1,172 @@
+//! Reading and appending events in the vault database. Appends take the caller's open
+//! transaction, so an action and its event commit or roll back together.
+
+use crate::{format_ts, genesis_hash, Checkpoint, Event, EventDraft};
+use airlock_model::{EventKind, Outcome, Role, UserId, VaultId};
+use ed25519_dalek::SigningKey;
+use sqlx::{Row, SqliteConnection};
+use time::OffsetDateTime;
+
+/// A failure reading or writing the audit log.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The database refused or failed the operation.
+    #[error("audit log database error (code {0})")]
+    Database(String),
+    /// A stored row does not parse (unknown action name, bad id).
+    #[error("audit event #{0} is not readable by this version of Airlock")]
+    Unreadable(i64),
+    /// Writing an export failed.
+    #[error("writing the audit export failed: {0:?}")]
+    Io(std::io::ErrorKind),
+}
+
+impl From<sqlx::Error> for AuditError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::Database(db) => AuditError::Database(db.code().unwrap_or_default().into_owned()),
+            other => AuditError::Database(format!("{}", other.to_string().chars().take(40).collect::<String>())),
+        }
+    }
+}
+
+/// The last event's seq and hash, or `(0, genesis)` for an empty log.
+pub async fn head(conn: &mut SqliteConnection, vault: VaultId) -> Result<(i64, String), AuditError> {
+    let row = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(match row {
+        Some(r) => (r.get(0), r.get(1)),
+        None => (0, genesis_hash(vault)),
+    })
+}
+
+/// Appends `draft` to the chain inside the caller's transaction.
+pub async fn append(conn: &mut SqliteConnection, vault: VaultId, draft: EventDraft) -> Result<Event, AuditError> {
+    let (seq, prev) = head(conn, vault).await?;
+    let e = Event::seal(seq + 1, prev, draft);
+    sqlx::query(
+        "INSERT INTO audit_events (seq, id, ts, actor_id, actor_role, session_id, action, outcome, \
+         object_kind, object_id, detail, break_glass, prev_hash, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(e.seq)
+    .bind(e.id.to_string())
+    .bind(&e.ts)
+    .bind(e.actor_id.map(|u| u.to_string()))
+    .bind(e.actor_role.map(|r| r.as_str()))
+    .bind(e.session_id.map(|s| s.to_string()))
+    .bind(e.action.as_str())
+    .bind(e.outcome.as_str())
+    .bind(&e.object_kind)
+    .bind(&e.object_id)
+    .bind(&e.detail)
+    .bind(e.break_glass)
+    .bind(&e.prev_hash)
+    .bind(&e.hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(e)
+}
+
+/// Signs the current head with `key` and stores the checkpoint (no-op on an empty log
+/// or when the head is already checkpointed).
+pub async fn checkpoint(
+    conn: &mut SqliteConnection,
+    vault: VaultId,
+    signer: UserId,
+    key: &SigningKey,
+    now: OffsetDateTime,
+) -> Result<Option<Checkpoint>, AuditError> {
+    let (seq, hash) = head(conn, vault).await?;
+    if seq == 0 {
+        return Ok(None);
+    }
+    let exists: Option<i64> = sqlx::query_scalar("SELECT seq FROM audit_checkpoints WHERE seq = ?")
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if exists.is_some() {
+        return Ok(None);
+    }
+    let cp = Checkpoint::sign(vault, seq, &hash, signer, key, format_ts(now));
+    sqlx::query(
+        "INSERT INTO audit_checkpoints (seq, head_hash, signer_id, public_key, signature, ts) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(cp.seq)
+    .bind(&cp.head_hash)
+    .bind(cp.signer_id.to_string())
+    .bind(&cp.public_key)
+    .bind(&cp.signature)
+    .bind(&cp.ts)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(cp))
+}
+
+/// The number of events.
+pub async fn event_count(conn: &mut SqliteConnection) -> Result<i64, AuditError> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM audit_events").fetch_one(&mut *conn).await?)
+}
+
+fn parse_opt<T: std::str::FromStr>(v: Option<String>, seq: i64) -> Result<Option<T>, AuditError> {
+    v.map(|s| s.parse::<T>().map_err(|_| AuditError::Unreadable(seq))).transpose()
+}
+
+/// Every event in chain order (by seq).
+pub async fn load_events(conn: &mut SqliteConnection) -> Result<Vec<Event>, AuditError> {
+    let rows = sqlx::query(
+        "SELECT seq, id, ts, actor_id, actor_role, session_id, action, outcome, object_kind, object_id, \
+         detail, break_glass, prev_hash, hash FROM audit_events ORDER BY seq",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let seq: i64 = r.get(0);
+            let id: String = r.get(1);
+            let action: String = r.get(6);
+            let outcome: String = r.get(7);
+            Ok(Event {
+                seq,
+                id: id.parse().map_err(|_| AuditError::Unreadable(seq))?,
+                ts: r.get(2),
+                actor_id: parse_opt::<UserId>(r.get(3), seq)?,
+                actor_role: parse_opt::<Role>(r.get(4), seq)?,
+                session_id: parse_opt(r.get(5), seq)?,
+                action: EventKind::parse(&action).ok_or(AuditError::Unreadable(seq))?,
+                outcome: Outcome::parse(&outcome).ok_or(AuditError::Unreadable(seq))?,
+                object_kind: r.get(8),
+                object_id: r.get(9),
+                detail: r.get(10),
+                break_glass: r.get(11),
+                prev_hash: r.get(12),
+                hash: r.get(13),
+            })
+        })
+        .collect()
+}
+
+/// Every checkpoint, by seq.
+pub async fn load_checkpoints(conn: &mut SqliteConnection) -> Result<Vec<Checkpoint>, AuditError> {
+    let rows = sqlx::query(
+        "SELECT seq, head_hash, signer_id, public_key, signature, ts FROM audit_checkpoints ORDER BY seq",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let seq: i64 = r.get(0);
+            let signer: String = r.get(2);
+            Ok(Checkpoint {
+                seq,
+                head_hash: r.get(1),
+                signer_id: signer.parse().map_err(|_| AuditError::Unreadable(seq))?,
+                public_key: r.get(3),
+                signature: r.get(4),
+                ts: r.get(5),
+            })
+        })
+        .collect()
+}

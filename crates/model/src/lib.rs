@@ -1,0 +1,174 @@
+//! Airlock's shared domain types: identifiers, roles, actions and audit event kinds.
+//!
+//! This crate does no I/O. Every other crate speaks these types, so that a role is a
+//! [`Role`], never a string, and an audited action is an [`EventKind`], never free text.
+//!
+//! ```
+//! use airlock_model::{Action, Role};
+//! assert!(Role::Lead.may(Action::AddUser));
+//! assert!(!Role::Annotator.may(Action::ViewAudit));
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod ids;
+mod permissions;
+
+pub use ids::{EventId, ReasonId, SessionId, UserId, VaultId};
+pub use permissions::{Action, Role, UnknownRole};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// What an audit event records. The string form (`snake_case`) is what the audit log
+/// stores and hashes, so existing names must never change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum EventKind {
+    /// A vault was created (the first event of every chain).
+    VaultCreated,
+    /// A user logged in.
+    Login,
+    /// A login attempt failed (wrong passphrase, unknown user or wrong TOTP code).
+    LoginFailed,
+    /// A login was refused because the account is locked or disabled.
+    LoginRefused,
+    /// An account was locked after repeated failures.
+    AccountLocked,
+    /// A lead cleared an account lockout.
+    AccountUnlocked,
+    /// A user logged out or was locked out for inactivity; detail holds the duration.
+    Logout,
+    /// A user account was created.
+    UserAdded,
+    /// A user account was disabled and its key slot removed.
+    UserDisabled,
+    /// A user changed their own passphrase.
+    PassphraseChanged,
+    /// The recovery code was used to reset a user's passphrase.
+    RecoveryUsed,
+    /// A user enrolled a TOTP second factor.
+    TotpEnabled,
+    /// A user removed their TOTP second factor.
+    TotpDisabled,
+    /// Emergency (break-glass) access started.
+    BreakGlassStarted,
+    /// A permission check refused an action.
+    AccessDenied,
+    /// The audit log was read in the audit viewer.
+    AuditViewed,
+    /// The audit chain was verified.
+    AuditVerified,
+    /// The audit log was exported.
+    AuditExported,
+    /// A security setting changed (lockout, idle timeout).
+    SettingChanged,
+    /// The demo project was filled with synthetic data.
+    DemoSeeded,
+}
+
+impl EventKind {
+    /// Every kind, in declaration order (for filters and exhaustive tests).
+    pub const ALL: [EventKind; 20] = [
+        EventKind::VaultCreated,
+        EventKind::Login,
+        EventKind::LoginFailed,
+        EventKind::LoginRefused,
+        EventKind::AccountLocked,
+        EventKind::AccountUnlocked,
+        EventKind::Logout,
+        EventKind::UserAdded,
+        EventKind::UserDisabled,
+        EventKind::PassphraseChanged,
+        EventKind::RecoveryUsed,
+        EventKind::TotpEnabled,
+        EventKind::TotpDisabled,
+        EventKind::BreakGlassStarted,
+        EventKind::AccessDenied,
+        EventKind::AuditViewed,
+        EventKind::AuditVerified,
+        EventKind::AuditExported,
+        EventKind::SettingChanged,
+        EventKind::DemoSeeded,
+    ];
+
+    /// The stored name, e.g. `login_failed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::VaultCreated => "vault_created",
+            EventKind::Login => "login",
+            EventKind::LoginFailed => "login_failed",
+            EventKind::LoginRefused => "login_refused",
+            EventKind::AccountLocked => "account_locked",
+            EventKind::AccountUnlocked => "account_unlocked",
+            EventKind::Logout => "logout",
+            EventKind::UserAdded => "user_added",
+            EventKind::UserDisabled => "user_disabled",
+            EventKind::PassphraseChanged => "passphrase_changed",
+            EventKind::RecoveryUsed => "recovery_used",
+            EventKind::TotpEnabled => "totp_enabled",
+            EventKind::TotpDisabled => "totp_disabled",
+            EventKind::BreakGlassStarted => "break_glass_started",
+            EventKind::AccessDenied => "access_denied",
+            EventKind::AuditViewed => "audit_viewed",
+            EventKind::AuditVerified => "audit_verified",
+            EventKind::AuditExported => "audit_exported",
+            EventKind::SettingChanged => "setting_changed",
+            EventKind::DemoSeeded => "demo_seeded",
+        }
+    }
+
+    /// Parses a stored name; `None` for names this build does not know.
+    pub fn parse(s: &str) -> Option<EventKind> {
+        EventKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Whether the recorded action succeeded. Failures and denials are audited too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Outcome {
+    /// The action took effect.
+    Success,
+    /// The action was attempted and failed (e.g. a wrong passphrase).
+    Failure,
+    /// A permission check refused the action.
+    Denied,
+}
+
+impl Outcome {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Denied => "denied",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Outcome> {
+        [Outcome::Success, Outcome::Failure, Outcome::Denied]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_kind_names_round_trip_and_are_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in EventKind::ALL {
+            assert!(seen.insert(kind.as_str()), "duplicate name {}", kind.as_str());
+            assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()), "serde and as_str agree");
+        }
+        assert_eq!(EventKind::parse("no_such_event"), None);
+    }
+}

@@ -1,0 +1,198 @@
+//! Roles, actions and the one permission table every use case consults.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use ts_rs::TS;
+
+/// A person's role in a project. Roles decide both what the app allows (see
+/// [`Role::may`]) and which keys a user's slot holds (leads alone hold the source key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Role {
+    /// Receives data, configures de-identification, assigns work, delivers.
+    Lead,
+    /// Labels de-identified items assigned to them.
+    Annotator,
+    /// Checks labels, adjudicates, watches agreement.
+    Reviewer,
+    /// Reads and verifies the audit trail, sets retention, destroys data.
+    Compliance,
+}
+
+impl Role {
+    /// Every role, in a stable order.
+    pub const ALL: [Role; 4] = [Role::Lead, Role::Annotator, Role::Reviewer, Role::Compliance];
+
+    /// The stored and displayed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Lead => "lead",
+            Role::Annotator => "annotator",
+            Role::Reviewer => "reviewer",
+            Role::Compliance => "compliance",
+        }
+    }
+
+    /// Whether this role holds the source key (original, identifiable data).
+    pub fn holds_source_key(self) -> bool {
+        matches!(self, Role::Lead)
+    }
+
+    /// The permission table: may a user with this role perform `action`?
+    ///
+    /// This is the only place that answers the question; `crates/app` asks it for
+    /// every use case and a test walks the whole matrix.
+    pub fn may(self, action: Action) -> bool {
+        use Action::*;
+        use Role::*;
+        match action {
+            ViewOwnAccount | ChangeOwnPassphrase | ManageOwnTotp | ViewVaultInfo => true,
+            AddUser | UnlockUser | ChangeSettings | SeedDemo => self == Lead,
+            DisableUser => self == Lead,
+            ListUsers => matches!(self, Lead | Compliance),
+            ViewAudit | VerifyAudit | ExportAudit => matches!(self, Lead | Compliance),
+            StartBreakGlass => matches!(self, Reviewer | Compliance),
+        }
+    }
+
+    /// What break-glass access adds for this role, for its limited time: the actions a
+    /// compliance officer or reviewer needs in an emergency (a lost laptop, a lead who is
+    /// away) to disable an account, clear a lockout and read the audit trail. It never
+    /// adds key material: a role without the source key still cannot read originals.
+    pub fn may_in_emergency(self, action: Action) -> bool {
+        use Action::*;
+        self.may(action)
+            || (self.may(StartBreakGlass)
+                && matches!(
+                    action,
+                    ListUsers | DisableUser | UnlockUser | ViewAudit | VerifyAudit | ExportAudit
+                ))
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A role name that is not one of lead, annotator, reviewer, compliance.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role {0:?}: expected lead, annotator, reviewer or compliance")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownRole(s.chars().take(32).collect()))
+    }
+}
+
+/// Something a user may try to do. Every use case in `crates/app` names one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Action {
+    /// See one's own account (name, role, second factor).
+    ViewOwnAccount,
+    /// Change one's own passphrase.
+    ChangeOwnPassphrase,
+    /// Enrol or remove one's own TOTP second factor.
+    ManageOwnTotp,
+    /// See the vault's non-secret facts (id, format, project name, policy).
+    ViewVaultInfo,
+    /// List user accounts.
+    ListUsers,
+    /// Create a user account.
+    AddUser,
+    /// Disable a user account and remove its key slot.
+    DisableUser,
+    /// Clear a lockout after repeated failed logins.
+    UnlockUser,
+    /// Change security settings (lockout threshold, idle timeout).
+    ChangeSettings,
+    /// Read the audit trail.
+    ViewAudit,
+    /// Verify the audit chain.
+    VerifyAudit,
+    /// Export the audit trail.
+    ExportAudit,
+    /// Start emergency (break-glass) access.
+    StartBreakGlass,
+    /// Fill a vault with the synthetic demo project.
+    SeedDemo,
+}
+
+impl Action {
+    /// Every action, for exhaustive tests and documentation.
+    pub const ALL: [Action; 14] = [
+        Action::ViewOwnAccount,
+        Action::ChangeOwnPassphrase,
+        Action::ManageOwnTotp,
+        Action::ViewVaultInfo,
+        Action::ListUsers,
+        Action::AddUser,
+        Action::DisableUser,
+        Action::UnlockUser,
+        Action::ChangeSettings,
+        Action::ViewAudit,
+        Action::VerifyAudit,
+        Action::ExportAudit,
+        Action::StartBreakGlass,
+        Action::SeedDemo,
+    ];
+
+    /// The stored name, e.g. `add_user`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::ViewOwnAccount => "view_own_account",
+            Action::ChangeOwnPassphrase => "change_own_passphrase",
+            Action::ManageOwnTotp => "manage_own_totp",
+            Action::ViewVaultInfo => "view_vault_info",
+            Action::ListUsers => "list_users",
+            Action::AddUser => "add_user",
+            Action::DisableUser => "disable_user",
+            Action::UnlockUser => "unlock_user",
+            Action::ChangeSettings => "change_settings",
+            Action::ViewAudit => "view_audit",
+            Action::VerifyAudit => "verify_audit",
+            Action::ExportAudit => "export_audit",
+            Action::StartBreakGlass => "start_break_glass",
+            Action::SeedDemo => "seed_demo",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_parse_case_insensitively_and_reject_others() {
+        assert_eq!("Lead".parse::<Role>(), Ok(Role::Lead));
+        assert_eq!(" compliance ".parse::<Role>(), Ok(Role::Compliance));
+        assert!("admin".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn only_leads_hold_the_source_key() {
+        let holders: Vec<Role> = Role::ALL.into_iter().filter(|r| r.holds_source_key()).collect();
+        assert_eq!(holders, vec![Role::Lead]);
+    }
+
+    #[test]
+    fn emergency_never_grants_user_creation_or_settings() {
+        for role in Role::ALL {
+            for action in [Action::AddUser, Action::ChangeSettings, Action::SeedDemo] {
+                assert_eq!(role.may_in_emergency(action), role.may(action));
+            }
+        }
+        assert!(!Role::Annotator.may_in_emergency(Action::DisableUser));
+        assert!(Role::Compliance.may_in_emergency(Action::DisableUser));
+    }
+}

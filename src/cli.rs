@@ -1,0 +1,225 @@
+//! Command-line grammar. The contract in shared/DESIGN.md is stable: extend, never rename.
+
+use airlock_app::Role;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Airlock: offline, encrypted clinical annotation. Every command that touches a vault's
+/// content logs in (`--vault`, `--user`, passphrase), is permission-checked and audited.
+#[derive(Parser, Debug)]
+#[command(name = "airlock", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The vault directory.
+    #[arg(long, global = true, env = "AIRLOCK_VAULT")]
+    pub vault: Option<PathBuf>,
+    /// Who logs in.
+    #[arg(long, global = true, env = "AIRLOCK_USER")]
+    pub user: Option<String>,
+    /// Read the passphrase from this file instead of prompting.
+    #[arg(long, global = true, env = "AIRLOCK_PASSPHRASE_FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Current code of the account's authenticator (two-factor accounts).
+    #[arg(long, global = true)]
+    pub totp: Option<String>,
+    /// Start emergency (break-glass) access for this command, stating why. Recorded
+    /// and flagged in every compliance report.
+    #[arg(long, global = true, value_name = "REASON")]
+    pub break_glass_reason: Option<String>,
+    /// How long emergency access lasts.
+    #[arg(long, global = true, default_value_t = 30, value_name = "MINUTES")]
+    pub break_glass_minutes: u32,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// For scripts.
+    Json,
+}
+
+/// Top-level commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a vault and its first lead (passphrase from --passphrase-file or a prompt).
+    Init {
+        /// The new vault directory (must not exist or be empty).
+        vault: PathBuf,
+        /// The project's name.
+        #[arg(long)]
+        name: String,
+        /// The first lead's user name.
+        #[arg(long)]
+        user: String,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Create the demo project: one user per role, synthetic data only.
+    Demo {
+        /// The new vault directory.
+        vault: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCmd),
+    /// Vault facts, passphrase, policy, recovery.
+    #[command(subcommand)]
+    Vault(VaultCmd),
+    /// Read, verify and export the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+}
+
+impl Command {
+    /// The output format asked for (text unless `--format json`).
+    pub fn format(&self) -> Format {
+        let f = match self {
+            Command::Init { format, .. } | Command::Demo { format, .. } => *format,
+            Command::User(UserCmd::List { format }) | Command::Vault(VaultCmd::Info { format }) => *format,
+            Command::Audit(AuditCmd::Verify { format, .. }) | Command::Audit(AuditCmd::List { format, .. }) => *format,
+            _ => None,
+        };
+        f.unwrap_or(Format::Text)
+    }
+}
+
+/// `airlock user …`
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// Add a user (lead only).
+    Add {
+        /// User name.
+        name: String,
+        /// Role: lead, annotator, reviewer or compliance.
+        #[arg(long)]
+        role: Role,
+        /// Read the new user's initial passphrase from this file instead of prompting.
+        #[arg(long)]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// List users (lead, compliance).
+    List {
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Disable a user and remove their key slot (lead).
+    Disable {
+        /// User name.
+        name: String,
+    },
+    /// Clear a lockout after failed logins (lead).
+    Unlock {
+        /// User name.
+        name: String,
+    },
+    /// Turn on two-factor login for your account (prints a secret, asks for a code).
+    TotpEnable,
+    /// Turn off two-factor login for your account.
+    TotpDisable {
+        /// A current code.
+        #[arg(long)]
+        code: String,
+    },
+}
+
+/// `airlock vault …`
+#[derive(Subcommand, Debug)]
+pub enum VaultCmd {
+    /// Show the vault's non-secret facts.
+    Info {
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Change your own passphrase.
+    ChangePassphrase {
+        /// Read the new passphrase from this file instead of prompting.
+        #[arg(long)]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Change the lockout and idle policy (lead).
+    SetPolicy {
+        /// Failed logins in a row that lock an account.
+        #[arg(long)]
+        max_failed_logins: Option<u32>,
+        /// Minutes a lockout lasts.
+        #[arg(long)]
+        lockout_minutes: Option<u32>,
+        /// Minutes of inactivity before a session locks.
+        #[arg(long)]
+        idle_timeout_minutes: Option<u32>,
+    },
+    /// Reset the passphrase of --user with the printed recovery code.
+    Recover {
+        /// File holding the recovery code.
+        #[arg(long)]
+        recovery_code_file: PathBuf,
+        /// Read the new passphrase from this file instead of prompting.
+        #[arg(long)]
+        new_passphrase_file: Option<PathBuf>,
+    },
+}
+
+/// Export formats for `audit export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFmt {
+    /// Spreadsheet-friendly.
+    Csv,
+    /// Signed, verifiable with `airlock audit verify FILE`.
+    Jsonl,
+}
+
+/// `airlock audit …`
+#[derive(Subcommand, Debug)]
+pub enum AuditCmd {
+    /// Verify the vault's chain, or an exported JSONL file (no login needed).
+    Verify {
+        /// An exported JSONL file; without it, the vault's own log.
+        file: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Export the audit trail.
+    Export {
+        /// csv or jsonl.
+        #[arg(long = "format", value_enum)]
+        format: ExportFmt,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// List events, newest first.
+    List {
+        /// Actor name or id.
+        #[arg(long)]
+        actor: Option<String>,
+        /// Event kind, e.g. login_failed.
+        #[arg(long)]
+        action: Option<String>,
+        /// First day, YYYY-MM-DD.
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only failures and denials.
+        #[arg(long)]
+        failures_only: bool,
+        /// At most this many events.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}

@@ -1,0 +1,291 @@
+//! `airlock`: the command-line interface. Parses arguments, reads passphrases, calls
+//! `airlock-app`, prints. Exit codes: 0 success, 1 failure (one sentence on stderr),
+//! 2 usage error, 3 `audit verify` found damage.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod cli;
+mod output;
+
+use airlock_app::json::{AuditFilter, ExportFormat, Policy};
+use airlock_app::{AppError, Workspace};
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Parser;
+use cli::{AuditCmd, Cli, Command, Format, UserCmd, VaultCmd};
+use secrecy::SecretString;
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Exit code when `audit verify` finds the chain damaged.
+const EXIT_DAMAGED: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AIRLOCK_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(_) => {
+            eprintln!("airlock: could not start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("airlock: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error as one line: the app's sentence when there is one, else the context chain.
+fn one_line(e: &anyhow::Error) -> String {
+    match e.downcast_ref::<AppError>() {
+        Some(app) => app.message.clone(),
+        None => format!("{e:#}"),
+    }
+}
+
+/// Reads a passphrase from a file (one trailing newline removed).
+fn read_secret_file(path: &Path, what: &str) -> Result<SecretString> {
+    let mut text = std::fs::read_to_string(path).with_context(|| format!("cannot read the {what} file"))?;
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    Ok(SecretString::from(text))
+}
+
+/// The login passphrase: `--passphrase-file`, `AIRLOCK_PASSPHRASE_FILE`, or a prompt.
+fn login_passphrase(cli: &Cli, user: &str) -> Result<SecretString> {
+    if let Some(f) = &cli.passphrase_file {
+        return read_secret_file(f, "passphrase");
+    }
+    prompt(&format!("Passphrase for {user}: "))
+}
+
+fn prompt(label: &str) -> Result<SecretString> {
+    if !std::io::stdin().is_terminal() {
+        bail!("no passphrase given: use --passphrase-file FILE or AIRLOCK_PASSPHRASE_FILE");
+    }
+    Ok(SecretString::from(rpassword::prompt_password(label).context("reading the passphrase")?))
+}
+
+/// A new passphrase: from a file, or prompted twice.
+fn new_passphrase(file: Option<&Path>, label: &str) -> Result<SecretString> {
+    if let Some(f) = file {
+        return read_secret_file(f, "new passphrase");
+    }
+    let a = prompt(&format!("{label}: "))?;
+    let b = prompt(&format!("{label} (again): "))?;
+    if secrecy::ExposeSecret::expose_secret(&a) != secrecy::ExposeSecret::expose_secret(&b) {
+        bail!("the two passphrases differ");
+    }
+    Ok(a)
+}
+
+fn default_dir() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let mut ws = Workspace::new(default_dir());
+    match &cli.command {
+        Command::Init { vault, name, user, .. } => {
+            let pass = match &cli.passphrase_file {
+                Some(f) => read_secret_file(f, "passphrase")?,
+                None => new_passphrase(None, &format!("New passphrase for {user}"))?,
+            };
+            let created = ws.create_vault(vault, name, user, &pass).await?;
+            output::created(&created, cli.format());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Demo { vault, .. } => {
+            let info = ws.create_demo(vault).await?;
+            output::demo(&info, cli.format());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Audit(AuditCmd::Verify { file: Some(file), .. }) => {
+            let report = airlock_app::verify_export_file(file)?;
+            output::verify(&report, cli.format());
+            return Ok(verify_exit(report.ok));
+        }
+        Command::Vault(VaultCmd::Recover {
+            recovery_code_file,
+            new_passphrase_file,
+        }) => {
+            let vault = cli.vault_path()?;
+            let user = cli.user.as_deref().ok_or_else(|| anyhow!("name the account to recover with --user NAME"))?;
+            ws.open_vault(vault).await?;
+            let code = read_secret_file(recovery_code_file, "recovery code")?;
+            let next = new_passphrase(new_passphrase_file.as_deref(), &format!("New passphrase for {user}"))?;
+            ws.recover(secrecy::ExposeSecret::expose_secret(&code), user, &next).await?;
+            println!("The passphrase of {user} was reset with the recovery code; new personal keys were issued.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+
+    let vault = cli.vault_path()?;
+    let user = cli
+        .user
+        .clone()
+        .ok_or_else(|| anyhow!("this command needs --user NAME (and --vault VAULT)"))?;
+    ws.open_vault(vault).await?;
+    let pass = login_passphrase(&cli, &user)?;
+    ws.login(&user, &pass, cli.totp.as_deref()).await?;
+    let result = run_logged_in(&cli, &mut ws).await;
+    let logout = ws.logout().await;
+    let code = result?;
+    logout?;
+    Ok(code)
+}
+
+fn verify_exit(ok: bool) -> ExitCode {
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_DAMAGED)
+    }
+}
+
+async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
+    if let Some(reason) = &cli.break_glass_reason {
+        ws.active().await?.start_break_glass(reason, cli.break_glass_minutes).await?;
+        eprintln!("airlock: emergency access is active for this command; it is recorded and flagged");
+    }
+    let fmt = cli.format();
+    match &cli.command {
+        Command::User(cmd) => match cmd {
+            UserCmd::Add {
+                name,
+                role,
+                new_passphrase_file,
+            } => {
+                let pass = new_passphrase(new_passphrase_file.as_deref(), &format!("Initial passphrase for {name}"))?;
+                let u = ws.active().await?.add_user(name, *role, &pass).await?;
+                output::user_added(&u, fmt);
+            }
+            UserCmd::List { .. } => {
+                let users = ws.active().await?.list_users().await?;
+                output::users(&users, fmt);
+            }
+            UserCmd::Disable { name } => {
+                ws.active().await?.disable_user(name).await?;
+                println!("Disabled {name}; their key slot was removed.");
+            }
+            UserCmd::Unlock { name } => {
+                ws.active().await?.unlock_user(name).await?;
+                println!("Cleared the lockout of {name}.");
+            }
+            UserCmd::TotpEnable => {
+                let s = ws.active().await?;
+                let setup = s.totp_begin().await?;
+                println!("Secret: {}\nURI: {}", setup.secret_base32, setup.otpauth_uri);
+                eprint!("Enter the 6-digit code your authenticator shows: ");
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line).context("reading the code")?;
+                s.totp_confirm(line.trim()).await?;
+                println!("Two-factor login is on for this account.");
+            }
+            UserCmd::TotpDisable { code } => {
+                ws.active().await?.totp_disable(code).await?;
+                println!("Two-factor login is off for this account.");
+            }
+        },
+        Command::Vault(cmd) => match cmd {
+            VaultCmd::Info { .. } => {
+                let info = ws.active().await?.vault_info().await?;
+                output::vault_info(&info, fmt);
+            }
+            VaultCmd::ChangePassphrase { new_passphrase_file } => {
+                let current = login_passphrase(cli, "the current account")?;
+                let next = new_passphrase(new_passphrase_file.as_deref(), "New passphrase")?;
+                ws.active().await?.change_passphrase(&current, &next).await?;
+                println!("Passphrase changed.");
+            }
+            VaultCmd::SetPolicy {
+                max_failed_logins,
+                lockout_minutes,
+                idle_timeout_minutes,
+            } => {
+                let s = ws.active().await?;
+                let current = s.vault_info().await?.policy;
+                let policy = Policy {
+                    max_failed_logins: max_failed_logins.unwrap_or(current.max_failed_logins),
+                    lockout_minutes: lockout_minutes.unwrap_or(current.lockout_minutes),
+                    idle_timeout_minutes: idle_timeout_minutes.unwrap_or(current.idle_timeout_minutes),
+                };
+                s.set_policy(&policy).await?;
+                println!(
+                    "Policy: lock after {} failed logins for {} min; idle lock after {} min.",
+                    policy.max_failed_logins, policy.lockout_minutes, policy.idle_timeout_minutes
+                );
+            }
+            VaultCmd::Recover { .. } => unreachable!("handled before login"),
+        },
+        Command::Audit(cmd) => match cmd {
+            AuditCmd::Verify { .. } => {
+                let report = ws.active().await?.audit_verify().await?;
+                output::verify(&report, fmt);
+                return Ok(verify_exit(report.ok));
+            }
+            AuditCmd::Export { format, out } => {
+                let f = match format {
+                    cli::ExportFmt::Csv => ExportFormat::Csv,
+                    cli::ExportFmt::Jsonl => ExportFormat::Jsonl,
+                };
+                let r = ws.active().await?.audit_export(f, out).await?;
+                println!("Exported {} events to {}.", r.events, r.path);
+            }
+            AuditCmd::List {
+                actor,
+                action,
+                from,
+                to,
+                failures_only,
+                limit,
+                ..
+            } => {
+                let filter = AuditFilter {
+                    actor: actor.clone(),
+                    action: action.as_deref().map(parse_kind).transpose()?,
+                    from: from.clone(),
+                    to: to.clone(),
+                    failures_only: *failures_only,
+                    break_glass_only: false,
+                    offset: 0,
+                    limit: *limit,
+                };
+                let page = ws.active().await?.audit_query(&filter).await?;
+                output::audit_page(&page, fmt);
+            }
+        },
+        Command::Init { .. } | Command::Demo { .. } => unreachable!("handled before login"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_kind(s: &str) -> Result<airlock_app::EventKind> {
+    airlock_app::EventKind::parse(s).ok_or_else(|| anyhow!("unknown event kind {s:?}"))
+}
+
+impl Cli {
+    fn vault_path(&self) -> Result<&Path> {
+        self.vault
+            .as_deref()
+            .ok_or_else(|| anyhow!("this command needs --vault VAULT (or AIRLOCK_VAULT)"))
+    }
+
+    fn format(&self) -> Format {
+        self.command.format()
+    }
+}

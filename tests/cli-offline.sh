@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# tests/cli-offline.sh — a CLI journey that needs no network (scripts/no-network runs it inside
+# `unshare -n`). Uses $AIRLOCK_BIN (default target/debug/airlock) in a fresh temp directory:
+#   init a vault, add a user, list users as JSON, verify the audit chain, export it as JSONL,
+#   verify the export, detect a removed event in a tampered copy, refuse an annotator the
+#   user list, refuse a wrong passphrase.
+# Stops at the first failing step; prints `cli-offline: N passed, M failed` at the end.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+AIRLOCK_BIN="${AIRLOCK_BIN:-$ROOT/target/debug/airlock}"
+[[ -x "$AIRLOCK_BIN" ]] || { echo "cli-offline: $AIRLOCK_BIN not found (cargo build --bin airlock)" >&2; exit 1; }
+
+WORK="$(mktemp -d /tmp/airlock-cli-offline.XXXXXX)"
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+
+PASSED=0
+FAILED=0
+STEP=""
+OUT="$WORK/out.txt"
+ERR="$WORK/err.txt"
+
+ok() { PASSED=$((PASSED + 1)); printf 'ok %d - %s\n' "$PASSED" "$STEP"; }
+fail() {
+    FAILED=$((FAILED + 1))
+    printf 'not ok %d - %s: %s\n' "$((PASSED + FAILED))" "$STEP" "$*"
+    printf '  stdout: %s\n' "$(head -c 2000 "$OUT" 2>/dev/null)"
+    printf '  stderr: %s\n' "$(head -c 2000 "$ERR" 2>/dev/null)"
+    echo "cli-offline: $PASSED passed, $FAILED failed"
+    exit 1
+}
+# run CMD...: run the airlock binary, capturing stdout/stderr; returns its exit code.
+run() {
+    printf '  $ airlock %s\n' "$*"
+    local rc=0
+    "$AIRLOCK_BIN" "$@" >"$OUT" 2>"$ERR" </dev/null || rc=$?
+    return "$rc"
+}
+expect_ok() { run "$@" || fail "exit code $? (expected 0)"; }
+
+printf '%s\n' 'offline-lead-passphrase-0001' >pw
+printf '%s\n' 'offline-annotator-passphrase-02' >pw2
+printf '%s\n' 'definitely-the-wrong-passphrase' >badpw
+V="$WORK/V"
+AS_LEE=(--vault "$V" --user lee --passphrase-file pw)
+
+STEP="init a vault with its first lead"
+expect_ok init "$V" --name "Offline Study" --user lee --passphrase-file pw
+[[ -f "$V/vault.json" ]] || fail "no $V/vault.json"
+ok
+
+STEP="add an annotator"
+expect_ok "${AS_LEE[@]}" user add ann --role annotator --new-passphrase-file pw2
+ok
+
+STEP="user list --format json contains ann"
+expect_ok "${AS_LEE[@]}" user list --format json
+python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$OUT" 2>/dev/null || fail "output is not valid JSON"
+grep -q '"ann"' "$OUT" || fail "ann is not in the list"
+grep -q '"lee"' "$OUT" || fail "lee is not in the list"
+ok
+
+STEP="an annotator may not list users (lead and compliance only)"
+if run --vault "$V" --user ann --passphrase-file pw2 user list --format json; then
+    fail "exit 0: an annotator listed the users"
+fi
+[[ -s "$ERR" ]] || fail "no message on stderr"
+printf '  stderr: %s\n' "$(head -n1 "$ERR")"
+ok
+
+STEP="audit verify"
+expect_ok "${AS_LEE[@]}" audit verify
+ok
+
+STEP="audit export --format jsonl"
+expect_ok "${AS_LEE[@]}" audit export --format jsonl --out "$WORK/audit.jsonl"
+[[ -s "$WORK/audit.jsonl" ]] || fail "export is empty"
+python3 - "$WORK/audit.jsonl" <<'PY' || fail "export is not JSON Lines"
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+assert len(lines) >= 3, f"only {len(lines)} lines"
+for l in lines:
+    json.loads(l)
+PY
+ok
+
+STEP="audit verify of the exported file"
+expect_ok audit verify "$WORK/audit.jsonl"
+ok
+
+STEP="audit verify detects a removed event in the exported file"
+n="$(grep -c . "$WORK/audit.jsonl")"
+sed '2d' "$WORK/audit.jsonl" >"$WORK/tampered.jsonl"
+[[ "$(grep -c . "$WORK/tampered.jsonl")" -eq $((n - 1)) ]] || fail "could not tamper with the copy"
+if run audit verify "$WORK/tampered.jsonl"; then fail "exit 0 on a log with a removed event"; fi
+ok
+
+STEP="a wrong passphrase exits non-zero with one line on stderr"
+if run --vault "$V" --user lee --passphrase-file badpw user list --format json; then
+    fail "exit 0 with a wrong passphrase"
+fi
+lines="$(grep -c . "$ERR" || true)"
+[[ "$lines" -eq 1 ]] || fail "stderr has $lines lines (expected exactly 1)"
+grep -q 'offline-lead-passphrase\|definitely-the-wrong' "$ERR" "$OUT" && fail "a passphrase was echoed"
+printf '  stderr: %s\n' "$(cat "$ERR")"
+ok
+
+echo "cli-offline: $PASSED passed, $FAILED failed"

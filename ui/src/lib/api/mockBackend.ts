@@ -1,0 +1,704 @@
+// In-memory stand-in for the Rust backend. It implements the command contract well enough for
+// component tests and for `npm run dev` in a plain browser: vaults on a fake disk, users and
+// roles, passphrase and TOTP checks, lockout, idle expiry, break-glass and an audit log with a
+// fake hash chain. It has no cryptography and must never be used inside Tauri.
+import type { IBackend } from './backend';
+import type {
+  AppError,
+  AppStatus,
+  AuditFilter,
+  AuditPage,
+  AuditRow,
+  CreatedVault,
+  DemoInfo,
+  DemoUser,
+  ErrorCode,
+  EventKind,
+  ExportResult,
+  Outcome,
+  Policy,
+  Role,
+  SessionInfo,
+  TotpSetup,
+  UserDto,
+  VaultInfo,
+  VaultSummary,
+  VerifyReport,
+  ChainProblem,
+} from './types';
+
+export interface MockOptions {
+  /** Delay before every answer, in ms (0 in tests). */
+  latencyMs?: number;
+  /** Extra delay for `login`, standing in for argon2id. */
+  loginLatencyMs?: number;
+  defaultVaultDir?: string;
+  /** Clock, so tests can move time forward. */
+  now?: () => number;
+}
+
+interface MockUser {
+  id: string;
+  name: string;
+  role: Role;
+  passphrase: string;
+  disabled: boolean;
+  totpEnabled: boolean;
+  pendingTotp: string | null;
+  failed: number;
+  lockedUntil: number | null;
+  createdAt: string;
+}
+
+interface MockSession {
+  id: string;
+  userId: string;
+  lastActivity: number;
+  breakGlassUntil: number | null;
+}
+
+interface MockVault {
+  summary: VaultSummary;
+  projectName: string;
+  createdAt: string;
+  recoveryCode: string;
+  users: MockUser[];
+  events: AuditRow[];
+  policy: Policy;
+}
+
+export interface MockCall {
+  cmd: string;
+  args: Record<string, unknown> | undefined;
+}
+
+const DEMO_PROJECT = 'Demo: discharge notes (synthetic)';
+
+function fail(code: ErrorCode, message: string): AppError {
+  return { code, message };
+}
+
+/** A deterministic 64-hex-digit stand-in for SHA-256 (FNV-1a with eight seeds). */
+export function fakeHash(input: string): string {
+  let out = '';
+  for (let seed = 0; seed < 8; seed++) {
+    let h = (0x811c9dc5 ^ (seed * 0x9e3779b1)) >>> 0;
+    for (let i = 0; i < input.length; i++) {
+      h ^= input.charCodeAt(i);
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    out += h.toString(16).padStart(8, '0');
+  }
+  return out;
+}
+
+let idCounter = 0;
+function newId(prefix: string): string {
+  idCounter += 1;
+  return `${prefix}_${fakeHash(`${prefix}${idCounter}${Date.now()}`).slice(0, 20)}`;
+}
+
+const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+function randomBase32(len: number): string {
+  const bytes = new Uint8Array(len);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => B32[b % 32]).join('');
+}
+
+function hhmm(ms: number): string {
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+const MIN_PASSPHRASE = 12;
+const NAME_RE = /^[A-Za-z0-9._-]{2,32}$/;
+
+export class MockBackend implements IBackend {
+  /** The only TOTP code the fake accepts. */
+  static readonly TOTP_CODE = '123456';
+
+  static readonly DEMO_USERS: readonly DemoUser[] = [
+    { name: 'lena', role: 'lead', passphrase: 'lena-demo-passphrase' },
+    { name: 'ari', role: 'annotator', passphrase: 'ari-demo-passphrase' },
+    { name: 'rui', role: 'reviewer', passphrase: 'rui-demo-passphrase' },
+    { name: 'cora', role: 'compliance', passphrase: 'cora-demo-passphrase' },
+  ];
+
+  /** Every command received, in order (tests assert on it). */
+  readonly calls: MockCall[] = [];
+  /** Vaults "on disk", by path. */
+  readonly disk = new Map<string, MockVault>();
+  vault: MockVault | null = null;
+  session: MockSession | null = null;
+  /** When set, `audit_verify` reports this break. */
+  chainProblem: ChainProblem | null = null;
+  /** When set, the next command with this name rejects with this error (then it is cleared). */
+  failNext: { cmd: string; error: AppError } | null = null;
+
+  readonly defaultVaultDir: string;
+  private readonly latencyMs: number;
+  private readonly loginLatencyMs: number;
+  private readonly now: () => number;
+
+  constructor(opts: MockOptions = {}) {
+    this.latencyMs = opts.latencyMs ?? 0;
+    this.loginLatencyMs = opts.loginLatencyMs ?? 0;
+    this.defaultVaultDir = opts.defaultVaultDir ?? '/home/user/Airlock';
+    this.now = opts.now ?? (() => Date.now());
+  }
+
+  /** A fake with the demo vault already open (not logged in). */
+  static withDemo(opts: MockOptions = {}): MockBackend {
+    const b = new MockBackend(opts);
+    b.seedDemo(`${b.defaultVaultDir}/demo.airlock`);
+    return b;
+  }
+
+  /** Starts a session for `name` without a passphrase (test helper; not audited). */
+  signInAs(name: string): SessionInfo {
+    const v = this.requireVault();
+    const u = v.users.find((x) => x.name === name);
+    if (!u) throw new Error(`no mock user ${name}`);
+    this.session = { id: newId('ses'), userId: u.id, lastActivity: this.now(), breakGlassUntil: null };
+    return this.sessionInfo();
+  }
+
+  /** Makes the current session idle-expired (test helper). */
+  expireSession(): void {
+    if (this.session && this.vault) {
+      this.session.lastActivity = this.now() - this.vault.policy.idle_timeout_minutes * 60_000 - 1000;
+    }
+  }
+
+  commandCount(cmd: string): number {
+    return this.calls.filter((c) => c.cmd === cmd).length;
+  }
+
+  async invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+    this.calls.push({ cmd, args: args ? structuredClone(args) : undefined });
+    const wait = this.latencyMs + (cmd === 'login' ? this.loginLatencyMs : 0);
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    else await Promise.resolve();
+    if (this.failNext && this.failNext.cmd === cmd) {
+      const error = this.failNext.error;
+      this.failNext = null;
+      throw error;
+    }
+    return this.dispatch(cmd, args ?? {}) as T;
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private dispatch(cmd: string, a: Record<string, unknown>): unknown {
+    switch (cmd) {
+      case 'app_status':
+        return this.appStatus();
+      case 'create_vault':
+        return this.createVault(str(a.path), str(a.projectName), str(a.leadName), str(a.passphrase));
+      case 'open_vault':
+        return this.openVault(str(a.path));
+      case 'close_vault':
+        if (this.session) this.logout();
+        this.vault = null;
+        return null;
+      case 'create_demo':
+        return this.createDemo(str(a.path));
+      case 'login':
+        return this.login(str(a.userName), str(a.passphrase), a.totpCode == null ? null : str(a.totpCode));
+      case 'logout':
+        this.requireSession();
+        this.logout();
+        return null;
+      case 'heartbeat': {
+        const s = this.requireSession();
+        s.lastActivity = this.now();
+        return this.sessionInfo();
+      }
+      case 'session_status':
+        return this.liveSession() ? this.sessionInfo() : null;
+      case 'vault_info':
+        this.requireSession();
+        return this.vaultInfo();
+      case 'list_users':
+        this.requireRole(['lead', 'compliance'], 'list users');
+        return this.requireVault().users.map((u) => this.userDto(u));
+      case 'add_user':
+        return this.addUser(str(a.name), str(a.role) as Role, str(a.passphrase));
+      case 'disable_user':
+        return this.disableUser(str(a.name));
+      case 'unlock_user':
+        return this.unlockUser(str(a.name));
+      case 'change_passphrase':
+        return this.changePassphrase(str(a.current), str(a.next));
+      case 'totp_begin':
+        return this.totpBegin();
+      case 'totp_confirm':
+        return this.totpConfirm(str(a.code));
+      case 'totp_disable':
+        return this.totpDisable(str(a.code));
+      case 'start_break_glass':
+        return this.startBreakGlass(str(a.reason), Number(a.minutes));
+      case 'audit_query':
+        this.requireRole(['lead', 'compliance'], 'view the audit log');
+        return this.auditQuery(a.filter as AuditFilter);
+      case 'audit_verify':
+        return this.auditVerify();
+      case 'audit_export':
+        return this.auditExport(str(a.format), str(a.path));
+      default:
+        throw fail('internal', 'Unexpected error.');
+    }
+  }
+
+  private appStatus(): AppStatus {
+    return {
+      vault: this.vault ? { ...this.vault.summary } : null,
+      session: this.liveSession() ? this.sessionInfo() : null,
+      default_vault_dir: this.defaultVaultDir,
+    };
+  }
+
+  private newVault(path: string, projectName: string): MockVault {
+    return {
+      summary: { path, vault_id: newId('vlt'), format_version: 1 },
+      projectName,
+      createdAt: new Date(this.now()).toISOString(),
+      recoveryCode: Array.from({ length: 6 }, () => randomBase32(4)).join('-'),
+      users: [],
+      events: [],
+      policy: { max_failed_logins: 5, lockout_minutes: 15, idle_timeout_minutes: 15 },
+    };
+  }
+
+  private createVault(path: string, projectName: string, leadName: string, passphrase: string): CreatedVault {
+    if (!path.trim()) throw fail('invalid_input', 'Choose where to save the vault.');
+    if (!projectName.trim()) throw fail('invalid_input', 'Give the project a name.');
+    if (!NAME_RE.test(leadName)) {
+      throw fail('invalid_input', 'User names are 2–32 letters, digits, dots, dashes or underscores.');
+    }
+    if (passphrase.length < MIN_PASSPHRASE) {
+      throw fail('invalid_input', `Passphrases need at least ${MIN_PASSPHRASE} characters.`);
+    }
+    if (this.disk.has(path)) throw fail('conflict', 'Something already exists at this path. Choose another.');
+    if (this.session) this.logout();
+    const v = this.newVault(path, projectName.trim());
+    const lead = this.makeUser(leadName, 'lead', passphrase);
+    v.users.push(lead);
+    this.disk.set(path, v);
+    this.vault = v;
+    this.append('vault_created', 'success', lead, { kind: 'vault', id: v.summary.vault_id, name: v.projectName });
+    return { vault: { ...v.summary }, recovery_code: v.recoveryCode };
+  }
+
+  private openVault(path: string): VaultSummary {
+    const v = this.disk.get(path);
+    if (!v) throw fail('not_found', 'No Airlock vault was found at this path.');
+    if (this.session) this.logout();
+    this.vault = v;
+    return { ...v.summary };
+  }
+
+  private createDemo(path: string): DemoInfo {
+    if (!path.trim()) throw fail('invalid_input', 'Choose where to save the demo vault.');
+    if (this.disk.has(path)) throw fail('conflict', 'Something already exists at this path. Choose another.');
+    if (this.session) this.logout();
+    this.seedDemo(path);
+    return { vault: { ...this.requireVault().summary }, users: MockBackend.DEMO_USERS.map((u) => ({ ...u })) };
+  }
+
+  /** Creates and opens the demo vault with four users and a few hundred audit events. */
+  seedDemo(path: string): void {
+    const v = this.newVault(path, DEMO_PROJECT);
+    this.disk.set(path, v);
+    this.vault = v;
+    for (const d of MockBackend.DEMO_USERS) v.users.push(this.makeUser(d.name, d.role, d.passphrase));
+    const [lead, ann, rev, comp] = v.users as [MockUser, MockUser, MockUser, MockUser];
+    const start = this.now() - 3 * 86_400_000;
+    const at = (i: number) => start + i * 15 * 60_000;
+    let i = 0;
+    this.append('vault_created', 'success', lead, { kind: 'vault', id: v.summary.vault_id, name: v.projectName }, at(i++));
+    this.append('demo_seeded', 'success', lead, { kind: 'vault', id: v.summary.vault_id, name: v.projectName }, at(i++));
+    for (const u of [ann, rev, comp]) {
+      this.append('user_added', 'success', lead, { kind: 'user', id: u.id, name: u.name }, at(i++), `{"role":"${u.role}"}`);
+    }
+    const cycle: [MockUser, EventKind, Outcome][] = [
+      [ann, 'login', 'success'],
+      [ann, 'logout', 'success'],
+      [rev, 'login', 'success'],
+      [rev, 'access_denied', 'denied'],
+      [rev, 'logout', 'success'],
+      [comp, 'login', 'success'],
+      [comp, 'audit_viewed', 'success'],
+      [comp, 'logout', 'success'],
+      [ann, 'login_failed', 'failure'],
+      [lead, 'login', 'success'],
+      [lead, 'logout', 'success'],
+    ];
+    for (let n = 0; n < 22; n++) {
+      for (const [u, kind, outcome] of cycle) {
+        const obj = kind === 'login_failed' ? { kind: 'user', id: u.id, name: u.name } : null;
+        this.append(kind, outcome, kind === 'login_failed' ? null : u, obj, at(i++));
+      }
+    }
+  }
+
+  private makeUser(name: string, role: Role, passphrase: string): MockUser {
+    return {
+      id: newId('usr'),
+      name,
+      role,
+      passphrase,
+      disabled: false,
+      totpEnabled: false,
+      pendingTotp: null,
+      failed: 0,
+      lockedUntil: null,
+      createdAt: new Date(this.now()).toISOString(),
+    };
+  }
+
+  private login(userName: string, passphrase: string, totpCode: string | null): SessionInfo {
+    const v = this.vault;
+    if (!v) throw fail('vault_error', 'No vault is open.');
+    const bad = fail('bad_credentials', 'User name or passphrase not recognised.');
+    const u = v.users.find((x) => x.name === userName);
+    if (!u) {
+      this.append('login_failed', 'failure', null, { kind: 'user', id: null, name: userName });
+      throw bad;
+    }
+    if (u.lockedUntil !== null && u.lockedUntil > this.now()) {
+      this.append('login_refused', 'denied', null, { kind: 'user', id: u.id, name: u.name });
+      throw fail(
+        'account_locked',
+        `This account is locked until ${hhmm(u.lockedUntil)} after repeated failed attempts. A lead can unlock it sooner.`,
+      );
+    }
+    if (u.disabled) {
+      this.append('login_refused', 'denied', null, { kind: 'user', id: u.id, name: u.name });
+      throw bad;
+    }
+    if (u.passphrase !== passphrase) {
+      u.failed += 1;
+      this.append('login_failed', 'failure', null, { kind: 'user', id: u.id, name: u.name });
+      if (u.failed >= v.policy.max_failed_logins) {
+        u.lockedUntil = this.now() + v.policy.lockout_minutes * 60_000;
+        u.failed = 0;
+        this.append('account_locked', 'success', null, { kind: 'user', id: u.id, name: u.name });
+      }
+      throw bad;
+    }
+    if (u.totpEnabled) {
+      if (totpCode === null || totpCode === '') {
+        throw fail('totp_required', 'Enter the 6-digit code from your authenticator app.');
+      }
+      if (totpCode !== MockBackend.TOTP_CODE) {
+        this.append('login_failed', 'failure', null, { kind: 'user', id: u.id, name: u.name });
+        throw fail('bad_credentials', 'That code was not accepted. Check the time on your device and try again.');
+      }
+    }
+    u.failed = 0;
+    this.session = { id: newId('ses'), userId: u.id, lastActivity: this.now(), breakGlassUntil: null };
+    this.append('login', 'success', u, null);
+    return this.sessionInfo();
+  }
+
+  private logout(): void {
+    const u = this.currentUser();
+    if (u) this.append('logout', 'success', u, null);
+    this.session = null;
+  }
+
+  private liveSession(): MockSession | null {
+    const s = this.session;
+    const v = this.vault;
+    if (!s || !v) return null;
+    if (this.now() - s.lastActivity > v.policy.idle_timeout_minutes * 60_000) {
+      this.session = null;
+      return null;
+    }
+    return s;
+  }
+
+  private requireVault(): MockVault {
+    if (!this.vault) throw fail('vault_error', 'No vault is open.');
+    return this.vault;
+  }
+
+  private requireSession(): MockSession {
+    const had = this.session !== null;
+    const s = this.liveSession();
+    if (!s) {
+      throw had
+        ? fail('session_expired', 'Your session was locked after a period of inactivity.')
+        : fail('not_logged_in', 'Log in first.');
+    }
+    return s;
+  }
+
+  private currentUser(): MockUser | null {
+    const s = this.session;
+    return s && this.vault ? (this.vault.users.find((u) => u.id === s.userId) ?? null) : null;
+  }
+
+  private requireUser(): MockUser {
+    this.requireSession();
+    const u = this.currentUser();
+    if (!u) throw fail('not_logged_in', 'Log in first.');
+    return u;
+  }
+
+  private requireRole(roles: Role[], what: string): MockUser {
+    const u = this.requireUser();
+    if (!roles.includes(u.role)) {
+      this.append('access_denied', 'denied', u, null, undefined, JSON.stringify({ action: what }));
+      throw fail('forbidden', `Your role (${u.role}) is not allowed to ${what}.`);
+    }
+    return u;
+  }
+
+  private sessionInfo(): SessionInfo {
+    const s = this.session;
+    const v = this.vault;
+    const u = this.currentUser();
+    if (!s || !v || !u) throw fail('not_logged_in', 'Log in first.');
+    const timeout = v.policy.idle_timeout_minutes * 60;
+    const left = Math.max(0, Math.round((s.lastActivity + timeout * 1000 - this.now()) / 1000));
+    const bg = s.breakGlassUntil !== null && s.breakGlassUntil > this.now() ? s.breakGlassUntil : null;
+    return {
+      session_id: s.id,
+      user_id: u.id,
+      user_name: u.name,
+      role: u.role,
+      project_name: v.projectName,
+      idle_timeout_secs: timeout,
+      idle_remaining_secs: left,
+      break_glass_until: bg === null ? null : new Date(bg).toISOString(),
+      totp_enabled: u.totpEnabled,
+    };
+  }
+
+  private vaultInfo(): VaultInfo {
+    const v = this.requireVault();
+    return {
+      vault_id: v.summary.vault_id,
+      project_name: v.projectName,
+      path: v.summary.path,
+      format_version: v.summary.format_version,
+      created_at: v.createdAt,
+      kdf: { memory_kib: 65_536, iterations: 3, parallelism: 1 },
+      users: v.users.length,
+      key_slots: v.users.filter((u) => !u.disabled).length,
+      recovery_slot: true,
+      audit_events: v.events.length,
+      policy: { ...v.policy },
+    };
+  }
+
+  private userDto(u: MockUser): UserDto {
+    const locked = u.lockedUntil !== null && u.lockedUntil > this.now();
+    return {
+      id: u.id,
+      name: u.name,
+      role: u.role,
+      status: u.disabled ? 'disabled' : locked ? 'locked' : 'active',
+      totp_enabled: u.totpEnabled,
+      created_at: u.createdAt,
+      locked_until: locked && u.lockedUntil !== null ? new Date(u.lockedUntil).toISOString() : null,
+    };
+  }
+
+  private addUser(name: string, role: Role, passphrase: string): UserDto {
+    const lead = this.requireRole(['lead'], 'add users');
+    const v = this.requireVault();
+    if (!NAME_RE.test(name)) {
+      throw fail('invalid_input', 'User names are 2–32 letters, digits, dots, dashes or underscores.');
+    }
+    if (!['lead', 'annotator', 'reviewer', 'compliance'].includes(role)) {
+      throw fail('invalid_input', 'Choose a role.');
+    }
+    if (passphrase.length < MIN_PASSPHRASE) {
+      throw fail('invalid_input', `Passphrases need at least ${MIN_PASSPHRASE} characters.`);
+    }
+    if (v.users.some((u) => u.name === name)) throw fail('conflict', 'A user with this name already exists.');
+    const u = this.makeUser(name, role, passphrase);
+    v.users.push(u);
+    this.append('user_added', 'success', lead, { kind: 'user', id: u.id, name: u.name }, undefined, JSON.stringify({ role }));
+    return this.userDto(u);
+  }
+
+  private findUser(name: string): MockUser {
+    const u = this.requireVault().users.find((x) => x.name === name);
+    if (!u) throw fail('not_found', 'No user with this name.');
+    return u;
+  }
+
+  private disableUser(name: string): null {
+    const lead = this.requireRole(['lead'], 'disable users');
+    const u = this.findUser(name);
+    if (u.id === lead.id) throw fail('conflict', 'You cannot disable your own account.');
+    if (u.disabled) throw fail('conflict', 'This user is already disabled.');
+    u.disabled = true;
+    this.append('user_disabled', 'success', lead, { kind: 'user', id: u.id, name: u.name });
+    return null;
+  }
+
+  private unlockUser(name: string): null {
+    const lead = this.requireRole(['lead'], 'unlock users');
+    const u = this.findUser(name);
+    u.lockedUntil = null;
+    u.failed = 0;
+    this.append('account_unlocked', 'success', lead, { kind: 'user', id: u.id, name: u.name });
+    return null;
+  }
+
+  private changePassphrase(current: string, next: string): null {
+    const u = this.requireUser();
+    if (u.passphrase !== current) {
+      this.append('passphrase_changed', 'failure', u, { kind: 'user', id: u.id, name: u.name });
+      throw fail('bad_credentials', 'The current passphrase was not recognised.');
+    }
+    if (next.length < MIN_PASSPHRASE) {
+      throw fail('invalid_input', `Passphrases need at least ${MIN_PASSPHRASE} characters.`);
+    }
+    u.passphrase = next;
+    this.append('passphrase_changed', 'success', u, { kind: 'user', id: u.id, name: u.name });
+    return null;
+  }
+
+  private totpBegin(): TotpSetup {
+    const u = this.requireUser();
+    if (u.totpEnabled) throw fail('conflict', 'Two-step verification is already on.');
+    u.pendingTotp = randomBase32(32);
+    const label = encodeURIComponent(`Airlock:${u.name}`);
+    return {
+      secret_base32: u.pendingTotp,
+      otpauth_uri: `otpauth://totp/${label}?secret=${u.pendingTotp}&issuer=Airlock&algorithm=SHA1&digits=6&period=30`,
+    };
+  }
+
+  private totpConfirm(code: string): null {
+    const u = this.requireUser();
+    if (!u.pendingTotp) throw fail('conflict', 'Start two-step setup first.');
+    if (code !== MockBackend.TOTP_CODE) {
+      throw fail('invalid_input', 'That code did not match. Check the time on your device and try again.');
+    }
+    u.totpEnabled = true;
+    u.pendingTotp = null;
+    this.append('totp_enabled', 'success', u, { kind: 'user', id: u.id, name: u.name });
+    return null;
+  }
+
+  private totpDisable(code: string): null {
+    const u = this.requireUser();
+    if (!u.totpEnabled) throw fail('conflict', 'Two-step verification is not on.');
+    if (code !== MockBackend.TOTP_CODE) {
+      throw fail('invalid_input', 'That code did not match. Check the time on your device and try again.');
+    }
+    u.totpEnabled = false;
+    this.append('totp_disabled', 'success', u, { kind: 'user', id: u.id, name: u.name });
+    return null;
+  }
+
+  private startBreakGlass(reason: string, minutes: number): SessionInfo {
+    const u = this.requireRole(['reviewer', 'compliance'], 'start emergency access');
+    if (!reason.trim()) throw fail('invalid_input', 'Give a reason for emergency access.');
+    if (!Number.isInteger(minutes) || minutes < 1 || minutes > 240) {
+      throw fail('invalid_input', 'Emergency access lasts 1 to 240 minutes.');
+    }
+    const s = this.requireSession();
+    s.breakGlassUntil = this.now() + minutes * 60_000;
+    this.append('break_glass_started', 'success', u, null, undefined, JSON.stringify({ reason, minutes }));
+    return this.sessionInfo();
+  }
+
+  private filtered(f: AuditFilter): AuditRow[] {
+    const actor = f.actor?.trim().toLowerCase() ?? '';
+    return this.requireVault()
+      .events.filter((e) => {
+        if (actor && !(e.actor_name ?? '').toLowerCase().includes(actor)) return false;
+        if (f.action && e.action !== f.action) return false;
+        const day = e.ts.slice(0, 10);
+        if (f.from && day < f.from) return false;
+        if (f.to && day > f.to) return false;
+        if (f.failures_only && e.outcome === 'success') return false;
+        if (f.break_glass_only && !e.break_glass) return false;
+        return true;
+      })
+      .sort((a, b) => b.seq - a.seq);
+  }
+
+  private auditQuery(f: AuditFilter): AuditPage {
+    if (f.from && f.to && f.from > f.to) throw fail('invalid_input', 'The start date is after the end date.');
+    const rows = this.filtered(f);
+    return { rows: rows.slice(f.offset, f.offset + f.limit).map((r) => ({ ...r })), total: rows.length };
+  }
+
+  private auditVerify(): VerifyReport {
+    const u = this.requireRole(['lead', 'compliance'], 'verify the audit log');
+    const v = this.requireVault();
+    const head = v.events[v.events.length - 1];
+    const report: VerifyReport = {
+      ok: this.chainProblem === null,
+      events: v.events.length,
+      head_hash: head ? head.hash : '0'.repeat(64),
+      checkpoints: Math.floor(v.events.length / 100),
+      signers: v.users.filter((x) => x.role === 'lead' || x.role === 'compliance').map((x) => x.name),
+      problem: this.chainProblem ? { ...this.chainProblem } : null,
+    };
+    this.append('audit_verified', report.ok ? 'success' : 'failure', u, null);
+    return report;
+  }
+
+  private auditExport(format: string, path: string): ExportResult {
+    const u = this.requireRole(['lead', 'compliance'], 'export the audit log');
+    if (format !== 'csv' && format !== 'jsonl') throw fail('invalid_input', 'Export as CSV or JSONL.');
+    if (!path.trim()) throw fail('invalid_input', 'Choose where to save the export.');
+    const events = this.requireVault().events.length;
+    this.append('audit_exported', 'success', u, null, undefined, JSON.stringify({ format, events }));
+    return { path, events };
+  }
+
+  private append(
+    action: EventKind,
+    outcome: Outcome,
+    actor: MockUser | null,
+    object: { kind: string; id: string | null; name: string | null } | null,
+    at?: number,
+    detail = '{}',
+  ): void {
+    const v = this.vault;
+    if (!v) return;
+    const prev = v.events[v.events.length - 1];
+    const seq = (prev?.seq ?? 0) + 1;
+    const prevHash = prev?.hash ?? '0'.repeat(64);
+    const ts = new Date(at ?? this.now()).toISOString();
+    const bg =
+      this.session !== null &&
+      actor !== null &&
+      this.session.userId === actor.id &&
+      this.session.breakGlassUntil !== null &&
+      this.session.breakGlassUntil > this.now();
+    const row: AuditRow = {
+      seq,
+      id: newId('evt'),
+      ts,
+      actor_id: actor?.id ?? null,
+      actor_name: actor?.name ?? null,
+      actor_role: actor?.role ?? null,
+      action,
+      outcome,
+      object_kind: object?.kind ?? null,
+      object_id: object?.id ?? null,
+      object_name: object?.name ?? null,
+      detail,
+      break_glass: bg || action === 'break_glass_started',
+      prev_hash: prevHash,
+      hash: fakeHash(`${prevHash}|${seq}|${ts}|${action}|${outcome}|${detail}`),
+    };
+    v.events.push(row);
+  }
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : v == null ? '' : String(v);
+}

@@ -1,0 +1,113 @@
+// Small pure formatting helpers (no locale surprises: fixed formats, tabular numbers in CSS).
+import type { EventKind, Role } from './api/types';
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** "14:32" in local time. */
+export function hhmm(iso: string | number | Date): string {
+  const d = new Date(iso);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** "2026-11-25 14:32" in local time. */
+export function localDateTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hhmm(d)}`;
+}
+
+/** "2026-11-25" in local time. */
+export function localDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** "2026-11-25 14:32:07" in UTC (the audit log's day filters are UTC days). */
+export function utcDateTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/** "20261125-143207" for file names, local time. */
+export function stamp(d: Date = new Date()): string {
+  return (
+    `${d.getFullYear()}${pad(d.getMonth() + 1)}${pad(d.getDate())}-` +
+    `${pad(d.getHours())}${pad(d.getMinutes())}${pad(d.getSeconds())}`
+  );
+}
+
+/** "2026-11-25", local date, for file names. */
+export function isoDay(d: Date = new Date()): string {
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+/** "1:05" from seconds. */
+export function mmss(totalSecs: number): string {
+  const s = Math.max(0, Math.ceil(totalSecs));
+  return `${Math.floor(s / 60)}:${pad(s % 60)}`;
+}
+
+/** "48,211" (fixed grouping, independent of the OS locale). */
+export function count(n: number): string {
+  return String(Math.trunc(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** "ABCD EFGH IJKL" for secrets people type by hand. */
+export function groupsOf4(s: string): string {
+  return s.replace(/\s+/g, '').replace(/(.{4})(?=.)/g, '$1 ');
+}
+
+/** "a3f09c1d22e4…" */
+export function shortHash(h: string, n = 12): string {
+  return h.length > n ? `${h.slice(0, n)}…` : h;
+}
+
+/**
+ * Joins a directory from the backend and a file name, keeping the directory's separator
+ * (backslash on Windows paths, slash elsewhere).
+ */
+export function joinPath(dir: string, name: string): string {
+  if (!dir) return name;
+  const sep = dir.includes('\\') && !dir.includes('/') ? '\\' : '/';
+  return dir.replace(/[\\/]+$/, '') + sep + name;
+}
+
+const EVENT_LABELS: Record<EventKind, string> = {
+  vault_created: 'Vault created',
+  login: 'Login',
+  login_failed: 'Login failed',
+  login_refused: 'Login refused',
+  account_locked: 'Account locked',
+  account_unlocked: 'Account unlocked',
+  logout: 'Logout',
+  user_added: 'User added',
+  user_disabled: 'User disabled',
+  passphrase_changed: 'Passphrase changed',
+  recovery_used: 'Recovery code used',
+  totp_enabled: '2FA turned on',
+  totp_disabled: '2FA turned off',
+  break_glass_started: 'Emergency access started',
+  access_denied: 'Access denied',
+  audit_viewed: 'Audit log viewed',
+  audit_verified: 'Audit chain verified',
+  audit_exported: 'Audit log exported',
+  setting_changed: 'Setting changed',
+  demo_seeded: 'Demo data added',
+};
+
+export function eventLabel(kind: EventKind): string {
+  return EVENT_LABELS[kind] ?? kind;
+}
+
+const ROLE_LABELS: Record<Role, string> = {
+  lead: 'Lead',
+  annotator: 'Annotator',
+  reviewer: 'Reviewer',
+  compliance: 'Compliance',
+};
+
+export function roleLabel(role: Role): string {
+  return ROLE_LABELS[role] ?? role;
+}

@@ -1,0 +1,82 @@
+// What each role may see in this release. The backend enforces the same rules; the UI uses
+// these only to avoid offering (or calling) what would be refused.
+import type { Role } from './api/types';
+
+export type Route = 'home' | 'users' | 'audit' | 'account';
+
+export const ROUTES: readonly Route[] = ['home', 'users', 'audit', 'account'];
+
+const ALLOWED: Record<Route, readonly Role[]> = {
+  home: ['lead', 'annotator', 'reviewer', 'compliance'],
+  users: ['lead', 'compliance'],
+  audit: ['lead', 'compliance'],
+  account: ['lead', 'annotator', 'reviewer', 'compliance'],
+};
+
+/** What a refused page is called in "Your role (x) does not include …". */
+export const ROUTE_SUBJECT: Record<Route, string> = {
+  home: 'the home page',
+  users: 'user management',
+  audit: 'the audit log',
+  account: 'account settings',
+};
+
+export function canVisit(role: Role, route: Route): boolean {
+  return ALLOWED[route].includes(role);
+}
+
+export function canManageUsers(role: Role): boolean {
+  return role === 'lead';
+}
+
+export function canBreakGlass(role: Role): boolean {
+  return role === 'reviewer' || role === 'compliance';
+}
+
+/** What this role can do in Airlock (shown on Home). */
+export const ROLE_SUMMARY: Record<Role, { title: string; can: string[] }> = {
+  lead: {
+    title: 'You run this project.',
+    can: [
+      'Add users, assign roles and disable accounts',
+      'Unlock accounts after repeated failed logins',
+      'Read, verify and export the audit log',
+      'Later: ingest data, validate de-identification, assign work and export deliverables',
+    ],
+  },
+  annotator: {
+    title: 'You label the items assigned to you.',
+    can: [
+      'Change your passphrase and turn on two-step verification',
+      'Later: work through your queue of de-identified items, with keyboard-first labelling',
+      'You never see original (identifiable) data or other annotators’ labels',
+    ],
+  },
+  reviewer: {
+    title: 'You review and adjudicate annotations.',
+    can: [
+      'Start emergency access when patient safety requires it (every action is flagged)',
+      'Later: compare annotators side by side, accept, fix or reject, and check agreement',
+      'Annotators appear to you as A1, A2… by default',
+    ],
+  },
+  compliance: {
+    title: 'You oversee how this project handles data.',
+    can: [
+      'Read, verify and export the tamper-evident audit log',
+      'See the user list (read-only)',
+      'Start emergency access when required (every action is flagged)',
+      'You never see content: only ids, actors, actions, times and hashes',
+    ],
+  },
+};
+
+export const STAGES: readonly string[] = [
+  'Receive',
+  'De-identify',
+  'Assign',
+  'Annotate',
+  'Review',
+  'Deliver',
+  'Retain/Destroy',
+];
