@@ -32,7 +32,7 @@ fail() {
 }
 # run CMD...: run the airlock binary, capturing stdout/stderr; returns its exit code.
 run() {
-    printf '  $ airlock %s\n' "$*"
+    printf '  $ airlock'; printf ' %q' "$@"; printf '\n'
     local rc=0
     "$AIRLOCK_BIN" "$@" >"$OUT" 2>"$ERR" </dev/null || rc=$?
     return "$rc"

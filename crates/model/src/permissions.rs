@@ -48,9 +48,8 @@ impl Role {
         use Action::*;
         use Role::*;
         match action {
-            ViewOwnAccount | ChangeOwnPassphrase | ManageOwnTotp | ViewVaultInfo => true,
-            AddUser | UnlockUser | ChangeSettings | SeedDemo => self == Lead,
-            DisableUser => self == Lead,
+            ChangeOwnPassphrase | ManageOwnTotp | ViewVaultInfo => true,
+            AddUser | DisableUser | UnlockUser | ChangeSettings => self == Lead,
             ListUsers => matches!(self, Lead | Compliance),
             ViewAudit | VerifyAudit | ExportAudit => matches!(self, Lead | Compliance),
             StartBreakGlass => matches!(self, Reviewer | Compliance),
@@ -98,8 +97,6 @@ impl FromStr for Role {
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Action {
-    /// See one's own account (name, role, second factor).
-    ViewOwnAccount,
     /// Change one's own passphrase.
     ChangeOwnPassphrase,
     /// Enrol or remove one's own TOTP second factor.
@@ -124,14 +121,11 @@ pub enum Action {
     ExportAudit,
     /// Start emergency (break-glass) access.
     StartBreakGlass,
-    /// Fill a vault with the synthetic demo project.
-    SeedDemo,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and documentation.
-    pub const ALL: [Action; 14] = [
-        Action::ViewOwnAccount,
+    pub const ALL: [Action; 12] = [
         Action::ChangeOwnPassphrase,
         Action::ManageOwnTotp,
         Action::ViewVaultInfo,
@@ -144,13 +138,11 @@ impl Action {
         Action::VerifyAudit,
         Action::ExportAudit,
         Action::StartBreakGlass,
-        Action::SeedDemo,
     ];
 
     /// The stored name, e.g. `add_user`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Action::ViewOwnAccount => "view_own_account",
             Action::ChangeOwnPassphrase => "change_own_passphrase",
             Action::ManageOwnTotp => "manage_own_totp",
             Action::ViewVaultInfo => "view_vault_info",
@@ -163,7 +155,6 @@ impl Action {
             Action::VerifyAudit => "verify_audit",
             Action::ExportAudit => "export_audit",
             Action::StartBreakGlass => "start_break_glass",
-            Action::SeedDemo => "seed_demo",
         }
     }
 }
@@ -188,7 +179,7 @@ mod tests {
     #[test]
     fn emergency_never_grants_user_creation_or_settings() {
         for role in Role::ALL {
-            for action in [Action::AddUser, Action::ChangeSettings, Action::SeedDemo] {
+            for action in [Action::AddUser, Action::ChangeSettings] {
                 assert_eq!(role.may_in_emergency(action), role.may(action));
             }
         }

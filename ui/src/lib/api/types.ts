@@ -1,10 +1,16 @@
 // Backend command contract types (docs/COMMANDS.md).
 //
-// Hand-written for now. When ts-rs generates `./bindings/*.ts` from the Rust DTOs, replace the
-// declarations below with re-exports (`export type { Role } from './bindings/Role';` …).
-// Every other module imports these types from here, never from `bindings/` directly.
+// Types that ts-rs already generates into `./bindings/` are re-exported from there; the rest are
+// hand-written from the contract until their Rust DTOs are exported too (then swap each
+// declaration for a re-export). Every other module imports types from here, never from
+// `bindings/` directly.
+import type { EventKind } from './bindings/EventKind';
+import type { Outcome } from './bindings/Outcome';
+import type { Role } from './bindings/Role';
 
-export type Role = 'lead' | 'annotator' | 'reviewer' | 'compliance';
+export type { EventKind } from './bindings/EventKind';
+export type { Outcome } from './bindings/Outcome';
+export type { Role } from './bindings/Role';
 
 export type ErrorCode =
   | 'bad_credentials'
@@ -20,30 +26,6 @@ export type ErrorCode =
   | 'internal';
 
 export type AppError = { code: ErrorCode; message: string };
-
-export type EventKind =
-  | 'vault_created'
-  | 'login'
-  | 'login_failed'
-  | 'login_refused'
-  | 'account_locked'
-  | 'account_unlocked'
-  | 'logout'
-  | 'user_added'
-  | 'user_disabled'
-  | 'passphrase_changed'
-  | 'recovery_used'
-  | 'totp_enabled'
-  | 'totp_disabled'
-  | 'break_glass_started'
-  | 'access_denied'
-  | 'audit_viewed'
-  | 'audit_verified'
-  | 'audit_exported'
-  | 'setting_changed'
-  | 'demo_seeded';
-
-export type Outcome = 'success' | 'failure' | 'denied';
 
 export type VaultSummary = { path: string; vault_id: string; format_version: number };
 
@@ -163,43 +145,48 @@ export type ExportResult = { path: string; events: number };
 
 export type ExportFormat = 'csv' | 'jsonl';
 
-// ---- Value lists the UI iterates over (kept beside the types so they change together) ----
+// ---- Value lists the UI iterates over ----
+// Built from records keyed by the union, so the compiler fails when a variant is added or
+// removed in Rust and not here.
 
-export const ROLES: readonly Role[] = ['lead', 'annotator', 'reviewer', 'compliance'];
+const ROLE_SET: Record<Role, true> = { lead: true, annotator: true, reviewer: true, compliance: true };
+export const ROLES = Object.keys(ROLE_SET) as readonly Role[];
 
-export const EVENT_KINDS: readonly EventKind[] = [
-  'vault_created',
-  'login',
-  'login_failed',
-  'login_refused',
-  'account_locked',
-  'account_unlocked',
-  'logout',
-  'user_added',
-  'user_disabled',
-  'passphrase_changed',
-  'recovery_used',
-  'totp_enabled',
-  'totp_disabled',
-  'break_glass_started',
-  'access_denied',
-  'audit_viewed',
-  'audit_verified',
-  'audit_exported',
-  'setting_changed',
-  'demo_seeded',
-];
+const EVENT_KIND_SET: Record<EventKind, true> = {
+  vault_created: true,
+  login: true,
+  login_failed: true,
+  login_refused: true,
+  account_locked: true,
+  account_unlocked: true,
+  logout: true,
+  user_added: true,
+  user_disabled: true,
+  passphrase_changed: true,
+  recovery_used: true,
+  totp_enabled: true,
+  totp_disabled: true,
+  break_glass_started: true,
+  access_denied: true,
+  audit_viewed: true,
+  audit_verified: true,
+  audit_exported: true,
+  setting_changed: true,
+  demo_seeded: true,
+};
+export const EVENT_KINDS = Object.keys(EVENT_KIND_SET) as readonly EventKind[];
 
-export const ERROR_CODES: readonly ErrorCode[] = [
-  'bad_credentials',
-  'account_locked',
-  'totp_required',
-  'session_expired',
-  'not_logged_in',
-  'forbidden',
-  'invalid_input',
-  'not_found',
-  'conflict',
-  'vault_error',
-  'internal',
-];
+const ERROR_CODE_SET: Record<ErrorCode, true> = {
+  bad_credentials: true,
+  account_locked: true,
+  totp_required: true,
+  session_expired: true,
+  not_logged_in: true,
+  forbidden: true,
+  invalid_input: true,
+  not_found: true,
+  conflict: true,
+  vault_error: true,
+  internal: true,
+};
+export const ERROR_CODES = Object.keys(ERROR_CODE_SET) as readonly ErrorCode[];

@@ -1,0 +1,6 @@
+//! Integration tests of the application layer over real vaults: real SQLCipher, real age
+//! blobs, real argon2id (with cheap parameters where many slots are made).
+
+mod access;
+mod audit_trail;
+mod support;
