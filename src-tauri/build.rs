@@ -1,3 +1,5 @@
+//! Generates the Tauri context (config, capabilities, embedded UI) at build time.
+
 fn main() {
     tauri_build::build()
 }

@@ -83,8 +83,11 @@ impl Command {
     pub fn format(&self) -> Format {
         let f = match self {
             Command::Init { format, .. } | Command::Demo { format, .. } => *format,
-            Command::User(UserCmd::List { format }) | Command::Vault(VaultCmd::Info { format }) => *format,
-            Command::Audit(AuditCmd::Verify { format, .. }) | Command::Audit(AuditCmd::List { format, .. }) => *format,
+            Command::User(UserCmd::List { format }) | Command::Vault(VaultCmd::Info { format }) => {
+                *format
+            }
+            Command::Audit(AuditCmd::Verify { format, .. })
+            | Command::Audit(AuditCmd::List { format, .. }) => *format,
             _ => None,
         };
         f.unwrap_or(Format::Text)

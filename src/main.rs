@@ -24,11 +24,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("AIRLOCK_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("AIRLOCK_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(_) => {
             eprintln!("airlock: could not start the async runtime");
@@ -54,7 +58,8 @@ fn one_line(e: &anyhow::Error) -> String {
 
 /// Reads a passphrase from a file (one trailing newline removed).
 fn read_secret_file(path: &Path, what: &str) -> Result<SecretString> {
-    let mut text = std::fs::read_to_string(path).with_context(|| format!("cannot read the {what} file"))?;
+    let mut text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read the {what} file"))?;
     if text.ends_with('\n') {
         text.pop();
         if text.ends_with('\r') {
@@ -76,7 +81,9 @@ fn prompt(label: &str) -> Result<SecretString> {
     if !std::io::stdin().is_terminal() {
         bail!("no passphrase given: use --passphrase-file FILE or AIRLOCK_PASSPHRASE_FILE");
     }
-    Ok(SecretString::from(rpassword::prompt_password(label).context("reading the passphrase")?))
+    Ok(SecretString::from(
+        rpassword::prompt_password(label).context("reading the passphrase")?,
+    ))
 }
 
 /// A new passphrase: from a file, or prompted twice.
@@ -99,7 +106,9 @@ fn default_dir() -> PathBuf {
 async fn run(cli: Cli) -> Result<ExitCode> {
     let mut ws = Workspace::new(default_dir());
     match &cli.command {
-        Command::Init { vault, name, user, .. } => {
+        Command::Init {
+            vault, name, user, ..
+        } => {
             let pass = match &cli.passphrase_file {
                 Some(f) => read_secret_file(f, "passphrase")?,
                 None => new_passphrase(None, &format!("New passphrase for {user}"))?,
@@ -113,7 +122,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             output::demo(&info, cli.format());
             return Ok(ExitCode::SUCCESS);
         }
-        Command::Audit(AuditCmd::Verify { file: Some(file), .. }) => {
+        Command::Audit(AuditCmd::Verify {
+            file: Some(file), ..
+        }) => {
             let report = airlock_app::verify_export_file(file)?;
             output::verify(&report, cli.format());
             return Ok(verify_exit(report.ok));
@@ -123,11 +134,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             new_passphrase_file,
         }) => {
             let vault = cli.vault_path()?;
-            let user = cli.user.as_deref().ok_or_else(|| anyhow!("name the account to recover with --user NAME"))?;
+            let user = cli
+                .user
+                .as_deref()
+                .ok_or_else(|| anyhow!("name the account to recover with --user NAME"))?;
             ws.open_vault(vault).await?;
             let code = read_secret_file(recovery_code_file, "recovery code")?;
-            let next = new_passphrase(new_passphrase_file.as_deref(), &format!("New passphrase for {user}"))?;
-            ws.recover(secrecy::ExposeSecret::expose_secret(&code), user, &next).await?;
+            let next = new_passphrase(
+                new_passphrase_file.as_deref(),
+                &format!("New passphrase for {user}"),
+            )?;
+            ws.recover(secrecy::ExposeSecret::expose_secret(&code), user, &next)
+                .await?;
             println!("The passphrase of {user} was reset with the recovery code; new personal keys were issued.");
             return Ok(ExitCode::SUCCESS);
         }
@@ -159,8 +177,13 @@ fn verify_exit(ok: bool) -> ExitCode {
 
 async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
     if let Some(reason) = &cli.break_glass_reason {
-        ws.active().await?.start_break_glass(reason, cli.break_glass_minutes).await?;
-        eprintln!("airlock: emergency access is active for this command; it is recorded and flagged");
+        ws.active()
+            .await?
+            .start_break_glass(reason, cli.break_glass_minutes)
+            .await?;
+        eprintln!(
+            "airlock: emergency access is active for this command; it is recorded and flagged"
+        );
     }
     let fmt = cli.format();
     match &cli.command {
@@ -170,7 +193,10 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
                 role,
                 new_passphrase_file,
             } => {
-                let pass = new_passphrase(new_passphrase_file.as_deref(), &format!("Initial passphrase for {name}"))?;
+                let pass = new_passphrase(
+                    new_passphrase_file.as_deref(),
+                    &format!("Initial passphrase for {name}"),
+                )?;
                 let u = ws.active().await?.add_user(name, *role, &pass).await?;
                 output::user_added(&u, fmt);
             }
@@ -189,10 +215,16 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
             UserCmd::TotpEnable => {
                 let s = ws.active().await?;
                 let setup = s.totp_begin().await?;
-                println!("Secret: {}\nURI: {}", setup.secret_base32, setup.otpauth_uri);
+                println!(
+                    "Secret: {}\nURI: {}",
+                    setup.secret_base32, setup.otpauth_uri
+                );
                 eprint!("Enter the 6-digit code your authenticator shows: ");
                 let mut line = String::new();
-                std::io::stdin().lock().read_line(&mut line).context("reading the code")?;
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .context("reading the code")?;
                 s.totp_confirm(line.trim()).await?;
                 println!("Two-factor login is on for this account.");
             }
@@ -206,10 +238,15 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
                 let info = ws.active().await?.vault_info().await?;
                 output::vault_info(&info, fmt);
             }
-            VaultCmd::ChangePassphrase { new_passphrase_file } => {
+            VaultCmd::ChangePassphrase {
+                new_passphrase_file,
+            } => {
                 let current = login_passphrase(cli, "the current account")?;
                 let next = new_passphrase(new_passphrase_file.as_deref(), "New passphrase")?;
-                ws.active().await?.change_passphrase(&current, &next).await?;
+                ws.active()
+                    .await?
+                    .change_passphrase(&current, &next)
+                    .await?;
                 println!("Passphrase changed.");
             }
             VaultCmd::SetPolicy {
@@ -222,7 +259,8 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
                 let policy = Policy {
                     max_failed_logins: max_failed_logins.unwrap_or(current.max_failed_logins),
                     lockout_minutes: lockout_minutes.unwrap_or(current.lockout_minutes),
-                    idle_timeout_minutes: idle_timeout_minutes.unwrap_or(current.idle_timeout_minutes),
+                    idle_timeout_minutes: idle_timeout_minutes
+                        .unwrap_or(current.idle_timeout_minutes),
                 };
                 s.set_policy(&policy).await?;
                 println!(

@@ -5,7 +5,10 @@ use airlock_app::json::{AuditPage, CreatedVault, DemoInfo, UserDto, VaultInfo, V
 use serde::Serialize;
 
 fn json<T: Serialize>(v: &T) {
-    println!("{}", serde_json::to_string_pretty(v).expect("DTOs always serialise"));
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("DTOs always serialise")
+    );
 }
 
 pub fn created(c: &CreatedVault, f: Format) {
@@ -25,7 +28,10 @@ pub fn demo(d: &DemoInfo, f: Format) {
     if f == Format::Json {
         return json(d);
     }
-    println!("Created the demo project at {} (synthetic data only).", d.vault.path);
+    println!(
+        "Created the demo project at {} (synthetic data only).",
+        d.vault.path
+    );
     println!();
     println!("{:<20} {:<12} passphrase", "user", "role");
     for u in &d.users {
@@ -44,9 +50,15 @@ pub fn users(list: &[UserDto], f: Format) {
     if f == Format::Json {
         return json(&list);
     }
-    println!("{:<24} {:<11} {:<9} {:<4} created", "name", "role", "status", "2fa");
+    println!(
+        "{:<24} {:<11} {:<9} {:<4} created",
+        "name", "role", "status", "2fa"
+    );
     for u in list {
-        let status = serde_json::to_value(u.status).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let status = serde_json::to_value(u.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
         println!(
             "{:<24} {:<11} {:<9} {:<4} {}",
             u.name,
@@ -67,8 +79,16 @@ pub fn vault_info(i: &VaultInfo, f: Format) {
     println!("path            {}", i.path);
     println!("format version  {}", i.format_version);
     println!("created         {}", i.created_at);
-    println!("kdf             argon2id m={} KiB t={} p={}", i.kdf.memory_kib, i.kdf.iterations, i.kdf.parallelism);
-    println!("users           {} active, {} key slots, recovery slot {}", i.users, i.key_slots, if i.recovery_slot { "present" } else { "absent" });
+    println!(
+        "kdf             argon2id m={} KiB t={} p={}",
+        i.kdf.memory_kib, i.kdf.iterations, i.kdf.parallelism
+    );
+    println!(
+        "users           {} active, {} key slots, recovery slot {}",
+        i.users,
+        i.key_slots,
+        if i.recovery_slot { "present" } else { "absent" }
+    );
     println!("audit events    {}", i.audit_events);
     println!(
         "policy          lock after {} failed logins for {} min; idle lock after {} min",
@@ -82,7 +102,11 @@ pub fn verify(r: &VerifyReport, f: Format) {
     }
     match &r.problem {
         None => {
-            let signers = if r.signers.is_empty() { "nobody".to_string() } else { r.signers.join(", ") };
+            let signers = if r.signers.is_empty() {
+                "nobody".to_string()
+            } else {
+                r.signers.join(", ")
+            };
             println!(
                 "✓ {} events, head {}…, {} checkpoints signed by {}",
                 r.events,
@@ -92,7 +116,10 @@ pub fn verify(r: &VerifyReport, f: Format) {
             );
         }
         Some(p) => {
-            let kind = serde_json::to_value(p.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            let kind = serde_json::to_value(p.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
             println!("✗ chain broken ({kind}): {}", p.message);
         }
     }
@@ -102,9 +129,15 @@ pub fn audit_page(p: &AuditPage, f: Format) {
     if f == Format::Json {
         return json(p);
     }
-    println!("{:>6}  {:<27} {:<20} {:<20} outcome", "seq", "time", "actor", "action");
+    println!(
+        "{:>6}  {:<27} {:<20} {:<20} outcome",
+        "seq", "time", "actor", "action"
+    );
     for r in &p.rows {
-        let outcome = serde_json::to_value(r.outcome).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let outcome = serde_json::to_value(r.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
         println!(
             "{:>6}  {:<27} {:<20} {:<20} {}{}",
             r.seq,

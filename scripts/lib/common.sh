@@ -42,7 +42,7 @@ build_desktop() {
     [[ "${AIRLOCK_RELEASE:-0}" == 1 ]] && release=(--release)
     say "building the UI (npm run build in ui/)"
     (cd "$AIRLOCK_ROOT/ui" && npm run build)
-    say "building the desktop app (cargo build -p airlock-desktop ${release[*]})"
+    say "building the desktop app (cargo build -p airlock-desktop${release[*]:+ ${release[*]}})"
     (cd "$AIRLOCK_ROOT" && cargo build -p airlock-desktop "${release[@]}")
 }
 

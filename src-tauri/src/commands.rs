@@ -2,8 +2,8 @@
 //! Names and arguments are the contract in docs/COMMANDS.md and ui/src/lib/api/commands.ts.
 
 use airlock_app::json::{
-    AppStatus, AuditFilter, AuditPage, CreatedVault, DemoInfo, ExportFormat, ExportResult, SessionInfo, TotpSetup,
-    UserDto, VaultInfo, VaultSummary, VerifyReport,
+    AppStatus, AuditFilter, AuditPage, CreatedVault, DemoInfo, ExportFormat, ExportResult,
+    SessionInfo, TotpSetup, UserDto, VaultInfo, VaultSummary, VerifyReport,
 };
 use airlock_app::{AppError, Role, Workspace};
 use secrecy::SecretString;
@@ -41,8 +41,13 @@ async fn create_vault(
     passphrase: String,
 ) -> R<CreatedVault> {
     let mut ws = state.0.lock().await;
-    ws.create_vault(&PathBuf::from(path), &project_name, &lead_name, &secret(passphrase))
-        .await
+    ws.create_vault(
+        &PathBuf::from(path),
+        &project_name,
+        &lead_name,
+        &secret(passphrase),
+    )
+    .await
 }
 
 #[tauri::command]
@@ -68,7 +73,8 @@ async fn login(
     totp_code: Option<String>,
 ) -> R<SessionInfo> {
     let mut ws = state.0.lock().await;
-    ws.login(&user_name, &secret(passphrase), totp_code.as_deref()).await
+    ws.login(&user_name, &secret(passphrase), totp_code.as_deref())
+        .await
 }
 
 #[tauri::command]
@@ -97,24 +103,53 @@ async fn list_users(state: State<'_, AppState>) -> R<Vec<UserDto>> {
 }
 
 #[tauri::command]
-async fn add_user(state: State<'_, AppState>, name: String, role: Role, passphrase: String) -> R<UserDto> {
-    state.0.lock().await.active().await?.add_user(&name, role, &secret(passphrase)).await
+async fn add_user(
+    state: State<'_, AppState>,
+    name: String,
+    role: Role,
+    passphrase: String,
+) -> R<UserDto> {
+    state
+        .0
+        .lock()
+        .await
+        .active()
+        .await?
+        .add_user(&name, role, &secret(passphrase))
+        .await
 }
 
 #[tauri::command]
 async fn disable_user(state: State<'_, AppState>, name: String) -> R<()> {
-    state.0.lock().await.active().await?.disable_user(&name).await
+    state
+        .0
+        .lock()
+        .await
+        .active()
+        .await?
+        .disable_user(&name)
+        .await
 }
 
 #[tauri::command]
 async fn unlock_user(state: State<'_, AppState>, name: String) -> R<()> {
-    state.0.lock().await.active().await?.unlock_user(&name).await
+    state
+        .0
+        .lock()
+        .await
+        .active()
+        .await?
+        .unlock_user(&name)
+        .await
 }
 
 #[tauri::command]
 async fn change_passphrase(state: State<'_, AppState>, current: String, next: String) -> R<()> {
     let mut ws = state.0.lock().await;
-    ws.active().await?.change_passphrase(&secret(current), &secret(next)).await
+    ws.active()
+        .await?
+        .change_passphrase(&secret(current), &secret(next))
+        .await
 }
 
 #[tauri::command]
@@ -124,22 +159,54 @@ async fn totp_begin(state: State<'_, AppState>) -> R<TotpSetup> {
 
 #[tauri::command]
 async fn totp_confirm(state: State<'_, AppState>, code: String) -> R<()> {
-    state.0.lock().await.active().await?.totp_confirm(&code).await
+    state
+        .0
+        .lock()
+        .await
+        .active()
+        .await?
+        .totp_confirm(&code)
+        .await
 }
 
 #[tauri::command]
 async fn totp_disable(state: State<'_, AppState>, code: String) -> R<()> {
-    state.0.lock().await.active().await?.totp_disable(&code).await
+    state
+        .0
+        .lock()
+        .await
+        .active()
+        .await?
+        .totp_disable(&code)
+        .await
 }
 
 #[tauri::command]
-async fn start_break_glass(state: State<'_, AppState>, reason: String, minutes: u32) -> R<SessionInfo> {
-    state.0.lock().await.active().await?.start_break_glass(&reason, minutes).await
+async fn start_break_glass(
+    state: State<'_, AppState>,
+    reason: String,
+    minutes: u32,
+) -> R<SessionInfo> {
+    state
+        .0
+        .lock()
+        .await
+        .active()
+        .await?
+        .start_break_glass(&reason, minutes)
+        .await
 }
 
 #[tauri::command]
 async fn audit_query(state: State<'_, AppState>, filter: AuditFilter) -> R<AuditPage> {
-    state.0.lock().await.active().await?.audit_query(&filter).await
+    state
+        .0
+        .lock()
+        .await
+        .active()
+        .await?
+        .audit_query(&filter)
+        .await
 }
 
 #[tauri::command]
@@ -148,9 +215,16 @@ async fn audit_verify(state: State<'_, AppState>) -> R<VerifyReport> {
 }
 
 #[tauri::command]
-async fn audit_export(state: State<'_, AppState>, format: ExportFormat, path: String) -> R<ExportResult> {
+async fn audit_export(
+    state: State<'_, AppState>,
+    format: ExportFormat,
+    path: String,
+) -> R<ExportResult> {
     let mut ws = state.0.lock().await;
-    ws.active().await?.audit_export(format, &PathBuf::from(path)).await
+    ws.active()
+        .await?
+        .audit_export(format, &PathBuf::from(path))
+        .await
 }
 
 /// The invoke handler listing every command.

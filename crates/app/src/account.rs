@@ -28,12 +28,17 @@ fn totp_for(secret_base32: &str) -> Option<TOTP> {
 pub(crate) fn totp_matches(secret_base32: &str, code: &str, now: OffsetDateTime) -> bool {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
     code.len() == 6
-        && totp_for(secret_base32).is_some_and(|t| t.check(&code, now.unix_timestamp().max(0) as u64))
+        && totp_for(secret_base32)
+            .is_some_and(|t| t.check(&code, now.unix_timestamp().max(0) as u64))
 }
 
 impl Session {
     /// Changes the caller's own passphrase (re-seals their slot; same keys).
-    pub async fn change_passphrase(&mut self, current: &SecretString, next: &SecretString) -> Result<(), AppError> {
+    pub async fn change_passphrase(
+        &mut self,
+        current: &SecretString,
+        next: &SecretString,
+    ) -> Result<(), AppError> {
         let _grant = self.authorize(Action::ChangeOwnPassphrase).await?;
         validate_passphrase(next)?;
         let now = self.now();
@@ -42,17 +47,18 @@ impl Session {
         if check.is_err() {
             let mut tx = self.begin().await?;
             let mut d = self.draft(EventKind::PassphraseChanged, Outcome::Failure);
-            d.detail.insert("reason".into(), "current_passphrase_wrong".into());
+            d.detail
+                .insert("reason".into(), "current_passphrase_wrong".into());
             self.record(&mut tx, d).await?;
             tx.commit().await?;
-            return Err(AppError::new(ErrorCode::BadCredentials, "The current passphrase is not correct."));
+            return Err(AppError::new(
+                ErrorCode::BadCredentials,
+                "The current passphrase is not correct.",
+            ));
         }
-        let personal = self
-            .keys
-            .personal
-            .as_ref()
-            .cloned()
-            .ok_or_else(|| AppError::new(ErrorCode::Internal, "This session has no personal keys."))?;
+        let personal = self.keys.personal.as_ref().cloned().ok_or_else(|| {
+            AppError::new(ErrorCode::Internal, "This session has no personal keys.")
+        })?;
         let mut tx = self.begin().await?;
         let mut d = self.draft(EventKind::PassphraseChanged, Outcome::Success);
         d.object_kind = Some("user".into());
@@ -98,7 +104,10 @@ impl Session {
             .clone()
             .ok_or_else(|| AppError::invalid("Start enrolment first."))?;
         if !totp_matches(&pending, code, self.now()) {
-            return Err(AppError::new(ErrorCode::BadCredentials, "The authenticator code is not correct."));
+            return Err(AppError::new(
+                ErrorCode::BadCredentials,
+                "The authenticator code is not correct.",
+            ));
         }
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET totp_secret = ?, totp_enabled = 1 WHERE id = ?")
@@ -117,16 +126,23 @@ impl Session {
     /// Removes the second factor, proven with a current code.
     pub async fn totp_disable(&mut self, code: &str) -> Result<(), AppError> {
         let _grant = self.authorize(Action::ManageOwnTotp).await?;
-        let secret: Option<String> = sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = ? AND totp_enabled = 1")
-            .bind(self.user_id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .flatten();
+        let secret: Option<String> =
+            sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = ? AND totp_enabled = 1")
+                .bind(self.user_id.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+                .flatten();
         let Some(secret) = secret else {
-            return Err(AppError::new(ErrorCode::Conflict, "No authenticator is enrolled."));
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "No authenticator is enrolled.",
+            ));
         };
         if !totp_matches(&secret, code, self.now()) {
-            return Err(AppError::new(ErrorCode::BadCredentials, "The authenticator code is not correct."));
+            return Err(AppError::new(
+                ErrorCode::BadCredentials,
+                "The authenticator code is not correct.",
+            ));
         }
         let mut tx = self.begin().await?;
         sqlx::query("UPDATE users SET totp_secret = NULL, totp_enabled = 0 WHERE id = ?")
@@ -142,11 +158,17 @@ impl Session {
 
     /// Starts time-limited emergency access with a stated reason. The reason text is
     /// kept in the vault database; the audit event holds its id and SHA-256 only.
-    pub async fn start_break_glass(&mut self, reason: &str, minutes: u32) -> Result<SessionInfo, AppError> {
+    pub async fn start_break_glass(
+        &mut self,
+        reason: &str,
+        minutes: u32,
+    ) -> Result<SessionInfo, AppError> {
         let _grant = self.authorize(Action::StartBreakGlass).await?;
         let reason = reason.trim();
         if reason.chars().count() < 10 {
-            return Err(AppError::invalid("State the reason for emergency access in at least 10 characters."));
+            return Err(AppError::invalid(
+                "State the reason for emergency access in at least 10 characters.",
+            ));
         }
         if minutes == 0 || minutes > MAX_BREAK_GLASS_MINUTES {
             return Err(AppError::invalid(format!(
@@ -172,8 +194,12 @@ impl Session {
         d.break_glass = true;
         d.object_kind = Some("session".into());
         d.object_id = Some(self.id.to_string());
-        d.detail.insert("reason_id".into(), reason_id.to_string().into());
-        d.detail.insert("reason_sha256".into(), hex::encode(Sha256::digest(reason.as_bytes())).into());
+        d.detail
+            .insert("reason_id".into(), reason_id.to_string().into());
+        d.detail.insert(
+            "reason_sha256".into(),
+            hex::encode(Sha256::digest(reason.as_bytes())).into(),
+        );
         d.detail.insert("minutes".into(), minutes.into());
         d.detail.insert("until".into(), rfc3339(until).into());
         self.record(&mut tx, d).await?;
@@ -187,20 +213,31 @@ impl Workspace {
     /// Resets a user's passphrase with the printed recovery code. The user gets new
     /// personal keys (the old ones were sealed under the forgotten passphrase); the old
     /// public key stays on record so earlier signatures still verify. Audited.
-    pub async fn recover(&mut self, code: &str, user_name: &str, next: &SecretString) -> Result<(), AppError> {
+    pub async fn recover(
+        &mut self,
+        code: &str,
+        user_name: &str,
+        next: &SecretString,
+    ) -> Result<(), AppError> {
         validate_passphrase(next)?;
         let now = self.clock().now();
         let vault = self.vault_mut()?;
-        let keys = vault
-            .unlock_recovery(code)
-            .map_err(|_| AppError::new(ErrorCode::BadCredentials, "The recovery code is not correct."))?;
+        let keys = vault.unlock_recovery(code).map_err(|_| {
+            AppError::new(
+                ErrorCode::BadCredentials,
+                "The recovery code is not correct.",
+            )
+        })?;
         let pool = vault.connect(&keys.work).await?;
         let mut conn = pool.acquire().await?;
         let target = crate::users::find_user(&mut conn, user_name).await?;
         drop(conn);
         if !target.active {
             pool.close().await;
-            return Err(AppError::new(ErrorCode::Conflict, "This account is disabled; recovery applies to active accounts."));
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "This account is disabled; recovery applies to active accounts.",
+            ));
         }
         let personal = PersonalKeys::generate();
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
@@ -221,8 +258,20 @@ impl Workspace {
         d.object_id = Some(target.id.to_string());
         d.detail.insert("role".into(), target.role.as_str().into());
         airlock_audit::append(&mut tx, vault.id(), d).await?;
-        let source = if target.role == Role::Lead { keys.source.as_ref() } else { None };
-        vault.add_user_slot(target.id, target.role, user_name, next, &keys.work, source, personal)?;
+        let source = if target.role == Role::Lead {
+            keys.source.as_ref()
+        } else {
+            None
+        };
+        vault.add_user_slot(
+            target.id,
+            target.role,
+            user_name,
+            next,
+            &keys.work,
+            source,
+            personal,
+        )?;
         vault.clear_failures(target.id)?;
         tx.commit().await?;
         pool.close().await;
@@ -231,8 +280,12 @@ impl Workspace {
 }
 
 /// Looks up a user id's name for display.
-pub(crate) async fn user_names(pool: &sqlx::SqlitePool) -> Result<std::collections::HashMap<UserId, String>, AppError> {
-    let rows = sqlx::query("SELECT id, name FROM users").fetch_all(pool).await?;
+pub(crate) async fn user_names(
+    pool: &sqlx::SqlitePool,
+) -> Result<std::collections::HashMap<UserId, String>, AppError> {
+    let rows = sqlx::query("SELECT id, name FROM users")
+        .fetch_all(pool)
+        .await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
@@ -253,7 +306,11 @@ mod tests {
         let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
         let code = t.generate(now.unix_timestamp() as u64);
         assert!(totp_matches(secret, &code, now));
-        assert!(totp_matches(secret, &format!("{} {}", &code[..3], &code[3..]), now));
+        assert!(totp_matches(
+            secret,
+            &format!("{} {}", &code[..3], &code[3..]),
+            now
+        ));
         assert!(!totp_matches(secret, &code, now + Duration::minutes(5)));
         assert!(!totp_matches(secret, "12345", now));
     }

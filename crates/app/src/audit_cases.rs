@@ -3,7 +3,9 @@
 
 use crate::account::user_names;
 use crate::error::{AppError, ErrorCode};
-use crate::json::{self, AuditFilter, AuditPage, AuditRow, ExportFormat, ExportResult, VerifyReport};
+use crate::json::{
+    self, AuditFilter, AuditPage, AuditRow, ExportFormat, ExportResult, VerifyReport,
+};
 use crate::session::Session;
 use airlock_audit::{ExportSigner, ProblemKind};
 use airlock_model::{Action, EventKind, Outcome, UserId};
@@ -15,7 +17,10 @@ use std::path::Path;
 const MAX_PAGE: u32 = 1000;
 
 /// Converts the audit crate's report into the DTO, naming signers.
-pub(crate) fn report_dto(r: airlock_audit::VerifyReport, names: &HashMap<UserId, String>) -> VerifyReport {
+pub(crate) fn report_dto(
+    r: airlock_audit::VerifyReport,
+    names: &HashMap<UserId, String>,
+) -> VerifyReport {
     VerifyReport {
         ok: r.ok,
         events: r.events as u64,
@@ -45,16 +50,24 @@ pub(crate) fn report_dto(r: airlock_audit::VerifyReport, names: &HashMap<UserId,
 /// Verifies an exported JSONL audit log offline (no vault, no login needed).
 pub fn verify_export_file(path: &Path) -> Result<VerifyReport, AppError> {
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => AppError::new(ErrorCode::NotFound, "The audit export file does not exist."),
-        _ => AppError::new(ErrorCode::InvalidInput, "The audit export file cannot be read."),
+        std::io::ErrorKind::NotFound => {
+            AppError::new(ErrorCode::NotFound, "The audit export file does not exist.")
+        }
+        _ => AppError::new(
+            ErrorCode::InvalidInput,
+            "The audit export file cannot be read.",
+        ),
     })?;
     let (report, _, names) = airlock_audit::verify_jsonl(&bytes);
     Ok(report_dto(report, &names))
 }
 
 fn day_bound(day: &str, end: bool) -> Result<String, AppError> {
-    let d = time::Date::parse(day.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-        .map_err(|_| AppError::invalid("Dates must be written YYYY-MM-DD."))?;
+    let d = time::Date::parse(
+        day.trim(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .map_err(|_| AppError::invalid("Dates must be written YYYY-MM-DD."))?;
     Ok(if end {
         format!("{}T23:59:59.999999Z", d)
     } else {
@@ -70,7 +83,12 @@ impl Session {
         let names = user_names(&self.pool).await?;
         let mut clauses: Vec<&str> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
-        if let Some(actor) = filter.actor.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        if let Some(actor) = filter
+            .actor
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+        {
             let ids: Vec<String> = names
                 .iter()
                 .filter(|(id, n)| n.eq_ignore_ascii_case(actor) || id.to_string() == actor)
@@ -134,17 +152,29 @@ impl Session {
                 let outcome: String = r.get(6);
                 let object_kind: Option<String> = r.get(7);
                 let object_id: Option<String> = r.get(8);
-                let unreadable = || AppError::new(ErrorCode::VaultError, format!("Audit event #{seq} is not readable."));
+                let unreadable = || {
+                    AppError::new(
+                        ErrorCode::VaultError,
+                        format!("Audit event #{seq} is not readable."),
+                    )
+                };
                 Ok(AuditRow {
                     seq,
                     id: r.get(1),
                     ts: r.get(2),
                     actor_name: name_of(&actor_id),
                     actor_id,
-                    actor_role: role.map(|s| s.parse()).transpose().map_err(|_| unreadable())?,
+                    actor_role: role
+                        .map(|s| s.parse())
+                        .transpose()
+                        .map_err(|_| unreadable())?,
                     action: EventKind::parse(&action).ok_or_else(unreadable)?,
                     outcome: Outcome::parse(&outcome).ok_or_else(unreadable)?,
-                    object_name: if object_kind.as_deref() == Some("user") { name_of(&object_id) } else { None },
+                    object_name: if object_kind.as_deref() == Some("user") {
+                        name_of(&object_id)
+                    } else {
+                        None
+                    },
                     object_kind,
                     object_id,
                     detail: r.get(9),
@@ -169,7 +199,9 @@ impl Session {
     }
 
     async fn signing_keys(&self) -> Result<HashMap<String, UserId>, AppError> {
-        let rows = sqlx::query("SELECT public_key, user_id FROM signing_keys").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT public_key, user_id FROM signing_keys")
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .into_iter()
             .filter_map(|r| {
@@ -190,12 +222,22 @@ impl Session {
         let keys = self.signing_keys().await?;
         let report = airlock_audit::verify_chain(self.vault.id(), &events, &checkpoints, &keys);
         let mut tx = self.begin().await?;
-        let mut d = self.draft(EventKind::AuditVerified, if report.ok { Outcome::Success } else { Outcome::Failure });
+        let mut d = self.draft(
+            EventKind::AuditVerified,
+            if report.ok {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            },
+        );
         d.object_kind = Some("audit_log".into());
         d.detail.insert("events".into(), report.events.into());
         if let Some(p) = &report.problem {
             d.detail.insert("problem_seq".into(), p.seq.into());
-            d.detail.insert("problem".into(), serde_json::to_value(p.kind).expect("kinds serialise"));
+            d.detail.insert(
+                "problem".into(),
+                serde_json::to_value(p.kind).expect("kinds serialise"),
+            );
         }
         self.record(&mut tx, d).await?;
         tx.commit().await?;
@@ -205,14 +247,16 @@ impl Session {
 
     /// Exports the audit log (JSONL: signed and verifiable; CSV: for spreadsheets),
     /// written atomically. The export is audited with the file's SHA-256.
-    pub async fn audit_export(&mut self, format: ExportFormat, out: &Path) -> Result<ExportResult, AppError> {
+    pub async fn audit_export(
+        &mut self,
+        format: ExportFormat,
+        out: &Path,
+    ) -> Result<ExportResult, AppError> {
         let _grant = self.authorize(Action::ExportAudit).await?;
         let names = user_names(&self.pool).await?;
-        let personal = self
-            .keys
-            .personal
-            .as_ref()
-            .ok_or_else(|| AppError::new(ErrorCode::Internal, "This session has no signing key."))?;
+        let personal = self.keys.personal.as_ref().ok_or_else(|| {
+            AppError::new(ErrorCode::Internal, "This session has no signing key.")
+        })?;
         let mut tx = self.begin().await?;
         self.checkpoint(&mut tx).await?;
         let events = airlock_audit::load_events(&mut tx).await?;
@@ -247,7 +291,9 @@ impl Session {
                     &personal.signing,
                     airlock_audit::format_ts(self.now()),
                 )
-                .map_err(|_| AppError::new(ErrorCode::Internal, "The export could not be assembled."))?;
+                .map_err(|_| {
+                    AppError::new(ErrorCode::Internal, "The export could not be assembled.")
+                })?;
             }
             ExportFormat::Csv => {
                 airlock_audit::export_csv(&mut bytes, &events, |u| names.get(&u).cloned())?;
@@ -255,16 +301,26 @@ impl Session {
         }
         if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
             if !parent.is_dir() {
-                return Err(AppError::invalid("The folder for the export does not exist."));
+                return Err(AppError::invalid(
+                    "The folder for the export does not exist.",
+                ));
             }
         }
-        airlock_vault::write_atomic(out, &bytes)
-            .map_err(|e| AppError::new(ErrorCode::InvalidInput, format!("The export could not be written ({:?}).", e.kind())))?;
+        airlock_vault::write_atomic(out, &bytes).map_err(|e| {
+            AppError::new(
+                ErrorCode::InvalidInput,
+                format!("The export could not be written ({:?}).", e.kind()),
+            )
+        })?;
         let mut d = self.draft(EventKind::AuditExported, Outcome::Success);
         d.object_kind = Some("audit_log".into());
-        d.detail.insert("format".into(), serde_json::to_value(format).expect("formats serialise"));
+        d.detail.insert(
+            "format".into(),
+            serde_json::to_value(format).expect("formats serialise"),
+        );
         d.detail.insert("events".into(), events.len().into());
-        d.detail.insert("sha256".into(), hex::encode(Sha256::digest(&bytes)).into());
+        d.detail
+            .insert("sha256".into(), hex::encode(Sha256::digest(&bytes)).into());
         self.record(&mut tx, d).await?;
         tx.commit().await?;
         Ok(ExportResult {

@@ -16,9 +16,17 @@ pub const DEMO_PROJECT: &str = "Demo — Synthetic Discharge Notes";
 /// synthetic data only and must never receive real data.
 pub const DEMO_USERS: [(&str, Role, &str); 4] = [
     ("dana.lead", Role::Lead, "demo-lead-passphrase"),
-    ("avery.annotator", Role::Annotator, "demo-annotator-passphrase"),
+    (
+        "avery.annotator",
+        Role::Annotator,
+        "demo-annotator-passphrase",
+    ),
     ("riley.reviewer", Role::Reviewer, "demo-reviewer-passphrase"),
-    ("casey.compliance", Role::Compliance, "demo-compliance-passphrase"),
+    (
+        "casey.compliance",
+        Role::Compliance,
+        "demo-compliance-passphrase",
+    ),
 ];
 
 fn pw(s: &str) -> SecretString {
@@ -30,11 +38,15 @@ impl Workspace {
     /// real, and leaves it open with nobody logged in.
     pub async fn create_demo(&mut self, path: &Path) -> Result<DemoInfo, AppError> {
         let (lead, _, lead_pw) = DEMO_USERS[0];
-        self.create_vault(path, DEMO_PROJECT, lead, &pw(lead_pw)).await?;
+        self.create_vault(path, DEMO_PROJECT, lead, &pw(lead_pw))
+            .await?;
 
         self.login(lead, &pw(lead_pw), None).await?;
         for (name, role, pass) in &DEMO_USERS[1..] {
-            self.active().await?.add_user(name, *role, &pw(pass)).await?;
+            self.active()
+                .await?
+                .add_user(name, *role, &pw(pass))
+                .await?;
         }
         self.logout().await?;
 
@@ -45,14 +57,17 @@ impl Workspace {
         self.logout().await?;
 
         let (reviewer, _, reviewer_pw) = DEMO_USERS[2];
-        let _ = self.login(reviewer, &pw("not-the-right-passphrase"), None).await;
+        let _ = self
+            .login(reviewer, &pw("not-the-right-passphrase"), None)
+            .await;
         self.login(reviewer, &pw(reviewer_pw), None).await?;
         self.logout().await?;
 
         let (compliance, _, compliance_pw) = DEMO_USERS[3];
         self.login(compliance, &pw(compliance_pw), None).await?;
         let s = self.active().await?;
-        s.start_break_glass("Demo: simulated lost laptop, checking recent access", 30).await?;
+        s.start_break_glass("Demo: simulated lost laptop, checking recent access", 30)
+            .await?;
         s.audit_verify().await?;
         self.logout().await?;
 

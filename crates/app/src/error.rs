@@ -54,7 +54,10 @@ impl AppError {
     }
 
     pub(crate) fn bad_credentials() -> AppError {
-        AppError::new(ErrorCode::BadCredentials, "User name or passphrase not recognised.")
+        AppError::new(
+            ErrorCode::BadCredentials,
+            "User name or passphrase not recognised.",
+        )
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> AppError {

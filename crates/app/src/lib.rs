@@ -34,7 +34,7 @@ mod workspace;
 pub use account::MAX_BREAK_GLASS_MINUTES;
 pub use audit_cases::verify_export_file;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use demo::{DEMO_USERS, DEMO_PROJECT};
+pub use demo::{DEMO_PROJECT, DEMO_USERS};
 pub use error::{AppError, ErrorCode};
 pub use session::{EndReason, Grant, Session};
 pub use workspace::Workspace;
@@ -64,7 +64,8 @@ pub(crate) fn validate_user_name(name: &str) -> Result<(), AppError> {
     let n = name.trim();
     let ok = (2..=64).contains(&n.chars().count())
         && n.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && n.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
     if ok {
         Ok(())
     } else {
@@ -82,7 +83,9 @@ pub(crate) fn validate_passphrase(p: &SecretString) -> Result<(), AppError> {
         )));
     }
     if n > 1024 {
-        return Err(AppError::invalid("Passphrases must be at most 1,024 characters long."));
+        return Err(AppError::invalid(
+            "Passphrases must be at most 1,024 characters long.",
+        ));
     }
     Ok(())
 }

@@ -108,7 +108,9 @@ impl Session {
     /// What the UI shows about this session.
     pub fn info(&self) -> SessionInfo {
         let now = self.now();
-        let remaining = (self.idle_timeout() - (now - self.last_activity)).whole_seconds().max(0);
+        let remaining = (self.idle_timeout() - (now - self.last_activity))
+            .whole_seconds()
+            .max(0);
         SessionInfo {
             session_id: self.id.to_string(),
             user_id: self.user_id.to_string(),
@@ -148,7 +150,11 @@ impl Session {
     }
 
     /// Appends an event in the caller's transaction.
-    pub(crate) async fn record(&self, tx: &mut SqliteConnection, draft: EventDraft) -> Result<(), AppError> {
+    pub(crate) async fn record(
+        &self,
+        tx: &mut SqliteConnection,
+        draft: EventDraft,
+    ) -> Result<(), AppError> {
         airlock_audit::append(tx, self.vault.id(), draft).await?;
         Ok(())
     }
@@ -172,7 +178,11 @@ impl Session {
         tx.commit().await?;
         Err(AppError::new(
             ErrorCode::Forbidden,
-            format!("Your role ({}) does not allow this ({}).", self.role, action.as_str().replace('_', " ")),
+            format!(
+                "Your role ({}) does not allow this ({}).",
+                self.role,
+                action.as_str().replace('_', " ")
+            ),
         ))
     }
 
@@ -189,9 +199,10 @@ impl Session {
         draft.object_kind = Some("session".into());
         draft.object_id = Some(self.id.to_string());
         draft.detail.insert("reason".into(), reason.as_str().into());
-        draft
-            .detail
-            .insert("duration_secs".into(), (end - self.started_at).whole_seconds().max(0).into());
+        draft.detail.insert(
+            "duration_secs".into(),
+            (end - self.started_at).whole_seconds().max(0).into(),
+        );
         let mut tx = self.begin().await?;
         self.record(&mut tx, draft).await?;
         sqlx::query("UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ?")
@@ -209,7 +220,14 @@ impl Session {
     /// Signs the current log head with this user's key, inside `tx`.
     pub(crate) async fn checkpoint(&self, tx: &mut SqliteConnection) -> Result<(), AppError> {
         if let Some(personal) = &self.keys.personal {
-            airlock_audit::checkpoint(tx, self.vault.id(), self.user_id, &personal.signing, self.now()).await?;
+            airlock_audit::checkpoint(
+                tx,
+                self.vault.id(),
+                self.user_id,
+                &personal.signing,
+                self.now(),
+            )
+            .await?;
         }
         Ok(())
     }

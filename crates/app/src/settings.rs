@@ -15,11 +15,14 @@ impl Session {
         let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE status = 'active'")
             .fetch_one(&self.pool)
             .await?;
-        let events: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events").fetch_one(&self.pool).await?;
-        let created_at: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'created_at'")
-            .fetch_optional(&self.pool)
-            .await?
-            .unwrap_or_default();
+        let events: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
+            .fetch_one(&self.pool)
+            .await?;
+        let created_at: String =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'created_at'")
+                .fetch_optional(&self.pool)
+                .await?
+                .unwrap_or_default();
         Ok(VaultInfo {
             vault_id: h.vault_id.to_string(),
             project_name: self.project_name.clone(),
@@ -32,7 +35,11 @@ impl Session {
                 parallelism: h.kdf.parallelism,
             },
             users: users as u64,
-            key_slots: h.slots.iter().filter(|s| matches!(s.owner, SlotOwner::User { .. })).count() as u64,
+            key_slots: h
+                .slots
+                .iter()
+                .filter(|s| matches!(s.owner, SlotOwner::User { .. }))
+                .count() as u64,
             recovery_slot: h.recovery_slot().is_some(),
             audit_events: events as u64,
             policy: Policy {
@@ -64,8 +71,14 @@ impl Session {
         let mut tx = self.begin().await?;
         let mut d = self.draft(EventKind::SettingChanged, Outcome::Success);
         d.object_kind = Some("policy".into());
-        d.detail.insert("old".into(), serde_json::to_value(old).expect("policy serialises"));
-        d.detail.insert("new".into(), serde_json::to_value(new).expect("policy serialises"));
+        d.detail.insert(
+            "old".into(),
+            serde_json::to_value(old).expect("policy serialises"),
+        );
+        d.detail.insert(
+            "new".into(),
+            serde_json::to_value(new).expect("policy serialises"),
+        );
         self.record(&mut tx, d).await?;
         self.vault.update_header(|h| {
             h.policy = new;

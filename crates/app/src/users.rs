@@ -25,7 +25,10 @@ pub(crate) async fn insert_user(
         .fetch_optional(&mut *tx)
         .await?;
     if taken.is_some() {
-        return Err(AppError::new(ErrorCode::Conflict, "A user with this name already exists."));
+        return Err(AppError::new(
+            ErrorCode::Conflict,
+            "A user with this name already exists.",
+        ));
     }
     sqlx::query(
         "INSERT INTO users (id, name, role, status, created_at, created_by, signing_public_key, age_recipient) \
@@ -52,9 +55,10 @@ pub(crate) async fn insert_user(
 /// Removes header slots of users the database says are disabled (repairs a disable
 /// whose header write was interrupted).
 pub(crate) async fn reconcile_slots(vault: &mut Vault, pool: &SqlitePool) -> Result<(), AppError> {
-    let disabled: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE status = 'disabled'")
-        .fetch_all(pool)
-        .await?;
+    let disabled: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM users WHERE status = 'disabled'")
+            .fetch_all(pool)
+            .await?;
     for id in disabled {
         if let Ok(uid) = id.parse::<UserId>() {
             if vault.header().slot_for_user(uid).is_some() {
@@ -72,7 +76,10 @@ pub(crate) struct UserRow {
     pub active: bool,
 }
 
-pub(crate) async fn find_user(conn: &mut SqliteConnection, name: &str) -> Result<UserRow, AppError> {
+pub(crate) async fn find_user(
+    conn: &mut SqliteConnection,
+    name: &str,
+) -> Result<UserRow, AppError> {
     let row = sqlx::query("SELECT id, name, role, status FROM users WHERE name = ?")
         .bind(name.trim())
         .fetch_optional(&mut *conn)
@@ -82,8 +89,12 @@ pub(crate) async fn find_user(conn: &mut SqliteConnection, name: &str) -> Result
     let role: String = row.get(2);
     let status: String = row.get(3);
     Ok(UserRow {
-        id: id.parse().map_err(|_| AppError::new(ErrorCode::VaultError, "A user record is damaged."))?,
-        role: role.parse().map_err(|_| AppError::new(ErrorCode::VaultError, "A user record is damaged."))?,
+        id: id
+            .parse()
+            .map_err(|_| AppError::new(ErrorCode::VaultError, "A user record is damaged."))?,
+        role: role
+            .parse()
+            .map_err(|_| AppError::new(ErrorCode::VaultError, "A user record is damaged."))?,
         active: status == "active",
     })
 }
@@ -92,16 +103,20 @@ impl Session {
     /// Every user account. Lead and compliance (for access reviews).
     pub async fn list_users(&self) -> Result<Vec<UserDto>, AppError> {
         let _grant = self.authorize(Action::ListUsers).await?;
-        let rows = sqlx::query("SELECT id, name, role, status, totp_enabled, created_at FROM users ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, name, role, status, totp_enabled, created_at FROM users ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let now = self.now();
         let mut vault = self.vault.clone();
         vault.reload()?;
         rows.into_iter()
             .map(|r| {
                 let id: String = r.get(0);
-                let uid: UserId = id.parse().map_err(|_| AppError::new(ErrorCode::VaultError, "A user record is damaged."))?;
+                let uid: UserId = id.parse().map_err(|_| {
+                    AppError::new(ErrorCode::VaultError, "A user record is damaged.")
+                })?;
                 let role: String = r.get(2);
                 let status: String = r.get(3);
                 let locked_until = vault
@@ -112,7 +127,9 @@ impl Session {
                 Ok(UserDto {
                     id,
                     name: r.get(1),
-                    role: role.parse().map_err(|_| AppError::new(ErrorCode::VaultError, "A user record is damaged."))?,
+                    role: role.parse().map_err(|_| {
+                        AppError::new(ErrorCode::VaultError, "A user record is damaged.")
+                    })?,
                     status: match (status.as_str(), locked_until) {
                         ("active", None) => UserStatus::Active,
                         ("active", Some(_)) => UserStatus::Locked,
@@ -128,9 +145,15 @@ impl Session {
 
     /// Creates a user with a role and an initial passphrase. Lead only. The new slot
     /// wraps exactly the keys the role may hold.
-    pub async fn add_user(&mut self, name: &str, role: Role, passphrase: &SecretString) -> Result<UserDto, AppError> {
+    pub async fn add_user(
+        &mut self,
+        name: &str,
+        role: Role,
+        passphrase: &SecretString,
+    ) -> Result<UserDto, AppError> {
         let grant = self.authorize(Action::AddUser).await?;
-        self.add_user_with_grant(&grant, name, role, passphrase).await
+        self.add_user_with_grant(&grant, name, role, passphrase)
+            .await
     }
 
     /// [`Session::add_user`] after the permission check.
@@ -155,7 +178,15 @@ impl Session {
         self.record(&mut tx, d).await?;
         // The slot is written before commit so that a failed header write rolls the
         // database back; a failed commit removes the slot again.
-        self.vault.add_user_slot(id, role, name, passphrase, &self.keys.work, self.keys.source.as_ref(), personal)?;
+        self.vault.add_user_slot(
+            id,
+            role,
+            name,
+            passphrase,
+            &self.keys.work,
+            self.keys.source.as_ref(),
+            personal,
+        )?;
         if let Err(e) = tx.commit().await {
             let _ = self.vault.remove_user_slot(id);
             return Err(e.into());
@@ -179,17 +210,28 @@ impl Session {
         let mut tx = self.begin().await?;
         let target = find_user(&mut tx, name).await?;
         if target.id == self.user_id {
-            return Err(AppError::new(ErrorCode::Conflict, "You cannot disable your own account."));
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "You cannot disable your own account.",
+            ));
         }
         if !target.active {
-            return Err(AppError::new(ErrorCode::Conflict, "This account is already disabled."));
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "This account is already disabled.",
+            ));
         }
         if target.role == Role::Lead {
-            let leads: i64 = sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'lead' AND status = 'active'")
-                .fetch_one(&mut *tx)
-                .await?;
+            let leads: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM users WHERE role = 'lead' AND status = 'active'",
+            )
+            .fetch_one(&mut *tx)
+            .await?;
             if leads <= 1 {
-                return Err(AppError::new(ErrorCode::Conflict, "This is the last active lead; add another lead first."));
+                return Err(AppError::new(
+                    ErrorCode::Conflict,
+                    "This is the last active lead; add another lead first.",
+                ));
             }
         }
         sqlx::query("UPDATE users SET status = 'disabled', disabled_at = ? WHERE id = ?")

@@ -81,13 +81,17 @@ impl Workspace {
     ) -> Result<CreatedVault, AppError> {
         let project_name = project_name.trim();
         if project_name.is_empty() || project_name.chars().count() > 200 {
-            return Err(AppError::invalid("The project name must be 1 to 200 characters."));
+            return Err(AppError::invalid(
+                "The project name must be 1 to 200 characters.",
+            ));
         }
         validate_user_name(lead_name)?;
         validate_passphrase(passphrase)?;
         self.close_vault().await?;
         let created_dir = !path.exists();
-        let result = self.create_vault_inner(path, project_name, lead_name, passphrase).await;
+        let result = self
+            .create_vault_inner(path, project_name, lead_name, passphrase)
+            .await;
         if result.is_err() && created_dir {
             let _ = std::fs::remove_dir_all(path);
         }
@@ -107,14 +111,18 @@ impl Workspace {
         let now = self.clock.now();
         let pool = vault.connect(&keys.work).await?;
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        for (k, v) in [("project_name", project_name.to_string()), ("created_at", rfc3339(now))] {
+        for (k, v) in [
+            ("project_name", project_name.to_string()),
+            ("created_at", rfc3339(now)),
+        ] {
             sqlx::query("INSERT INTO settings(key, value) VALUES (?, ?)")
                 .bind(k)
                 .bind(v)
                 .execute(&mut *tx)
                 .await?;
         }
-        crate::users::insert_user(&mut tx, lead, lead_name, Role::Lead, None, &personal, now).await?;
+        crate::users::insert_user(&mut tx, lead, lead_name, Role::Lead, None, &personal, now)
+            .await?;
         let mut created = EventDraft::system(EventKind::VaultCreated, format_ts(now));
         created.actor_id = Some(lead);
         created.actor_role = Some(Role::Lead);
@@ -131,7 +139,15 @@ impl Workspace {
         airlock_audit::checkpoint(&mut tx, vault.id(), lead, &personal.signing, now).await?;
         tx.commit().await?;
         pool.close().await;
-        vault.add_user_slot(lead, Role::Lead, lead_name, passphrase, &keys.work, Some(&keys.source), personal)?;
+        vault.add_user_slot(
+            lead,
+            Role::Lead,
+            lead_name,
+            passphrase,
+            &keys.work,
+            Some(&keys.source),
+            personal,
+        )?;
         let out = CreatedVault {
             vault: summary(&vault),
             recovery_code: code.reveal().to_string(),
@@ -163,7 +179,11 @@ impl Workspace {
         self.vault.as_ref()
     }
 
-    fn record_intake(vault: &Vault, now: OffsetDateTime, event: IntakeEvent) -> Result<(), AppError> {
+    fn record_intake(
+        vault: &Vault,
+        now: OffsetDateTime,
+        event: IntakeEvent,
+    ) -> Result<(), AppError> {
         let mut r = [0u8; 6];
         rand::rngs::OsRng.fill_bytes(&mut r);
         let id = format!("{}-{}", now.unix_timestamp_nanos(), hex::encode(r));
@@ -197,19 +217,58 @@ impl Workspace {
         let (user_id, role, keys) = match vault.unlock(name, passphrase, now) {
             Ok(ok) => ok,
             Err(UnlockFailure::UnknownUser) => {
-                Self::record_intake(vault, now, intake(None, EventKind::LoginFailed, Outcome::Failure, "bad_credentials"))?;
+                Self::record_intake(
+                    vault,
+                    now,
+                    intake(
+                        None,
+                        EventKind::LoginFailed,
+                        Outcome::Failure,
+                        "bad_credentials",
+                    ),
+                )?;
                 return Err(AppError::bad_credentials());
             }
             Err(UnlockFailure::Locked { user_id, until }) => {
                 let role = slot_role(vault, user_id);
-                Self::record_intake(vault, now, intake(role.map(|r| (user_id, r)), EventKind::LoginRefused, Outcome::Denied, "locked"))?;
+                Self::record_intake(
+                    vault,
+                    now,
+                    intake(
+                        role.map(|r| (user_id, r)),
+                        EventKind::LoginRefused,
+                        Outcome::Denied,
+                        "locked",
+                    ),
+                )?;
                 return Err(locked_error(until));
             }
-            Err(UnlockFailure::WrongPassphrase { user_id, locked_until }) => {
+            Err(UnlockFailure::WrongPassphrase {
+                user_id,
+                locked_until,
+            }) => {
                 let who = slot_role(vault, user_id).map(|r| (user_id, r));
-                Self::record_intake(vault, now, intake(who, EventKind::LoginFailed, Outcome::Failure, "bad_credentials"))?;
+                Self::record_intake(
+                    vault,
+                    now,
+                    intake(
+                        who,
+                        EventKind::LoginFailed,
+                        Outcome::Failure,
+                        "bad_credentials",
+                    ),
+                )?;
                 if let Some(until) = locked_until {
-                    Self::record_intake(vault, now, intake(who, EventKind::AccountLocked, Outcome::Success, "failed_logins"))?;
+                    Self::record_intake(
+                        vault,
+                        now,
+                        intake(
+                            who,
+                            EventKind::AccountLocked,
+                            Outcome::Success,
+                            "failed_logins",
+                        ),
+                    )?;
                     return Err(locked_error(until));
                 }
                 return Err(AppError::bad_credentials());
@@ -218,10 +277,11 @@ impl Workspace {
         };
         let pool = vault.connect(&keys.work).await?;
         let imported = import_intake(vault, &pool, &keys.work).await?;
-        let row = sqlx::query("SELECT name, status, totp_enabled, totp_secret FROM users WHERE id = ?")
-            .bind(user_id.to_string())
-            .fetch_optional(&pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT name, status, totp_enabled, totp_secret FROM users WHERE id = ?")
+                .bind(user_id.to_string())
+                .fetch_optional(&pool)
+                .await?;
         let mut base = EventDraft::system(EventKind::Login, format_ts(now));
         base.actor_id = Some(user_id);
         base.actor_role = Some(role);
@@ -233,50 +293,84 @@ impl Workspace {
             d
         };
         let Some(row) = row else {
-            append_one(&pool, vault, refuse(EventKind::LoginRefused, Outcome::Denied, "no_account")).await?;
+            append_one(
+                &pool,
+                vault,
+                refuse(EventKind::LoginRefused, Outcome::Denied, "no_account"),
+            )
+            .await?;
             pool.close().await;
             return Err(AppError::bad_credentials());
         };
         let status: String = row.get(1);
         if status != "active" {
-            append_one(&pool, vault, refuse(EventKind::LoginRefused, Outcome::Denied, "disabled")).await?;
+            append_one(
+                &pool,
+                vault,
+                refuse(EventKind::LoginRefused, Outcome::Denied, "disabled"),
+            )
+            .await?;
             pool.close().await;
             vault.remove_user_slot(user_id)?;
-            return Err(AppError::new(ErrorCode::AccountLocked, "This account is disabled. Ask a lead."));
+            return Err(AppError::new(
+                ErrorCode::AccountLocked,
+                "This account is disabled. Ask a lead.",
+            ));
         }
         let totp_enabled: bool = row.get(2);
         if totp_enabled {
             let secret: Option<String> = row.get(3);
             let Some(code) = totp_code.map(str::trim).filter(|c| !c.is_empty()) else {
                 pool.close().await;
-                return Err(AppError::new(ErrorCode::TotpRequired, "Enter the 6-digit code from your authenticator."));
+                return Err(AppError::new(
+                    ErrorCode::TotpRequired,
+                    "Enter the 6-digit code from your authenticator.",
+                ));
             };
             if !crate::account::totp_matches(secret.as_deref().unwrap_or_default(), code, now) {
                 let locked = vault.count_failure(user_id, now)?;
-                append_one(&pool, vault, refuse(EventKind::LoginFailed, Outcome::Failure, "totp")).await?;
+                append_one(
+                    &pool,
+                    vault,
+                    refuse(EventKind::LoginFailed, Outcome::Failure, "totp"),
+                )
+                .await?;
                 if locked.is_some() {
-                    append_one(&pool, vault, refuse(EventKind::AccountLocked, Outcome::Success, "failed_logins")).await?;
+                    append_one(
+                        &pool,
+                        vault,
+                        refuse(EventKind::AccountLocked, Outcome::Success, "failed_logins"),
+                    )
+                    .await?;
                 }
                 pool.close().await;
                 return Err(match locked {
                     Some(until) => locked_error(until),
-                    None => AppError::new(ErrorCode::BadCredentials, "The authenticator code is not correct."),
+                    None => AppError::new(
+                        ErrorCode::BadCredentials,
+                        "The authenticator code is not correct.",
+                    ),
                 });
             }
         }
         crate::users::reconcile_slots(vault, &pool).await?;
-        let project_name: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'project_name'")
-            .fetch_optional(&pool)
-            .await?
-            .unwrap_or_default();
+        let project_name: String =
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = 'project_name'")
+                .fetch_optional(&pool)
+                .await?
+                .unwrap_or_default();
         let session_id = SessionId::new();
         let mut login = base.clone();
         login.session_id = Some(session_id);
         login.object_kind = Some("session".into());
         login.object_id = Some(session_id.to_string());
-        login.detail.insert("second_factor".into(), totp_enabled.into());
+        login
+            .detail
+            .insert("second_factor".into(), totp_enabled.into());
         if imported > 0 {
-            login.detail.insert("pre_login_events_imported".into(), imported.into());
+            login
+                .detail
+                .insert("pre_login_events_imported".into(), imported.into());
         }
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("INSERT INTO sessions(id, user_id, started_at) VALUES (?, ?, ?)")
@@ -358,7 +452,10 @@ impl Workspace {
 }
 
 fn expired_error() -> AppError {
-    AppError::new(ErrorCode::SessionExpired, "The session was locked after inactivity. Log in again; all work is saved.")
+    AppError::new(
+        ErrorCode::SessionExpired,
+        "The session was locked after inactivity. Log in again; all work is saved.",
+    )
 }
 
 fn locked_error(until: OffsetDateTime) -> AppError {
@@ -373,10 +470,13 @@ fn locked_error(until: OffsetDateTime) -> AppError {
 }
 
 fn slot_role(vault: &Vault, user: UserId) -> Option<Role> {
-    vault.header().slot_for_user(user).and_then(|s| match s.owner {
-        airlock_vault::SlotOwner::User { role, .. } => Some(role),
-        airlock_vault::SlotOwner::Recovery => None,
-    })
+    vault
+        .header()
+        .slot_for_user(user)
+        .and_then(|s| match s.owner {
+            airlock_vault::SlotOwner::User { role, .. } => Some(role),
+            airlock_vault::SlotOwner::Recovery => None,
+        })
 }
 
 pub(crate) fn summary(v: &Vault) -> VaultSummary {
@@ -387,7 +487,11 @@ pub(crate) fn summary(v: &Vault) -> VaultSummary {
     }
 }
 
-async fn append_one(pool: &sqlx::SqlitePool, vault: &Vault, draft: EventDraft) -> Result<(), AppError> {
+async fn append_one(
+    pool: &sqlx::SqlitePool,
+    vault: &Vault,
+    draft: EventDraft,
+) -> Result<(), AppError> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     airlock_audit::append(&mut tx, vault.id(), draft).await?;
     tx.commit().await?;
@@ -395,7 +499,11 @@ async fn append_one(pool: &sqlx::SqlitePool, vault: &Vault, draft: EventDraft) -
 }
 
 /// Moves pre-login events from the intake folder into the audit chain, once each.
-async fn import_intake(vault: &Vault, pool: &sqlx::SqlitePool, work: &airlock_vault::Key32) -> Result<u64, AppError> {
+async fn import_intake(
+    vault: &Vault,
+    pool: &sqlx::SqlitePool,
+    work: &airlock_vault::Key32,
+) -> Result<u64, AppError> {
     let (records, _unreadable) = vault.read_intake(work)?;
     if records.is_empty() {
         return Ok(0);
@@ -405,10 +513,11 @@ async fn import_intake(vault: &Vault, pool: &sqlx::SqlitePool, work: &airlock_va
     let mut imported = 0u64;
     for r in records {
         done.push(r.id.clone());
-        let seen: Option<String> = sqlx::query_scalar("SELECT id FROM intake_imported WHERE id = ?")
-            .bind(&r.id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let seen: Option<String> =
+            sqlx::query_scalar("SELECT id FROM intake_imported WHERE id = ?")
+                .bind(&r.id)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Ok(ev) = serde_json::from_slice::<IntakeEvent>(&r.bytes) else {
             continue;
         };
@@ -422,7 +531,10 @@ async fn import_intake(vault: &Vault, pool: &sqlx::SqlitePool, work: &airlock_va
         d.detail.insert("reason".into(), ev.reason.into());
         d.detail.insert("recorded_before_login".into(), true.into());
         airlock_audit::append(&mut tx, vault.id(), d).await?;
-        sqlx::query("INSERT INTO intake_imported(id) VALUES (?)").bind(&r.id).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO intake_imported(id) VALUES (?)")
+            .bind(&r.id)
+            .execute(&mut *tx)
+            .await?;
         imported += 1;
     }
     tx.commit().await?;

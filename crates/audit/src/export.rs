@@ -118,7 +118,10 @@ pub fn export_jsonl(
     let trailer = Trailer {
         ty: "trailer".into(),
         events: events.len(),
-        head_hash: events.last().map(|e| e.hash.clone()).unwrap_or_else(|| genesis_hash(vault)),
+        head_hash: events
+            .last()
+            .map(|e| e.hash.clone())
+            .unwrap_or_else(|| genesis_hash(vault)),
         exported_by: exporter,
         public_key: hex::encode(key.verifying_key().as_bytes()),
         signature: hex::encode(signature.to_bytes()),
@@ -135,21 +138,43 @@ fn fail(seq: i64, kind: ProblemKind, message: String) -> ChainProblem {
 /// Parses one event or checkpoint line, requiring canonical form.
 fn parse_record(line: &str, n: usize) -> Result<ExportLine, ChainProblem> {
     if let Some(rest) = line.strip_prefix(EVENT_PREFIX) {
-        let e: Event = serde_json::from_str(&format!("{{{rest}"))
-            .map_err(|_| fail(0, ProblemKind::Malformed, format!("line {n} is not a valid audit event")))?;
+        let e: Event = serde_json::from_str(&format!("{{{rest}")).map_err(|_| {
+            fail(
+                0,
+                ProblemKind::Malformed,
+                format!("line {n} is not a valid audit event"),
+            )
+        })?;
         if tagged(EVENT_PREFIX, &e) != line {
-            return Err(fail(e.seq, ProblemKind::Changed, format!("line {n} (event #{}) was altered", e.seq)));
+            return Err(fail(
+                e.seq,
+                ProblemKind::Changed,
+                format!("line {n} (event #{}) was altered", e.seq),
+            ));
         }
         Ok(ExportLine::Event(e))
     } else if let Some(rest) = line.strip_prefix(CHECKPOINT_PREFIX) {
-        let c: Checkpoint = serde_json::from_str(&format!("{{{rest}"))
-            .map_err(|_| fail(0, ProblemKind::Malformed, format!("line {n} is not a valid checkpoint")))?;
+        let c: Checkpoint = serde_json::from_str(&format!("{{{rest}")).map_err(|_| {
+            fail(
+                0,
+                ProblemKind::Malformed,
+                format!("line {n} is not a valid checkpoint"),
+            )
+        })?;
         if tagged(CHECKPOINT_PREFIX, &c) != line {
-            return Err(fail(c.seq, ProblemKind::BadSignature, format!("line {n} (checkpoint at #{}) was altered", c.seq)));
+            return Err(fail(
+                c.seq,
+                ProblemKind::BadSignature,
+                format!("line {n} (checkpoint at #{}) was altered", c.seq),
+            ));
         }
         Ok(ExportLine::Checkpoint(c))
     } else {
-        Err(fail(0, ProblemKind::Malformed, format!("line {n} is not an audit record")))
+        Err(fail(
+            0,
+            ProblemKind::Malformed,
+            format!("line {n} is not an audit record"),
+        ))
     }
 }
 
@@ -162,16 +187,33 @@ pub fn verify_jsonl(bytes: &[u8]) -> (VerifyReport, Option<VaultId>, HashMap<Use
     (report, vault, names)
 }
 
-fn verify_jsonl_inner(bytes: &[u8], names: &mut HashMap<UserId, String>) -> (VerifyReport, Option<VaultId>) {
+fn verify_jsonl_inner(
+    bytes: &[u8],
+    names: &mut HashMap<UserId, String>,
+) -> (VerifyReport, Option<VaultId>) {
     let Ok(text) = std::str::from_utf8(bytes) else {
         return (
-            VerifyReport::failed(0, fail(0, ProblemKind::Malformed, "the file is not UTF-8 text: it is not an audit export or was altered".into())),
+            VerifyReport::failed(
+                0,
+                fail(
+                    0,
+                    ProblemKind::Malformed,
+                    "the file is not UTF-8 text: it is not an audit export or was altered".into(),
+                ),
+            ),
             None,
         );
     };
     let Some(body) = text.strip_suffix('\n') else {
         return (
-            VerifyReport::failed(0, fail(0, ProblemKind::Truncated, "the file does not end with a complete line: it was cut off or altered".into())),
+            VerifyReport::failed(
+                0,
+                fail(
+                    0,
+                    ProblemKind::Truncated,
+                    "the file does not end with a complete line: it was cut off or altered".into(),
+                ),
+            ),
             None,
         );
     };
@@ -180,7 +222,14 @@ fn verify_jsonl_inner(bytes: &[u8], names: &mut HashMap<UserId, String>) -> (Ver
         Ok(h) if h.ty == "header" && h.format == EXPORT_FORMAT && h.version == 1 => h,
         _ => {
             return (
-                VerifyReport::failed(0, fail(0, ProblemKind::Malformed, "line 1 is not an Airlock audit export header".into())),
+                VerifyReport::failed(
+                    0,
+                    fail(
+                        0,
+                        ProblemKind::Malformed,
+                        "line 1 is not an Airlock audit export header".into(),
+                    ),
+                ),
                 None,
             )
         }
@@ -190,7 +239,14 @@ fn verify_jsonl_inner(bytes: &[u8], names: &mut HashMap<UserId, String>) -> (Ver
     let canonical_header = serde_json::to_string(&header).expect("header serialises");
     if canonical_header != lines[0] || header.genesis != genesis_hash(vault) {
         return (
-            VerifyReport::failed(0, fail(0, ProblemKind::Changed, "the export header (line 1) was altered".into())),
+            VerifyReport::failed(
+                0,
+                fail(
+                    0,
+                    ProblemKind::Changed,
+                    "the export header (line 1) was altered".into(),
+                ),
+            ),
             Some(vault),
         );
     }
@@ -199,7 +255,14 @@ fn verify_jsonl_inner(bytes: &[u8], names: &mut HashMap<UserId, String>) -> (Ver
         Ok(t) if last > 0 && t.ty == "trailer" => t,
         _ => {
             return (
-                VerifyReport::failed(0, fail(0, ProblemKind::Truncated, "the export has no signed trailer: it was cut off or altered".into())),
+                VerifyReport::failed(
+                    0,
+                    fail(
+                        0,
+                        ProblemKind::Truncated,
+                        "the export has no signed trailer: it was cut off or altered".into(),
+                    ),
+                ),
                 Some(vault),
             )
         }
@@ -241,13 +304,32 @@ fn verify_jsonl_inner(bytes: &[u8], names: &mut HashMap<UserId, String>) -> (Ver
         );
     if !signed {
         return (
-            VerifyReport::failed(events.len(), fail(0, ProblemKind::BadSignature, "the export's signature does not match its content: the file was altered".into())),
+            VerifyReport::failed(
+                events.len(),
+                fail(
+                    0,
+                    ProblemKind::BadSignature,
+                    "the export's signature does not match its content: the file was altered"
+                        .into(),
+                ),
+            ),
             Some(vault),
         );
     }
     if trailer.events != events.len() || trailer.head_hash != report.head_hash {
         return (
-            VerifyReport::failed(events.len(), fail(events.len() as i64 + 1, ProblemKind::Truncated, format!("the export promises {} events but holds {}", trailer.events, events.len()))),
+            VerifyReport::failed(
+                events.len(),
+                fail(
+                    events.len() as i64 + 1,
+                    ProblemKind::Truncated,
+                    format!(
+                        "the export promises {} events but holds {}",
+                        trailer.events,
+                        events.len()
+                    ),
+                ),
+            ),
             Some(vault),
         );
     }
@@ -264,8 +346,21 @@ pub fn export_csv(
     let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| crate::AuditError::Io(std::io::Error::from(e).kind());
     w.write_record([
-        "seq", "id", "ts", "actor_id", "actor_name", "actor_role", "session_id", "action", "outcome",
-        "object_kind", "object_id", "detail", "break_glass", "prev_hash", "hash",
+        "seq",
+        "id",
+        "ts",
+        "actor_id",
+        "actor_name",
+        "actor_role",
+        "session_id",
+        "action",
+        "outcome",
+        "object_kind",
+        "object_id",
+        "detail",
+        "break_glass",
+        "prev_hash",
+        "hash",
     ])
     .map_err(io)?;
     for e in events {
@@ -276,7 +371,9 @@ pub fn export_csv(
             e.ts.clone(),
             e.actor_id.map(|u| u.to_string()).unwrap_or_default(),
             actor_name,
-            e.actor_role.map(|r| r.as_str().to_string()).unwrap_or_default(),
+            e.actor_role
+                .map(|r| r.as_str().to_string())
+                .unwrap_or_default(),
             e.session_id.map(|s| s.to_string()).unwrap_or_default(),
             e.action.as_str().to_string(),
             e.outcome.as_str().to_string(),
@@ -306,7 +403,10 @@ mod tests {
         let mut prev = genesis_hash(vault);
         let events: Vec<Event> = (1..=n)
             .map(|seq| {
-                let mut d = EventDraft::system(EventKind::Login, format!("2026-01-01T00:00:{seq:02}.000000Z"));
+                let mut d = EventDraft::system(
+                    EventKind::Login,
+                    format!("2026-01-01T00:00:{seq:02}.000000Z"),
+                );
                 d.actor_id = Some(who);
                 d.detail.insert("count".into(), seq.into());
                 let e = Event::seal(seq, prev.clone(), d);
@@ -316,7 +416,14 @@ mod tests {
             .collect();
         let cps = vec![
             Checkpoint::sign(vault, 2, &events[1].hash, who, &key, "t".into()),
-            Checkpoint::sign(vault, n, &events[n as usize - 1].hash, who, &key, "t".into()),
+            Checkpoint::sign(
+                vault,
+                n,
+                &events[n as usize - 1].hash,
+                who,
+                &key,
+                "t".into(),
+            ),
         ];
         let signers = vec![ExportSigner {
             user_id: who,
@@ -324,7 +431,17 @@ mod tests {
             public_key: hex::encode(key.verifying_key().as_bytes()),
         }];
         let mut out = Vec::new();
-        export_jsonl(&mut out, vault, &events, &cps, signers, who, &key, "now".into()).unwrap();
+        export_jsonl(
+            &mut out,
+            vault,
+            &events,
+            &cps,
+            signers,
+            who,
+            &key,
+            "now".into(),
+        )
+        .unwrap();
         out
     }
 
@@ -346,14 +463,23 @@ mod tests {
 
         let mut removed = lines.clone();
         removed.remove(4); // event #3 (header, e1, e2, cp2, e3…)
-        assert_eq!(verify_jsonl(&join(removed)).0.problem.unwrap().kind, ProblemKind::Removed);
+        assert_eq!(
+            verify_jsonl(&join(removed)).0.problem.unwrap().kind,
+            ProblemKind::Removed
+        );
 
         let mut swapped = lines.clone();
         swapped.swap(4, 5);
-        assert_eq!(verify_jsonl(&join(swapped)).0.problem.unwrap().kind, ProblemKind::Reordered);
+        assert_eq!(
+            verify_jsonl(&join(swapped)).0.problem.unwrap().kind,
+            ProblemKind::Reordered
+        );
 
         let cut = join(lines[..lines.len() - 1].to_vec());
-        assert_eq!(verify_jsonl(&cut).0.problem.unwrap().kind, ProblemKind::Truncated);
+        assert_eq!(
+            verify_jsonl(&cut).0.problem.unwrap().kind,
+            ProblemKind::Truncated
+        );
     }
 
     proptest! {

@@ -210,7 +210,14 @@ impl Checkpoint {
     }
 
     /// Signs the head at `seq` with `key`.
-    pub fn sign(vault: VaultId, seq: i64, head_hash: &str, signer: UserId, key: &SigningKey, ts: String) -> Checkpoint {
+    pub fn sign(
+        vault: VaultId,
+        seq: i64,
+        head_hash: &str,
+        signer: UserId,
+        key: &SigningKey,
+        ts: String,
+    ) -> Checkpoint {
         let sig = key.sign(&Checkpoint::message(vault, seq, head_hash));
         Checkpoint {
             seq,
@@ -224,7 +231,11 @@ impl Checkpoint {
 
     /// Whether the signature is valid for this vault.
     pub fn signature_valid(&self, vault: VaultId) -> bool {
-        verify_hex_signature(&self.public_key, &self.signature, &Checkpoint::message(vault, self.seq, &self.head_hash))
+        verify_hex_signature(
+            &self.public_key,
+            &self.signature,
+            &Checkpoint::message(vault, self.seq, &self.head_hash),
+        )
     }
 }
 
@@ -245,7 +256,11 @@ pub fn verify_hex_signature(public_key: &str, signature: &str, message: &[u8]) -
 /// Decodes exactly N bytes of lowercase hex (upper case is refused, so that a flipped
 /// case bit in an export is a change, not an equivalent spelling).
 fn decode_lower_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    if s.len() != 2 * N || !s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if s.len() != 2 * N
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return None;
     }
     let v = hex::decode(s).ok()?;
@@ -262,25 +277,29 @@ mod tests {
         let mut d = EventDraft::system(EventKind::Login, "2026-01-01T00:00:00.000000Z".into());
         d.detail.insert("n".into(), 1.into());
         let e = Event::seal(1, genesis_hash(vault), d);
-        let variants: Vec<Box<dyn Fn(&mut Event)>> = vec![
-            Box::new(|e| e.seq = 2),
-            Box::new(|e| e.id = EventId::new()),
-            Box::new(|e| e.ts.push('0')),
-            Box::new(|e| e.actor_id = Some(UserId::new())),
-            Box::new(|e| e.actor_role = Some(Role::Lead)),
-            Box::new(|e| e.session_id = Some(SessionId::new())),
-            Box::new(|e| e.action = EventKind::Logout),
-            Box::new(|e| e.outcome = Outcome::Failure),
-            Box::new(|e| e.object_kind = Some("user".into())),
-            Box::new(|e| e.object_id = Some("x".into())),
-            Box::new(|e| e.detail = "{\"n\":2}".into()),
-            Box::new(|e| e.break_glass = true),
-            Box::new(|e| e.prev_hash = "0".repeat(64)),
+        let variants: Vec<fn(&mut Event)> = vec![
+            |e| e.seq = 2,
+            |e| e.id = EventId::new(),
+            |e| e.ts.push('0'),
+            |e| e.actor_id = Some(UserId::new()),
+            |e| e.actor_role = Some(Role::Lead),
+            |e| e.session_id = Some(SessionId::new()),
+            |e| e.action = EventKind::Logout,
+            |e| e.outcome = Outcome::Failure,
+            |e| e.object_kind = Some("user".into()),
+            |e| e.object_id = Some("x".into()),
+            |e| e.detail = "{\"n\":2}".into(),
+            |e| e.break_glass = true,
+            |e| e.prev_hash = "0".repeat(64),
         ];
         for (i, change) in variants.iter().enumerate() {
             let mut c = e.clone();
             change(&mut c);
-            assert_ne!(c.compute_hash(), e.hash, "field change {i} must change the hash");
+            assert_ne!(
+                c.compute_hash(),
+                e.hash,
+                "field change {i} must change the hash"
+            );
         }
     }
 
@@ -302,6 +321,9 @@ mod tests {
         assert!(!c.signature_valid(vault));
         let mut c = cp.clone();
         c.signature = c.signature.to_uppercase();
-        assert!(!c.signature_valid(vault), "upper-case hex is not the same signature text");
+        assert!(
+            !c.signature_valid(vault),
+            "upper-case hex is not the same signature text"
+        );
     }
 }

@@ -24,15 +24,22 @@ pub enum AuditError {
 
 impl From<sqlx::Error> for AuditError {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            sqlx::Error::Database(db) => AuditError::Database(db.code().unwrap_or_default().into_owned()),
-            other => AuditError::Database(format!("{}", other.to_string().chars().take(40).collect::<String>())),
-        }
+        // Name the failure without echoing anything from the data.
+        AuditError::Database(match e {
+            sqlx::Error::Database(db) => db.code().unwrap_or_default().into_owned(),
+            sqlx::Error::RowNotFound => "row not found".into(),
+            sqlx::Error::PoolTimedOut => "busy".into(),
+            sqlx::Error::Io(io) => format!("i/o {:?}", io.kind()),
+            _ => "internal".into(),
+        })
     }
 }
 
 /// The last event's seq and hash, or `(0, genesis)` for an empty log.
-pub async fn head(conn: &mut SqliteConnection, vault: VaultId) -> Result<(i64, String), AuditError> {
+pub async fn head(
+    conn: &mut SqliteConnection,
+    vault: VaultId,
+) -> Result<(i64, String), AuditError> {
     let row = sqlx::query("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
         .fetch_optional(&mut *conn)
         .await?;
@@ -43,7 +50,11 @@ pub async fn head(conn: &mut SqliteConnection, vault: VaultId) -> Result<(i64, S
 }
 
 /// Appends `draft` to the chain inside the caller's transaction.
-pub async fn append(conn: &mut SqliteConnection, vault: VaultId, draft: EventDraft) -> Result<Event, AuditError> {
+pub async fn append(
+    conn: &mut SqliteConnection,
+    vault: VaultId,
+    draft: EventDraft,
+) -> Result<Event, AuditError> {
     let (seq, prev) = head(conn, vault).await?;
     let e = Event::seal(seq + 1, prev, draft);
     sqlx::query(
@@ -107,11 +118,14 @@ pub async fn checkpoint(
 
 /// The number of events.
 pub async fn event_count(conn: &mut SqliteConnection) -> Result<i64, AuditError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM audit_events").fetch_one(&mut *conn).await?)
+    Ok(sqlx::query_scalar("SELECT count(*) FROM audit_events")
+        .fetch_one(&mut *conn)
+        .await?)
 }
 
 fn parse_opt<T: std::str::FromStr>(v: Option<String>, seq: i64) -> Result<Option<T>, AuditError> {
-    v.map(|s| s.parse::<T>().map_err(|_| AuditError::Unreadable(seq))).transpose()
+    v.map(|s| s.parse::<T>().map_err(|_| AuditError::Unreadable(seq)))
+        .transpose()
 }
 
 /// Every event in chain order (by seq).

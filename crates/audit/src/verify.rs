@@ -79,20 +79,38 @@ fn walk(vault: VaultId, events: &[Event]) -> Option<ChainProblem> {
         .position_first(|e| e.compute_hash() != e.hash);
     let all: HashSet<i64> = events.iter().map(|e| e.seq).collect();
     let mut seen = HashSet::with_capacity(events.len());
-    let mut expected = 1i64;
     let mut prev = genesis_hash(vault);
-    for (i, e) in events.iter().enumerate() {
+    for (expected, (i, e)) in (1i64..).zip(events.iter().enumerate()) {
         if e.seq != expected {
             return if seen.contains(&e.seq) {
-                problem(e.seq, ProblemKind::Inserted, format!("two events claim position #{}: an event was inserted", e.seq))
+                problem(
+                    e.seq,
+                    ProblemKind::Inserted,
+                    format!(
+                        "two events claim position #{}: an event was inserted",
+                        e.seq
+                    ),
+                )
             } else if e.seq < expected || all.contains(&expected) {
-                problem(expected, ProblemKind::Reordered, format!("event #{expected} is out of order: events were reordered"))
+                problem(
+                    expected,
+                    ProblemKind::Reordered,
+                    format!("event #{expected} is out of order: events were reordered"),
+                )
             } else {
-                problem(expected, ProblemKind::Removed, format!("event #{expected} is missing: it was removed"))
+                problem(
+                    expected,
+                    ProblemKind::Removed,
+                    format!("event #{expected} is missing: it was removed"),
+                )
             };
         }
         if bad_hash == Some(i) {
-            return problem(e.seq, ProblemKind::Changed, format!("event #{} does not match its hash: it was changed", e.seq));
+            return problem(
+                e.seq,
+                ProblemKind::Changed,
+                format!("event #{} does not match its hash: it was changed", e.seq),
+            );
         }
         if e.prev_hash != prev {
             let at = (e.seq - 1).max(1);
@@ -102,13 +120,15 @@ fn walk(vault: VaultId, events: &[Event]) -> Option<ChainProblem> {
                 if e.seq == 1 {
                     "event #1 does not start this vault's chain: the log was changed or belongs to another vault".into()
                 } else {
-                    format!("event #{} no longer links to event #{at}: event #{at} was changed", e.seq)
+                    format!(
+                        "event #{} no longer links to event #{at}: event #{at} was changed",
+                        e.seq
+                    )
                 },
             );
         }
         seen.insert(e.seq);
         prev.clone_from(&e.hash);
-        expected += 1;
     }
     None
 }
@@ -133,7 +153,10 @@ pub fn verify_chain(
                 ChainProblem {
                     seq: cp.seq,
                     kind: ProblemKind::BadSignature,
-                    message: format!("the checkpoint at event #{} has an invalid signature or an unknown signer", cp.seq),
+                    message: format!(
+                        "the checkpoint at event #{} has an invalid signature or an unknown signer",
+                        cp.seq
+                    ),
                 },
             );
         }
@@ -157,7 +180,10 @@ pub fn verify_chain(
                 ChainProblem {
                     seq: cp.seq,
                     kind: ProblemKind::Changed,
-                    message: format!("event #{} does not match its signed checkpoint: the log was rewritten", cp.seq),
+                    message: format!(
+                        "event #{} does not match its signed checkpoint: the log was rewritten",
+                        cp.seq
+                    ),
                 },
             );
         }
@@ -166,7 +192,10 @@ pub fn verify_chain(
     VerifyReport {
         ok: true,
         events: events.len(),
-        head_hash: events.last().map(|e| e.hash.clone()).unwrap_or_else(|| genesis_hash(vault)),
+        head_hash: events
+            .last()
+            .map(|e| e.hash.clone())
+            .unwrap_or_else(|| genesis_hash(vault)),
         checkpoints: checkpoints.len(),
         signers: signers.into_iter().collect(),
         problem: None,
@@ -184,7 +213,11 @@ mod tests {
         let mut prev = genesis_hash(vault);
         (1..=n)
             .map(|seq| {
-                let e = Event::seal(seq, prev.clone(), EventDraft::system(EventKind::Login, format!("t{seq}")));
+                let e = Event::seal(
+                    seq,
+                    prev.clone(),
+                    EventDraft::system(EventKind::Login, format!("t{seq}")),
+                );
                 prev = e.hash.clone();
                 e
             })
@@ -204,25 +237,44 @@ mod tests {
 
         let mut changed = good.clone();
         changed[4].detail = "{\"x\":1}".into();
-        assert_eq!(kind(&verify_chain(v, &changed, &[], &keys)), Some((ProblemKind::Changed, 5)));
+        assert_eq!(
+            kind(&verify_chain(v, &changed, &[], &keys)),
+            Some((ProblemKind::Changed, 5))
+        );
 
         let mut rehashed = good.clone();
         rehashed[4].ts = "forged".into();
         rehashed[4].hash = rehashed[4].compute_hash();
-        assert_eq!(kind(&verify_chain(v, &rehashed, &[], &keys)), Some((ProblemKind::Changed, 5)));
+        assert_eq!(
+            kind(&verify_chain(v, &rehashed, &[], &keys)),
+            Some((ProblemKind::Changed, 5))
+        );
 
         let mut removed = good.clone();
         removed.remove(3);
-        assert_eq!(kind(&verify_chain(v, &removed, &[], &keys)), Some((ProblemKind::Removed, 4)));
+        assert_eq!(
+            kind(&verify_chain(v, &removed, &[], &keys)),
+            Some((ProblemKind::Removed, 4))
+        );
 
         let mut reordered = good.clone();
         reordered.swap(2, 3);
-        assert_eq!(kind(&verify_chain(v, &reordered, &[], &keys)), Some((ProblemKind::Reordered, 3)));
+        assert_eq!(
+            kind(&verify_chain(v, &reordered, &[], &keys)),
+            Some((ProblemKind::Reordered, 3))
+        );
 
         let mut inserted = good.clone();
-        let extra = Event::seal(3, good[1].hash.clone(), EventDraft::system(EventKind::Logout, "x".into()));
+        let extra = Event::seal(
+            3,
+            good[1].hash.clone(),
+            EventDraft::system(EventKind::Logout, "x".into()),
+        );
         inserted.insert(2, extra);
-        assert_eq!(kind(&verify_chain(v, &inserted, &[], &keys)), Some((ProblemKind::Inserted, 3)));
+        assert_eq!(
+            kind(&verify_chain(v, &inserted, &[], &keys)),
+            Some((ProblemKind::Inserted, 3))
+        );
 
         assert_eq!(
             kind(&verify_chain(VaultId::new(), &good, &[], &keys)),
@@ -244,18 +296,31 @@ mod tests {
         assert_eq!(ok.signers, vec![who]);
 
         assert_eq!(
-            kind(&verify_chain(v, &good[..4], std::slice::from_ref(&cp), &keys)),
+            kind(&verify_chain(
+                v,
+                &good[..4],
+                std::slice::from_ref(&cp),
+                &keys
+            )),
             Some((ProblemKind::Truncated, 5))
         );
         let mut rewritten = good.clone();
         rewritten[5].ts = "forged".into();
         rewritten[5].hash = rewritten[5].compute_hash();
         assert_eq!(
-            kind(&verify_chain(v, &rewritten, std::slice::from_ref(&cp), &keys)),
+            kind(&verify_chain(
+                v,
+                &rewritten,
+                std::slice::from_ref(&cp),
+                &keys
+            )),
             Some((ProblemKind::Changed, 6))
         );
         let stranger = SigningKey::from_bytes(&[1u8; 32]);
         let forged = Checkpoint::sign(v, 6, &good[5].hash, who, &stranger, "t".into());
-        assert_eq!(kind(&verify_chain(v, &good, &[forged], &keys)), Some((ProblemKind::BadSignature, 6)));
+        assert_eq!(
+            kind(&verify_chain(v, &good, &[forged], &keys)),
+            Some((ProblemKind::BadSignature, 6))
+        );
     }
 }

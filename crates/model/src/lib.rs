@@ -164,10 +164,18 @@ mod tests {
     fn event_kind_names_round_trip_and_are_unique() {
         let mut seen = std::collections::HashSet::new();
         for kind in EventKind::ALL {
-            assert!(seen.insert(kind.as_str()), "duplicate name {}", kind.as_str());
+            assert!(
+                seen.insert(kind.as_str()),
+                "duplicate name {}",
+                kind.as_str()
+            );
             assert_eq!(EventKind::parse(kind.as_str()), Some(kind));
             let json = serde_json::to_string(&kind).unwrap();
-            assert_eq!(json, format!("\"{}\"", kind.as_str()), "serde and as_str agree");
+            assert_eq!(
+                json,
+                format!("\"{}\"", kind.as_str()),
+                "serde and as_str agree"
+            );
         }
         assert_eq!(EventKind::parse("no_such_event"), None);
     }

@@ -23,7 +23,12 @@ pub enum Role {
 
 impl Role {
     /// Every role, in a stable order.
-    pub const ALL: [Role; 4] = [Role::Lead, Role::Annotator, Role::Reviewer, Role::Compliance];
+    pub const ALL: [Role; 4] = [
+        Role::Lead,
+        Role::Annotator,
+        Role::Reviewer,
+        Role::Compliance,
+    ];
 
     /// The stored and displayed name.
     pub fn as_str(self) -> &'static str {
@@ -172,7 +177,10 @@ mod tests {
 
     #[test]
     fn only_leads_hold_the_source_key() {
-        let holders: Vec<Role> = Role::ALL.into_iter().filter(|r| r.holds_source_key()).collect();
+        let holders: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| r.holds_source_key())
+            .collect();
         assert_eq!(holders, vec![Role::Lead]);
     }
 

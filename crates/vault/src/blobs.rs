@@ -56,7 +56,8 @@ impl TierKeys {
     }
 
     fn mac(&self) -> Hmac<Sha256> {
-        <Hmac<Sha256> as Mac>::new_from_slice(self.name_key.expose()).expect("HMAC takes any key length")
+        <Hmac<Sha256> as Mac>::new_from_slice(self.name_key.expose())
+            .expect("HMAC takes any key length")
     }
 }
 
@@ -94,7 +95,8 @@ impl BlobStore {
     /// memory), then moves it into place atomically. Returns its reference.
     pub fn put(&self, tier: Tier, mut input: impl Read) -> Result<BlobRef, VaultError> {
         let keys = self.keys(tier)?;
-        std::fs::create_dir_all(&self.dir).map_err(|e| VaultError::io("creating the blob store", e))?;
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| VaultError::io("creating the blob store", e))?;
         let tmp = sibling_temp(&self.dir.join("x"));
         let result = (|| -> Result<BlobRef, VaultError> {
             let file = OpenOptions::new()
@@ -120,20 +122,25 @@ impl BlobStore {
                     Err(e) => return Err(VaultError::io("reading content to store", e)),
                 };
                 mac.update(&buf[..n]);
-                writer.write_all(&buf[..n]).map_err(|e| VaultError::io("writing a blob", e))?;
+                writer
+                    .write_all(&buf[..n])
+                    .map_err(|e| VaultError::io("writing a blob", e))?;
                 size += n as u64;
             }
             let file = writer
                 .finish()
                 .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
                 .map_err(|e| VaultError::io("writing a blob", e))?;
-            file.sync_all().map_err(|e| VaultError::io("syncing a blob", e))?;
+            file.sync_all()
+                .map_err(|e| VaultError::io("syncing a blob", e))?;
             let name = hex::encode(mac.finalize().into_bytes());
             let target = self.path(tier, &name);
             let parent = target.parent().expect("blob paths have a parent");
-            std::fs::create_dir_all(parent).map_err(|e| VaultError::io("creating the blob store", e))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| VaultError::io("creating the blob store", e))?;
             if target.exists() {
-                std::fs::remove_file(&tmp).map_err(|e| VaultError::io("removing a temp blob", e))?;
+                std::fs::remove_file(&tmp)
+                    .map_err(|e| VaultError::io("removing a temp blob", e))?;
             } else {
                 std::fs::rename(&tmp, &target).map_err(|e| VaultError::io("storing a blob", e))?;
                 sync_dir(parent).map_err(|e| VaultError::io("syncing the blob store", e))?;
@@ -205,7 +212,10 @@ impl<R: Read> Read for VerifyingReader<R> {
                 let expected = hex::decode(&self.expected)
                     .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "bad blob name"))?;
                 m.verify_slice(&expected).map_err(|_| {
-                    io::Error::new(io::ErrorKind::InvalidData, "blob content does not match its name")
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "blob content does not match its name",
+                    )
                 })?;
             }
         }
@@ -234,7 +244,10 @@ mod tests {
         assert_eq!(bs.read_all(&a).unwrap(), data);
         let on_disk = std::fs::read(bs.path(Tier::Source, &a.name)).unwrap();
         assert!(on_disk.starts_with(b"age-encryption.org/v1"));
-        assert!(!on_disk.windows(64).any(|w| w == &data[..64]), "no plaintext on disk");
+        assert!(
+            !on_disk.windows(64).any(|w| w == &data[..64]),
+            "no plaintext on disk"
+        );
     }
 
     #[test]
@@ -243,9 +256,14 @@ mod tests {
         let w = Key32::random();
         let s = Key32::random();
         let lead = BlobStore::new(dir.path(), &w, Some(&s));
-        let blob = lead.put(Tier::Source, &b"identifiable original"[..]).unwrap();
+        let blob = lead
+            .put(Tier::Source, &b"identifiable original"[..])
+            .unwrap();
         let annotator = BlobStore::new(dir.path(), &w, None);
-        assert!(matches!(annotator.read_all(&blob), Err(VaultError::TierKeyMissing)));
+        assert!(matches!(
+            annotator.read_all(&blob),
+            Err(VaultError::TierKeyMissing)
+        ));
         // Even pretending the blob is work-tier does not decrypt it with the work key.
         let forged = BlobRef {
             tier: Tier::Work,
@@ -255,7 +273,10 @@ mod tests {
         let dst = lead.path(Tier::Work, &blob.name);
         std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
         std::fs::copy(src, dst).unwrap();
-        assert!(matches!(annotator.read_all(&forged), Err(VaultError::BlobCorrupt(_))));
+        assert!(matches!(
+            annotator.read_all(&forged),
+            Err(VaultError::BlobCorrupt(_))
+        ));
     }
 
     #[test]
@@ -268,8 +289,14 @@ mod tests {
         let last = bytes.len() - 3;
         bytes[last] ^= 0x40;
         std::fs::write(&path, bytes).unwrap();
-        assert!(matches!(bs.read_all(&blob), Err(VaultError::BlobCorrupt(_))));
+        assert!(matches!(
+            bs.read_all(&blob),
+            Err(VaultError::BlobCorrupt(_))
+        ));
         std::fs::remove_file(&path).unwrap();
-        assert!(matches!(bs.read_all(&blob), Err(VaultError::BlobMissing(_))));
+        assert!(matches!(
+            bs.read_all(&blob),
+            Err(VaultError::BlobMissing(_))
+        ));
     }
 }

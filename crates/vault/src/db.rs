@@ -4,7 +4,9 @@
 use crate::error::VaultError;
 use crate::keys::{purpose, Key32};
 use crate::{Vault, DATABASE_FILE};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::time::Duration;
 use zeroize::Zeroizing;
 
@@ -47,7 +49,10 @@ impl Vault {
             pool.close().await;
             return Err(VaultError::DatabaseUnreadable);
         }
-        MIGRATOR.run(&pool).await.map_err(|_| VaultError::DatabaseUnreadable)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|_| VaultError::DatabaseUnreadable)?;
         Ok(pool)
     }
 
@@ -68,7 +73,8 @@ mod tests {
     async fn database_is_unreadable_without_the_key_and_when_truncated() {
         let dir = tempfile::tempdir().unwrap();
         let vdir = dir.path().join("v");
-        let (mut v, keys, _) = Vault::create(&vdir, KdfParams::INSECURE_FAST, Policy::default()).unwrap();
+        let (mut v, keys, _) =
+            Vault::create(&vdir, KdfParams::INSECURE_FAST, Policy::default()).unwrap();
         let pool = v.connect(&keys.work).await.unwrap();
         sqlx::query("INSERT INTO settings(key, value) VALUES ('project_name', 'Synthetic Study')")
             .execute(&pool)
@@ -87,19 +93,31 @@ mod tests {
         .unwrap();
 
         let raw = std::fs::read(vdir.join(DATABASE_FILE)).unwrap();
-        assert!(!raw.starts_with(b"SQLite format 3"), "no plaintext SQLite header");
+        assert!(
+            !raw.starts_with(b"SQLite format 3"),
+            "no plaintext SQLite header"
+        );
         assert!(!raw.windows(15).any(|w| w == b"Synthetic Study"));
 
         let other = Key32::random();
-        assert!(matches!(v.connect(&other).await, Err(VaultError::DatabaseUnreadable)));
+        assert!(matches!(
+            v.connect(&other).await,
+            Err(VaultError::DatabaseUnreadable)
+        ));
 
         let db = vdir.join(DATABASE_FILE);
         let _ = std::fs::remove_file(vdir.join("vault.db-wal"));
         let _ = std::fs::remove_file(vdir.join("vault.db-shm"));
         std::fs::write(&db, &raw[..raw.len().min(1000)]).unwrap();
-        assert!(matches!(v.connect(&keys.work).await, Err(VaultError::DatabaseUnreadable)));
+        assert!(matches!(
+            v.connect(&keys.work).await,
+            Err(VaultError::DatabaseUnreadable)
+        ));
 
         std::fs::remove_file(&db).unwrap();
-        assert!(matches!(v.connect(&keys.work).await, Err(VaultError::DatabaseUnreadable)));
+        assert!(matches!(
+            v.connect(&keys.work).await,
+            Err(VaultError::DatabaseUnreadable)
+        ));
     }
 }

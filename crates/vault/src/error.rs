@@ -24,7 +24,9 @@ pub enum VaultError {
     #[error("the passphrase is not correct")]
     WrongPassphrase,
     /// The database could not be opened with the key (truncated, damaged or not ours).
-    #[error("the vault database (vault.db) is damaged, truncated or missing; restore it from a backup")]
+    #[error(
+        "the vault database (vault.db) is damaged, truncated or missing; restore it from a backup"
+    )]
     DatabaseUnreadable,
     /// A database operation failed.
     #[error("a vault database operation failed ({0})")]

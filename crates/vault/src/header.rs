@@ -196,7 +196,9 @@ impl VaultHeader {
     /// The slot for a login name, if any.
     pub fn slot_for_login(&self, name: &str) -> Option<&KeySlot> {
         let tag = login_tag(self.vault_id, name);
-        self.slots.iter().find(|s| s.login.as_deref() == Some(tag.as_str()))
+        self.slots
+            .iter()
+            .find(|s| s.login.as_deref() == Some(tag.as_str()))
     }
 
     /// The slot of a user id, if any.
@@ -245,18 +247,30 @@ mod tests {
         assert_eq!(back.vault_id, h.vault_id);
 
         let text = std::fs::read_to_string(dir.path().join(HEADER_FILE)).unwrap();
-        std::fs::write(dir.path().join(HEADER_FILE), text.replace("\"version\": 1", "\"version\": 7"))
-            .unwrap();
-        assert!(matches!(VaultHeader::read(dir.path()), Err(VaultError::UnknownVersion(7))));
+        std::fs::write(
+            dir.path().join(HEADER_FILE),
+            text.replace("\"version\": 1", "\"version\": 7"),
+        )
+        .unwrap();
+        assert!(matches!(
+            VaultHeader::read(dir.path()),
+            Err(VaultError::UnknownVersion(7))
+        ));
 
         std::fs::write(dir.path().join(HEADER_FILE), b"{not json").unwrap();
-        assert!(matches!(VaultHeader::read(dir.path()), Err(VaultError::HeaderCorrupt)));
+        assert!(matches!(
+            VaultHeader::read(dir.path()),
+            Err(VaultError::HeaderCorrupt)
+        ));
     }
 
     #[test]
     fn missing_header_says_whether_the_directory_exists() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(VaultHeader::read(dir.path()), Err(VaultError::NotAVault)));
+        assert!(matches!(
+            VaultHeader::read(dir.path()),
+            Err(VaultError::NotAVault)
+        ));
         assert!(matches!(
             VaultHeader::read(&dir.path().join("nope")),
             Err(VaultError::NoSuchVault)

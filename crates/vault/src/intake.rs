@@ -39,8 +39,9 @@ impl Vault {
             .intake_recipient
             .parse()
             .map_err(|_| VaultError::HeaderCorrupt)?;
-        let encryptor = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-            .expect("one X25519 recipient is always valid");
+        let encryptor =
+            age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+                .expect("one X25519 recipient is always valid");
         let mut out = Vec::new();
         let mut w = encryptor
             .wrap_output(&mut out)
@@ -49,14 +50,18 @@ impl Vault {
             .and_then(|_| w.finish().map(|_| ()))
             .map_err(|e| VaultError::io("encrypting a pre-login event", e))?;
         let dir = self.intake_dir();
-        std::fs::create_dir_all(&dir).map_err(|e| VaultError::io("creating the intake folder", e))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| VaultError::io("creating the intake folder", e))?;
         write_atomic(&dir.join(format!("{id}.age")), &out)
             .map_err(|e| VaultError::io("writing a pre-login event", e))
     }
 
     /// Decrypts every pending pre-login event, oldest file name first. Files that do not
     /// decrypt are skipped and reported by id in the second list.
-    pub fn read_intake(&self, work: &Key32) -> Result<(Vec<IntakeRecord>, Vec<String>), VaultError> {
+    pub fn read_intake(
+        &self,
+        work: &Key32,
+    ) -> Result<(Vec<IntakeRecord>, Vec<String>), VaultError> {
         let dir = self.intake_dir();
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
@@ -77,7 +82,9 @@ impl Vault {
                 .ok()
                 .and_then(|bytes| {
                     let d = age::Decryptor::new_buffered(&bytes[..]).ok()?;
-                    let mut r = d.decrypt(std::iter::once(&identity as &dyn age::Identity)).ok()?;
+                    let mut r = d
+                        .decrypt(std::iter::once(&identity as &dyn age::Identity))
+                        .ok()?;
                     let mut out = Vec::new();
                     r.read_to_end(&mut out).ok()?;
                     Some(out)
@@ -110,9 +117,14 @@ mod tests {
     #[test]
     fn intake_events_are_encrypted_and_only_the_work_key_reads_them() {
         let dir = tempfile::tempdir().unwrap();
-        let (v, keys, _) =
-            Vault::create(&dir.path().join("v"), KdfParams::INSECURE_FAST, Policy::default()).unwrap();
-        v.write_intake("0001-a", b"{\"kind\":\"login_failed\"}").unwrap();
+        let (v, keys, _) = Vault::create(
+            &dir.path().join("v"),
+            KdfParams::INSECURE_FAST,
+            Policy::default(),
+        )
+        .unwrap();
+        v.write_intake("0001-a", b"{\"kind\":\"login_failed\"}")
+            .unwrap();
         let raw = std::fs::read(dir.path().join("v/intake/0001-a.age")).unwrap();
         assert!(!raw.windows(12).any(|w| w == b"login_failed"));
         let (good, bad) = v.read_intake(&keys.work).unwrap();

@@ -17,12 +17,16 @@ pub struct Key32(SecretBox<[u8; 32]>);
 impl Key32 {
     /// A fresh key from the operating system's CSPRNG.
     pub fn random() -> Self {
-        Key32(SecretBox::init_with_mut(|k: &mut [u8; 32]| OsRng.fill_bytes(k)))
+        Key32(SecretBox::init_with_mut(|k: &mut [u8; 32]| {
+            OsRng.fill_bytes(k)
+        }))
     }
 
     /// Takes ownership of key bytes, zeroizing the source.
     pub fn from_bytes(bytes: &mut [u8; 32]) -> Self {
-        let key = Key32(SecretBox::init_with_mut(|k: &mut [u8; 32]| k.copy_from_slice(bytes)));
+        let key = Key32(SecretBox::init_with_mut(|k: &mut [u8; 32]| {
+            k.copy_from_slice(bytes)
+        }));
         bytes.zeroize();
         key
     }
@@ -49,7 +53,9 @@ impl Key32 {
 
 impl Clone for Key32 {
     fn clone(&self) -> Self {
-        Key32(SecretBox::init_with_mut(|k: &mut [u8; 32]| k.copy_from_slice(self.expose())))
+        Key32(SecretBox::init_with_mut(|k: &mut [u8; 32]| {
+            k.copy_from_slice(self.expose())
+        }))
     }
 }
 

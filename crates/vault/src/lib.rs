@@ -145,7 +145,8 @@ impl Vault {
         policy: Policy,
     ) -> Result<(Vault, NewVaultKeys, RecoveryCode), VaultError> {
         if dir.exists() {
-            let mut entries = std::fs::read_dir(dir).map_err(|e| VaultError::io("reading the target directory", e))?;
+            let mut entries = std::fs::read_dir(dir)
+                .map_err(|e| VaultError::io("reading the target directory", e))?;
             if entries.next().is_some() {
                 return Err(VaultError::AlreadyExists);
             }
@@ -254,7 +255,9 @@ impl Vault {
                 Ok((user_id, role, keys))
             }
             Err(VaultError::WrongPassphrase) => {
-                let locked_until = self.count_failure(user_id, now).map_err(UnlockFailure::Vault)?;
+                let locked_until = self
+                    .count_failure(user_id, now)
+                    .map_err(UnlockFailure::Vault)?;
                 Err(UnlockFailure::WrongPassphrase {
                     user_id,
                     locked_until,
@@ -300,7 +303,10 @@ impl Vault {
 
     /// Opens the recovery slot with the printed recovery code.
     pub fn unlock_recovery(&self, code: &str) -> Result<SlotKeys, VaultError> {
-        let slot = self.header.recovery_slot().ok_or(VaultError::WrongPassphrase)?;
+        let slot = self
+            .header
+            .recovery_slot()
+            .ok_or(VaultError::WrongPassphrase)?;
         slots::open(
             self.header.vault_id,
             slot,
@@ -380,7 +386,10 @@ mod tests {
         assert_eq!(text.len(), 39, "32 characters in 8 groups of 4: {text}");
         assert_eq!(text.matches('-').count(), 7);
         let n = RecoveryCode::normalised(&text.to_lowercase().replace('-', " "));
-        assert_eq!(secrecy::ExposeSecret::expose_secret(&n), text.replace('-', ""));
+        assert_eq!(
+            secrecy::ExposeSecret::expose_secret(&n),
+            text.replace('-', "")
+        );
     }
 
     #[test]
@@ -404,8 +413,16 @@ mod tests {
             Vault::create(&dir.path().join("v"), KdfParams::INSECURE_FAST, policy).unwrap();
         let user = UserId::new();
         let pw = SecretString::from("a good long passphrase");
-        v.add_user_slot(user, Role::Annotator, "ann", &pw, &keys.work, None, PersonalKeys::generate())
-            .unwrap();
+        v.add_user_slot(
+            user,
+            Role::Annotator,
+            "ann",
+            &pw,
+            &keys.work,
+            None,
+            PersonalKeys::generate(),
+        )
+        .unwrap();
         let now = OffsetDateTime::now_utc();
         let wrong = SecretString::from("wrong passphrase!!");
         for i in 0..3 {
@@ -416,12 +433,21 @@ mod tests {
                 _ => panic!("expected a wrong-passphrase failure"),
             }
         }
-        assert!(matches!(v.unlock("ann", &pw, now), Err(UnlockFailure::Locked { .. })));
+        assert!(matches!(
+            v.unlock("ann", &pw, now),
+            Err(UnlockFailure::Locked { .. })
+        ));
         let later = now + Duration::minutes(16);
         let (_, role, k) = v.unlock("ANN", &pw, later).ok().expect("lockout expired");
         assert_eq!(role, Role::Annotator);
-        assert!(k.source.is_none(), "annotator slots never hold the source key");
-        assert!(matches!(v.unlock("nobody", &pw, now), Err(UnlockFailure::UnknownUser)));
+        assert!(
+            k.source.is_none(),
+            "annotator slots never hold the source key"
+        );
+        assert!(matches!(
+            v.unlock("nobody", &pw, now),
+            Err(UnlockFailure::UnknownUser)
+        ));
 
         let rec = v.unlock_recovery(&code.reveal().to_lowercase()).unwrap();
         assert_eq!(rec.source.unwrap().expose(), keys.source.expose());

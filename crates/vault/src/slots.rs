@@ -81,7 +81,10 @@ impl SlotKeys {
         let personal = if flags & FLAG_PERSONAL != 0 {
             let signing = take(bytes, &mut at)?;
             let age = take(bytes, &mut at)?;
-            Some(PersonalKeys::from_parts(SigningKey::from_bytes(signing.expose()), age))
+            Some(PersonalKeys::from_parts(
+                SigningKey::from_bytes(signing.expose()),
+                age,
+            ))
         } else {
             None
         };
@@ -159,9 +162,15 @@ pub fn open(
     passphrase: &SecretString,
     kdf: &KdfParams,
 ) -> Result<SlotKeys, VaultError> {
-    let salt = B64.decode(&slot.salt).map_err(|_| VaultError::HeaderCorrupt)?;
-    let nonce = B64.decode(&slot.nonce).map_err(|_| VaultError::HeaderCorrupt)?;
-    let sealed = B64.decode(&slot.sealed).map_err(|_| VaultError::HeaderCorrupt)?;
+    let salt = B64
+        .decode(&slot.salt)
+        .map_err(|_| VaultError::HeaderCorrupt)?;
+    let nonce = B64
+        .decode(&slot.nonce)
+        .map_err(|_| VaultError::HeaderCorrupt)?;
+    let sealed = B64
+        .decode(&slot.sealed)
+        .map_err(|_| VaultError::HeaderCorrupt)?;
     if nonce.len() != 24 {
         return Err(VaultError::HeaderCorrupt);
     }
@@ -222,8 +231,15 @@ mod tests {
     fn wrong_passphrase_other_vault_or_tampered_slot_all_fail() {
         let v = VaultId::new();
         let pw = SecretString::from("pass phrase one");
-        let slot = seal(v, SlotOwner::Recovery, None, &pw, &KdfParams::INSECURE_FAST, &keys(false))
-            .unwrap();
+        let slot = seal(
+            v,
+            SlotOwner::Recovery,
+            None,
+            &pw,
+            &KdfParams::INSECURE_FAST,
+            &keys(false),
+        )
+        .unwrap();
         let wrong = SecretString::from("pass phrase two");
         assert!(matches!(
             open(v, &slot, &wrong, &KdfParams::INSECURE_FAST),

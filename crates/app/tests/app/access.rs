@@ -8,7 +8,12 @@ use secrecy::SecretString;
 use time::Duration;
 
 /// Performs the use case that `action` names, as the logged-in user.
-async fn attempt(ws: &mut Workspace, fx: &Fixture, action: Action, n: usize) -> Result<(), AppError> {
+async fn attempt(
+    ws: &mut Workspace,
+    fx: &Fixture,
+    action: Action,
+    n: usize,
+) -> Result<(), AppError> {
     let me = ws.active().await?.role();
     let (_, my_pass) = user_of(me);
     let s = ws.active().await?;
@@ -17,7 +22,14 @@ async fn attempt(ws: &mut Workspace, fx: &Fixture, action: Action, n: usize) -> 
         Action::ManageOwnTotp => s.totp_begin().await.map(drop),
         Action::ViewVaultInfo => s.vault_info().await.map(drop),
         Action::ListUsers => s.list_users().await.map(drop),
-        Action::AddUser => s.add_user(&format!("new.user{n}"), Role::Annotator, &pw("initial passphrase")).await.map(drop),
+        Action::AddUser => s
+            .add_user(
+                &format!("new.user{n}"),
+                Role::Annotator,
+                &pw("initial passphrase"),
+            )
+            .await
+            .map(drop),
         Action::DisableUser => s.disable_user(&format!("target{n}")).await,
         Action::UnlockUser => s.unlock_user(&format!("target{n}")).await,
         Action::ChangeSettings => {
@@ -37,10 +49,16 @@ async fn attempt(ws: &mut Workspace, fx: &Fixture, action: Action, n: usize) -> 
             .map(drop),
         Action::VerifyAudit => s.audit_verify().await.map(drop),
         Action::ExportAudit => s
-            .audit_export(ExportFormat::Jsonl, &fx.vault.with_file_name(format!("export{n}.jsonl")))
+            .audit_export(
+                ExportFormat::Jsonl,
+                &fx.vault.with_file_name(format!("export{n}.jsonl")),
+            )
             .await
             .map(drop),
-        Action::StartBreakGlass => s.start_break_glass("testing the permission matrix", 5).await.map(drop),
+        Action::StartBreakGlass => s
+            .start_break_glass("testing the permission matrix", 5)
+            .await
+            .map(drop),
     }
 }
 
@@ -52,7 +70,11 @@ async fn every_role_action_pair_is_enforced_as_the_table_says() {
         lead.active()
             .await
             .unwrap()
-            .add_user(&format!("target{n}"), Role::Annotator, &pw("target passphrase"))
+            .add_user(
+                &format!("target{n}"),
+                Role::Annotator,
+                &pw("target passphrase"),
+            )
             .await
             .unwrap();
     }
@@ -65,10 +87,17 @@ async fn every_role_action_pair_is_enforced_as_the_table_says() {
             let result = attempt(&mut ws, &fx, action, n).await;
             n += 1;
             if role.may(action) {
-                assert!(result.is_ok(), "{role} should be allowed {action:?}: {result:?}");
+                assert!(
+                    result.is_ok(),
+                    "{role} should be allowed {action:?}: {result:?}"
+                );
             } else {
                 let err = result.expect_err("denied");
-                assert_eq!(err.code, ErrorCode::Forbidden, "{role} must be refused {action:?}");
+                assert_eq!(
+                    err.code,
+                    ErrorCode::Forbidden,
+                    "{role} must be refused {action:?}"
+                );
             }
             ws.logout().await.unwrap();
         }
@@ -89,24 +118,44 @@ async fn repeated_failures_lock_the_account_and_are_audited() {
     let mut ws = fx.open().await;
     let (name, pass) = user_of(Role::Annotator);
     for _ in 0..4 {
-        let e = ws.login(name, &pw("wrong passphrase!"), None).await.unwrap_err();
+        let e = ws
+            .login(name, &pw("wrong passphrase!"), None)
+            .await
+            .unwrap_err();
         assert_eq!(e.code, ErrorCode::BadCredentials);
         assert_eq!(e.message, "User name or passphrase not recognised.");
     }
-    let e = ws.login(name, &pw("wrong passphrase!"), None).await.unwrap_err();
+    let e = ws
+        .login(name, &pw("wrong passphrase!"), None)
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::AccountLocked, "the fifth failure locks");
     let e = ws.login(name, &pw(pass), None).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::AccountLocked, "even the right passphrase is refused while locked");
+    assert_eq!(
+        e.code,
+        ErrorCode::AccountLocked,
+        "even the right passphrase is refused while locked"
+    );
     let unknown = ws.login("nobody.here", &pw(pass), None).await.unwrap_err();
-    assert_eq!(unknown.message, "User name or passphrase not recognised.", "unknown users look the same");
+    assert_eq!(
+        unknown.message, "User name or passphrase not recognised.",
+        "unknown users look the same"
+    );
 
     let mut lead = fx.login_as(Role::Lead).await;
     let users = lead.active().await.unwrap().list_users().await.unwrap();
     let ann = users.iter().find(|u| u.name == name).unwrap();
     assert_eq!(ann.status, UserStatus::Locked);
-    lead.active().await.unwrap().unlock_user(name).await.unwrap();
+    lead.active()
+        .await
+        .unwrap()
+        .unlock_user(name)
+        .await
+        .unwrap();
     lead.logout().await.unwrap();
-    ws.login(name, &pw(pass), None).await.expect("unlocked by the lead");
+    ws.login(name, &pw(pass), None)
+        .await
+        .expect("unlocked by the lead");
     ws.logout().await.unwrap();
 
     let kinds = crate::support::event_kinds(&fx).await;
@@ -121,9 +170,14 @@ async fn the_backend_locks_idle_sessions() {
     let fx = team().await;
     let mut ws = fx.login_as(Role::Reviewer).await;
     fx.clock.advance(Duration::minutes(14));
-    ws.active().await.expect("14 minutes idle is fine; this call counts as activity");
+    ws.active()
+        .await
+        .expect("14 minutes idle is fine; this call counts as activity");
     fx.clock.advance(Duration::minutes(15));
-    assert!(ws.session_status().await.is_none(), "idle for 15 minutes: locked");
+    assert!(
+        ws.session_status().await.is_none(),
+        "idle for 15 minutes: locked"
+    );
     let e = ws.active().await.err().expect("no session");
     assert_eq!(e.code, ErrorCode::NotLoggedIn);
 
@@ -143,9 +197,24 @@ async fn totp_is_required_once_enrolled() {
     let now = airlock_app::Clock::now(&*fx.clock);
     let code = totp_code(&setup.secret_base32, now);
     let wrong = if code == "000000" { "111111" } else { "000000" };
-    let e = ws.active().await.unwrap().totp_confirm(wrong).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::BadCredentials, "enrolment needs a correct code");
-    ws.active().await.unwrap().totp_confirm(&code).await.unwrap();
+    let e = ws
+        .active()
+        .await
+        .unwrap()
+        .totp_confirm(wrong)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::BadCredentials,
+        "enrolment needs a correct code"
+    );
+    ws.active()
+        .await
+        .unwrap()
+        .totp_confirm(&code)
+        .await
+        .unwrap();
     ws.logout().await.unwrap();
 
     let (name, pass) = user_of(Role::Reviewer);
@@ -160,7 +229,9 @@ async fn totp_is_required_once_enrolled() {
 }
 
 fn totp_code(secret: &str, now: time::OffsetDateTime) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret.to_string()).to_bytes().unwrap();
+    let bytes = totp_rs::Secret::Encoded(secret.to_string())
+        .to_bytes()
+        .unwrap();
     totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
         .unwrap()
         .generate(now.unix_timestamp() as u64)
@@ -171,13 +242,36 @@ async fn disabled_users_lose_their_slot_and_cannot_log_in() {
     let fx = team().await;
     let mut lead = fx.login_as(Role::Lead).await;
     let (name, pass) = user_of(Role::Annotator);
-    let e = lead.active().await.unwrap().disable_user(LEAD.0).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::Conflict, "a lead cannot disable themself");
-    lead.active().await.unwrap().disable_user(name).await.unwrap();
+    let e = lead
+        .active()
+        .await
+        .unwrap()
+        .disable_user(LEAD.0)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::Conflict,
+        "a lead cannot disable themself"
+    );
+    lead.active()
+        .await
+        .unwrap()
+        .disable_user(name)
+        .await
+        .unwrap();
     lead.logout().await.unwrap();
     let header = Vault::open(&fx.vault).unwrap();
-    assert!(header.header().slot_for_login(name).is_none(), "slot removed");
-    let e = fx.open().await.login(name, &pw(pass), None).await.unwrap_err();
+    assert!(
+        header.header().slot_for_login(name).is_none(),
+        "slot removed"
+    );
+    let e = fx
+        .open()
+        .await
+        .login(name, &pw(pass), None)
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::BadCredentials);
 }
 
@@ -186,24 +280,64 @@ async fn break_glass_grants_emergency_actions_for_a_limited_time_and_is_flagged(
     let fx = team().await;
     let mut ws = fx.login_as(Role::Compliance).await;
     let (victim, _) = user_of(Role::Annotator);
-    let e = ws.active().await.unwrap().disable_user(victim).await.unwrap_err();
+    let e = ws
+        .active()
+        .await
+        .unwrap()
+        .disable_user(victim)
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::Forbidden);
-    let e = ws.active().await.unwrap().start_break_glass("too short", 10).await.unwrap_err();
+    let e = ws
+        .active()
+        .await
+        .unwrap()
+        .start_break_glass("too short", 10)
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput, "a reason is required");
     let info = ws
         .active()
         .await
         .unwrap()
-        .start_break_glass("Lost laptop reported by the annotator; disabling the account", 10)
+        .start_break_glass(
+            "Lost laptop reported by the annotator; disabling the account",
+            10,
+        )
         .await
         .unwrap();
     assert!(info.break_glass_until.is_some());
-    ws.active().await.unwrap().disable_user(victim).await.expect("allowed in an emergency");
-    let e = ws.active().await.unwrap().add_user("someone.new", Role::Annotator, &pw("initial passphrase")).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::Forbidden, "emergencies never grant user creation");
+    ws.active()
+        .await
+        .unwrap()
+        .disable_user(victim)
+        .await
+        .expect("allowed in an emergency");
+    let e = ws
+        .active()
+        .await
+        .unwrap()
+        .add_user("someone.new", Role::Annotator, &pw("initial passphrase"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::Forbidden,
+        "emergencies never grant user creation"
+    );
     fx.clock.advance(Duration::minutes(11));
-    let e = ws.active().await.unwrap().unlock_user(victim).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::Forbidden, "the emergency window has closed");
+    let e = ws
+        .active()
+        .await
+        .unwrap()
+        .unlock_user(victim)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::Forbidden,
+        "the emergency window has closed"
+    );
     let page = ws
         .active()
         .await
@@ -216,8 +350,14 @@ async fn break_glass_grants_emergency_actions_for_a_limited_time_and_is_flagged(
         .await
         .unwrap();
     let flagged: Vec<&str> = page.rows.iter().map(|r| r.action.as_str()).collect();
-    assert!(flagged.contains(&"break_glass_started") && flagged.contains(&"user_disabled"), "{flagged:?}");
-    assert!(page.rows.iter().all(|r| !r.detail.contains("Lost laptop")), "the reason text stays out of the log");
+    assert!(
+        flagged.contains(&"break_glass_started") && flagged.contains(&"user_disabled"),
+        "{flagged:?}"
+    );
+    assert!(
+        page.rows.iter().all(|r| !r.detail.contains("Lost laptop")),
+        "the reason text stays out of the log"
+    );
     ws.logout().await.unwrap();
 }
 
@@ -225,15 +365,36 @@ async fn break_glass_grants_emergency_actions_for_a_limited_time_and_is_flagged(
 async fn the_recovery_code_resets_a_forgotten_passphrase() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v");
-    let mut ws = Workspace::with_clock(dir.path().into(), std::sync::Arc::new(airlock_app::ManualClock::new()), airlock_app::KdfParams::INSECURE_FAST);
-    let created = ws.create_vault(&path, "Synthetic", "lee", &pw("first passphrase")).await.unwrap();
-    let e = ws.recover("AAAA-BBBB-CCCC", "lee", &pw("second passphrase")).await.unwrap_err();
+    let mut ws = Workspace::with_clock(
+        dir.path().into(),
+        std::sync::Arc::new(airlock_app::ManualClock::new()),
+        airlock_app::KdfParams::INSECURE_FAST,
+    );
+    let created = ws
+        .create_vault(&path, "Synthetic", "lee", &pw("first passphrase"))
+        .await
+        .unwrap();
+    let e = ws
+        .recover("AAAA-BBBB-CCCC", "lee", &pw("second passphrase"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::BadCredentials);
-    ws.recover(&created.recovery_code, "lee", &pw("second passphrase")).await.unwrap();
-    assert!(ws.login("lee", &pw("first passphrase"), None).await.is_err());
-    ws.login("lee", &pw("second passphrase"), None).await.unwrap();
+    ws.recover(&created.recovery_code, "lee", &pw("second passphrase"))
+        .await
+        .unwrap();
+    assert!(ws
+        .login("lee", &pw("first passphrase"), None)
+        .await
+        .is_err());
+    ws.login("lee", &pw("second passphrase"), None)
+        .await
+        .unwrap();
     let report = ws.active().await.unwrap().audit_verify().await.unwrap();
-    assert!(report.ok, "checkpoints signed with the old key still verify: {:?}", report.problem);
+    assert!(
+        report.ok,
+        "checkpoints signed with the old key still verify: {:?}",
+        report.problem
+    );
     ws.logout().await.unwrap();
 }
 
@@ -242,8 +403,14 @@ async fn only_lead_passphrases_open_source_tier_content() {
     let fx = team().await;
     let now = time::OffsetDateTime::now_utc();
     let mut vault = Vault::open(&fx.vault).unwrap();
-    let (_, _, lead_keys) = vault.unlock(LEAD.0, &pw(LEAD.1), now).ok().expect("lead unlocks");
-    let source = lead_keys.source.as_ref().expect("leads hold the source key");
+    let (_, _, lead_keys) = vault
+        .unlock(LEAD.0, &pw(LEAD.1), now)
+        .ok()
+        .expect("lead unlocks");
+    let source = lead_keys
+        .source
+        .as_ref()
+        .expect("leads hold the source key");
     let blob = vault
         .blobs(&lead_keys.work, Some(source))
         .put(Tier::Source, &b"synthetic identifiable original"[..])
@@ -253,17 +420,30 @@ async fn only_lead_passphrases_open_source_tier_content() {
         let (_, _, keys) = vault.unlock(name, &pw(pass), now).ok().expect("unlocks");
         assert!(keys.source.is_none(), "{role} slot holds no source key");
         let store = vault.blobs(&keys.work, None);
-        assert!(store.read_all(&blob).is_err(), "{role} cannot read source blobs");
+        assert!(
+            store.read_all(&blob).is_err(),
+            "{role} cannot read source blobs"
+        );
         // Even treating the ciphertext as work-tier content does not decrypt it.
-        let as_work = airlock_vault::BlobRef { tier: Tier::Work, ..blob.clone() };
-        let src = fx.vault.join("blobs/s").join(&blob.name[..2]).join(&blob.name);
+        let as_work = airlock_vault::BlobRef {
+            tier: Tier::Work,
+            ..blob.clone()
+        };
+        let src = fx
+            .vault
+            .join("blobs/s")
+            .join(&blob.name[..2])
+            .join(&blob.name);
         let dst = fx.vault.join("blobs/w").join(&blob.name[..2]);
         std::fs::create_dir_all(&dst).unwrap();
         std::fs::copy(&src, dst.join(&blob.name)).unwrap();
         assert!(store.read_all(&as_work).is_err());
     }
     let lead_store = vault.blobs(&lead_keys.work, Some(source));
-    assert_eq!(lead_store.read_all(&blob).unwrap(), b"synthetic identifiable original");
+    assert_eq!(
+        lead_store.read_all(&blob).unwrap(),
+        b"synthetic identifiable original"
+    );
 }
 
 #[tokio::test]
@@ -276,13 +456,22 @@ async fn the_database_and_blobs_are_unreadable_without_the_key() {
         .output()
         .expect("sqlite3 is installed by scripts/setup");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("file is not a database"), "sqlite3 said: {stderr}");
+    assert!(
+        !out.status.success() && stderr.contains("file is not a database"),
+        "sqlite3 said: {stderr}"
+    );
     let raw = std::fs::read(&db).unwrap();
     for needle in [&b"lee.lead"[..], b"Synthetic Study", b"SQLite format 3"] {
-        assert!(!raw.windows(needle.len()).any(|w| w == needle), "plaintext found in vault.db");
+        assert!(
+            !raw.windows(needle.len()).any(|w| w == needle),
+            "plaintext found in vault.db"
+        );
     }
     let header = std::fs::read_to_string(fx.vault.join("vault.json")).unwrap();
-    assert!(!header.contains("lee.lead") && !header.contains("Synthetic"), "the header names nobody");
+    assert!(
+        !header.contains("lee.lead") && !header.contains("Synthetic"),
+        "the header names nobody"
+    );
 }
 
 #[tokio::test]
@@ -298,9 +487,16 @@ async fn wrong_passphrase_for_change_is_refused_and_new_one_works() {
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::BadCredentials);
-    ws.active().await.unwrap().change_passphrase(&pw(pass), &pw("brand new passphrase")).await.unwrap();
+    ws.active()
+        .await
+        .unwrap()
+        .change_passphrase(&pw(pass), &pw("brand new passphrase"))
+        .await
+        .unwrap();
     ws.logout().await.unwrap();
     assert!(ws.login(name, &pw(pass), None).await.is_err());
-    ws.login(name, &SecretString::from("brand new passphrase"), None).await.unwrap();
+    ws.login(name, &SecretString::from("brand new passphrase"), None)
+        .await
+        .unwrap();
     ws.logout().await.unwrap();
 }

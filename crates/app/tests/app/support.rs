@@ -28,7 +28,11 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn workspace(&self) -> Workspace {
-        Workspace::with_clock(self._dir.path().to_path_buf(), self.clock.clone(), KdfParams::INSECURE_FAST)
+        Workspace::with_clock(
+            self._dir.path().to_path_buf(),
+            self.clock.clone(),
+            KdfParams::INSECURE_FAST,
+        )
     }
 
     pub async fn open(&self) -> Workspace {
@@ -40,7 +44,9 @@ impl Fixture {
     pub async fn login_as(&self, role: Role) -> Workspace {
         let mut ws = self.open().await;
         let (name, pass) = user_of(role);
-        ws.login(name, &pw(pass), None).await.expect("login succeeds");
+        ws.login(name, &pw(pass), None)
+            .await
+            .expect("login succeeds");
         ws
     }
 }
@@ -55,11 +61,18 @@ pub async fn team() -> Fixture {
         _dir: dir,
     };
     let mut ws = fx.workspace();
-    ws.create_vault(&fx.vault, "Synthetic Study", LEAD.0, &pw(LEAD.1)).await.unwrap();
+    ws.create_vault(&fx.vault, "Synthetic Study", LEAD.0, &pw(LEAD.1))
+        .await
+        .unwrap();
     ws.login(LEAD.0, &pw(LEAD.1), None).await.unwrap();
     for role in [Role::Annotator, Role::Reviewer, Role::Compliance] {
         let (name, pass) = user_of(role);
-        ws.active().await.unwrap().add_user(name, role, &pw(pass)).await.unwrap();
+        ws.active()
+            .await
+            .unwrap()
+            .add_user(name, role, &pw(pass))
+            .await
+            .unwrap();
     }
     ws.logout().await.unwrap();
     fx
@@ -79,5 +92,9 @@ pub async fn event_kinds(fx: &Fixture) -> Vec<String> {
         .await
         .unwrap();
     ws.logout().await.unwrap();
-    page.rows.iter().rev().map(|r| r.action.as_str().to_string()).collect()
+    page.rows
+        .iter()
+        .rev()
+        .map(|r| r.action.as_str().to_string())
+        .collect()
 }
