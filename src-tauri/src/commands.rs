@@ -23,6 +23,16 @@ impl AppState {
 
 type R<T> = Result<T, AppError>;
 
+/// Logs out and closes the vault when the app exits.
+pub async fn shutdown(state: &AppState) {
+    if let Err(e) = state.0.lock().await.close_vault().await {
+        eprintln!(
+            "airlock: the session could not be closed cleanly: {}",
+            e.message
+        );
+    }
+}
+
 fn secret(s: String) -> SecretString {
     SecretString::from(s)
 }

@@ -29,7 +29,7 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .init();
     let workspace = Workspace::new(default_vault_dir());
-    let result = tauri::Builder::default()
+    let app = tauri::Builder::default()
         .manage(commands::AppState::new(workspace))
         .setup(|app| {
             if let Some(window) = app.get_webview_window("main") {
@@ -40,9 +40,20 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(commands::handler())
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("airlock: the desktop app could not start: {e}");
-        std::process::exit(1);
-    }
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("airlock: the desktop app could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            // Closing the window ends the session properly: the logout (with its
+            // duration) is audited, a checkpoint is signed and the keys are dropped.
+            let state = handle.state::<commands::AppState>();
+            tauri::async_runtime::block_on(commands::shutdown(&state));
+        }
+    });
 }

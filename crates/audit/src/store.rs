@@ -128,38 +128,80 @@ fn parse_opt<T: std::str::FromStr>(v: Option<String>, seq: i64) -> Result<Option
         .transpose()
 }
 
+/// One row as SQLite's `json_array` renders it, in column order.
+type RowTuple = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    bool,
+    String,
+    String,
+);
+
+/// Rows fetched per query. sqlx hands SQLite rows over one at a time through a channel
+/// (tens of microseconds each); letting SQLite render a chunk as one JSON array makes
+/// loading a million events a matter of a second instead of half a minute.
+const CHUNK: i64 = 20_000;
+
 /// Every event in chain order (by seq).
 pub async fn load_events(conn: &mut SqliteConnection) -> Result<Vec<Event>, AuditError> {
-    let rows = sqlx::query(
-        "SELECT seq, id, ts, actor_id, actor_role, session_id, action, outcome, object_kind, object_id, \
-         detail, break_glass, prev_hash, hash FROM audit_events ORDER BY seq",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.into_iter()
-        .map(|r| {
-            let seq: i64 = r.get(0);
-            let id: String = r.get(1);
-            let action: String = r.get(6);
-            let outcome: String = r.get(7);
-            Ok(Event {
-                seq,
-                id: id.parse().map_err(|_| AuditError::Unreadable(seq))?,
-                ts: r.get(2),
-                actor_id: parse_opt::<UserId>(r.get(3), seq)?,
-                actor_role: parse_opt::<Role>(r.get(4), seq)?,
-                session_id: parse_opt(r.get(5), seq)?,
-                action: EventKind::parse(&action).ok_or(AuditError::Unreadable(seq))?,
-                outcome: Outcome::parse(&outcome).ok_or(AuditError::Unreadable(seq))?,
-                object_kind: r.get(8),
-                object_id: r.get(9),
-                detail: r.get(10),
-                break_glass: r.get(11),
-                prev_hash: r.get(12),
-                hash: r.get(13),
-            })
-        })
-        .collect()
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
+        .fetch_one(&mut *conn)
+        .await?;
+    let mut events = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
+    let mut after = i64::MIN;
+    loop {
+        let chunk: Option<String> = sqlx::query_scalar(
+            "SELECT json_group_array(json_array(seq, id, ts, actor_id, actor_role, session_id, action, outcome, \
+             object_kind, object_id, detail, json(CASE break_glass WHEN 1 THEN 'true' ELSE 'false' END), prev_hash, hash)) \
+             FROM (SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?)",
+        )
+        .bind(after)
+        .bind(CHUNK)
+        .fetch_one(&mut *conn)
+        .await?;
+        let rows: Vec<RowTuple> = match chunk {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|_| AuditError::Unreadable(after.saturating_add(1)))?,
+            None => Vec::new(),
+        };
+        let Some(last) = rows.last().map(|r| r.0) else {
+            break;
+        };
+        for r in rows {
+            events.push(event_from_row(r)?);
+        }
+        after = last;
+    }
+    Ok(events)
+}
+
+fn event_from_row(r: RowTuple) -> Result<Event, AuditError> {
+    let seq = r.0;
+    Ok(Event {
+        seq,
+        id: r.1.parse().map_err(|_| AuditError::Unreadable(seq))?,
+        ts: r.2,
+        actor_id: parse_opt::<UserId>(r.3, seq)?,
+        actor_role: parse_opt::<Role>(r.4, seq)?,
+        session_id: parse_opt(r.5, seq)?,
+        action: EventKind::parse(&r.6).ok_or(AuditError::Unreadable(seq))?,
+        outcome: Outcome::parse(&r.7).ok_or(AuditError::Unreadable(seq))?,
+        object_kind: r.8,
+        object_id: r.9,
+        detail: r.10,
+        break_glass: r.11,
+        prev_hash: r.12,
+        hash: r.13,
+    })
 }
 
 /// Every checkpoint, by seq.
