@@ -8,8 +8,9 @@ export AIRLOCK_ROOT
 # Cargo-installed tools (tauri-driver, cargo-deny) live here.
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
+# Plain logs in CI: no ANSI colours from cargo, npm, vitest, svelte-check.
 if [[ -n "${CI:-}" ]]; then
-    export CARGO_TERM_COLOR=never
+    export CARGO_TERM_COLOR=never NO_COLOR=1 FORCE_COLOR=0 npm_config_color=false
 fi
 
 # say MESSAGE...: one line of progress on stderr, prefixed with the script's name.

@@ -96,7 +96,9 @@ async fn main() {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
         let end = (i + 1_000).min(single + batched);
         while i < end {
-            airlock_audit::append(&mut tx, vault.id(), draft(i, user)).await.expect("append");
+            airlock_audit::append(&mut tx, vault.id(), draft(i, user))
+                .await
+                .expect("append");
             i += 1;
         }
         tx.commit().await.expect("commit");
@@ -107,7 +109,9 @@ async fn main() {
     // shortcut; the verification below does not know the difference).
     let t = Instant::now();
     let mut conn = pool.acquire().await.expect("conn");
-    let (mut seq, mut prev) = airlock_audit::head(&mut conn, vault.id()).await.expect("head");
+    let (mut seq, mut prev) = airlock_audit::head(&mut conn, vault.id())
+        .await
+        .expect("head");
     drop(conn);
     while (seq as u64) < n {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.expect("begin");
@@ -122,10 +126,15 @@ async fn main() {
             );
             let mut evs = Vec::new();
             for r in 0..rows {
-                let e = airlock_audit::Event::seal(seq + 1, prev.clone(), draft(seq as u64 + 1, user));
+                let e =
+                    airlock_audit::Event::seal(seq + 1, prev.clone(), draft(seq as u64 + 1, user));
                 seq += 1;
                 prev = e.hash.clone();
-                sql.push_str(if r == 0 { "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)" } else { ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?)" });
+                sql.push_str(if r == 0 {
+                    "(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                } else {
+                    ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                });
                 evs.push(e);
             }
             let mut q = sqlx::query(&sql);
@@ -149,9 +158,15 @@ async fn main() {
             q.execute(&mut *tx).await.expect("bulk insert");
         }
         if seq % 100_000 < 10_000 {
-            airlock_audit::checkpoint(&mut tx, vault.id(), user, &signing, time::OffsetDateTime::now_utc())
-                .await
-                .expect("checkpoint");
+            airlock_audit::checkpoint(
+                &mut tx,
+                vault.id(),
+                user,
+                &signing,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await
+            .expect("checkpoint");
         }
         tx.commit().await.expect("commit");
     }

@@ -153,32 +153,38 @@ const CHUNK: i64 = 20_000;
 
 /// Every event in chain order (by seq).
 pub async fn load_events(conn: &mut SqliteConnection) -> Result<Vec<Event>, AuditError> {
+    use rayon::prelude::*;
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM audit_events")
         .fetch_one(&mut *conn)
         .await?;
     let mut events = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
     let mut after = i64::MIN;
     loop {
+        // One JSON array per row, one row per line: parsed in parallel below.
         let chunk: Option<String> = sqlx::query_scalar(
-            "SELECT json_group_array(json_array(seq, id, ts, actor_id, actor_role, session_id, action, outcome, \
-             object_kind, object_id, detail, json(CASE break_glass WHEN 1 THEN 'true' ELSE 'false' END), prev_hash, hash)) \
+            "SELECT group_concat(json_array(seq, id, ts, actor_id, actor_role, session_id, action, outcome, \
+             object_kind, object_id, detail, json(CASE break_glass WHEN 1 THEN 'true' ELSE 'false' END), \
+             prev_hash, hash), char(10)) \
              FROM (SELECT * FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?)",
         )
         .bind(after)
         .bind(CHUNK)
         .fetch_one(&mut *conn)
         .await?;
-        let rows: Vec<RowTuple> = match chunk {
-            Some(text) => serde_json::from_str(&text)
-                .map_err(|_| AuditError::Unreadable(after.saturating_add(1)))?,
-            None => Vec::new(),
-        };
-        let Some(last) = rows.last().map(|r| r.0) else {
+        let Some(text) = chunk else { break };
+        let first = after.saturating_add(1);
+        let rows: Vec<Event> = text
+            .par_split('\n')
+            .map(|line| {
+                serde_json::from_str::<RowTuple>(line)
+                    .map_err(|_| AuditError::Unreadable(first))
+                    .and_then(event_from_row)
+            })
+            .collect::<Result<_, _>>()?;
+        let Some(last) = rows.last().map(|e| e.seq) else {
             break;
         };
-        for r in rows {
-            events.push(event_from_row(r)?);
-        }
+        events.extend(rows);
         after = last;
     }
     Ok(events)
