@@ -146,6 +146,7 @@ pub struct AuditFilter {
 #[ts(export)]
 pub struct AuditRow {
     /// Position in the chain.
+    #[ts(type = "number")]
     pub seq: i64,
     /// Event id.
     pub id: String,
@@ -184,6 +185,7 @@ pub struct AuditPage {
     /// The rows.
     pub rows: Vec<AuditRow>,
     /// Rows matching the filter.
+    #[ts(type = "number")]
     pub total: u64,
 }
 
@@ -213,6 +215,7 @@ pub enum ProblemKind {
 #[ts(export)]
 pub struct ChainProblem {
     /// Event concerned (0 when none).
+    #[ts(type = "number")]
     pub seq: i64,
     /// Kind.
     pub kind: ProblemKind,
@@ -227,10 +230,12 @@ pub struct VerifyReport {
     /// True when intact.
     pub ok: bool,
     /// Events checked.
+    #[ts(type = "number")]
     pub events: u64,
     /// Head hash.
     pub head_hash: String,
     /// Valid signed checkpoints.
+    #[ts(type = "number")]
     pub checkpoints: u64,
     /// Names of checkpoint signers.
     pub signers: Vec<String>,
@@ -279,12 +284,15 @@ pub struct VaultInfo {
     /// Key derivation parameters.
     pub kdf: KdfInfo,
     /// Active users.
+    #[ts(type = "number")]
     pub users: u64,
     /// User key slots in the header.
+    #[ts(type = "number")]
     pub key_slots: u64,
     /// Whether a recovery slot exists.
     pub recovery_slot: bool,
     /// Events in the audit log.
+    #[ts(type = "number")]
     pub audit_events: u64,
     /// Policy.
     pub policy: Policy,
@@ -307,6 +315,7 @@ pub struct ExportResult {
     /// Where it was written.
     pub path: String,
     /// Events exported.
+    #[ts(type = "number")]
     pub events: u64,
 }
 

@@ -1,149 +1,38 @@
-// Backend command contract types (docs/COMMANDS.md).
-//
-// Types that ts-rs already generates into `./bindings/` are re-exported from there; the rest are
-// hand-written from the contract until their Rust DTOs are exported too (then swap each
-// declaration for a re-export). Every other module imports types from here, never from
-// `bindings/` directly.
+// Backend command contract types (docs/COMMANDS.md), all generated from the Rust DTOs by
+// ts-rs (`cargo test` writes ./bindings/; CI fails when they drift). Every other module
+// imports types from here, never from `bindings/` directly.
 import type { EventKind } from './bindings/EventKind';
 import type { Outcome } from './bindings/Outcome';
 import type { Role } from './bindings/Role';
+import type { ErrorCode } from './bindings/ErrorCode';
+import type { ProblemKind } from './bindings/ProblemKind';
+import type { UserStatus } from './bindings/UserStatus';
 
+export type { AppError } from './bindings/AppError';
+export type { AppStatus } from './bindings/AppStatus';
+export type { AuditFilter } from './bindings/AuditFilter';
+export type { AuditPage } from './bindings/AuditPage';
+export type { AuditRow } from './bindings/AuditRow';
+export type { ChainProblem } from './bindings/ChainProblem';
+export type { CreatedVault } from './bindings/CreatedVault';
+export type { DemoInfo } from './bindings/DemoInfo';
+export type { DemoUser } from './bindings/DemoUser';
+export type { ErrorCode } from './bindings/ErrorCode';
 export type { EventKind } from './bindings/EventKind';
+export type { ExportFormat } from './bindings/ExportFormat';
+export type { ExportResult } from './bindings/ExportResult';
+export type { KdfInfo } from './bindings/KdfInfo';
 export type { Outcome } from './bindings/Outcome';
+export type { Policy } from './bindings/Policy';
+export type { ProblemKind } from './bindings/ProblemKind';
 export type { Role } from './bindings/Role';
-
-export type ErrorCode =
-  | 'bad_credentials'
-  | 'account_locked'
-  | 'totp_required'
-  | 'session_expired'
-  | 'not_logged_in'
-  | 'forbidden'
-  | 'invalid_input'
-  | 'not_found'
-  | 'conflict'
-  | 'vault_error'
-  | 'internal';
-
-export type AppError = { code: ErrorCode; message: string };
-
-export type VaultSummary = { path: string; vault_id: string; format_version: number };
-
-export type CreatedVault = { vault: VaultSummary; recovery_code: string };
-
-export type DemoUser = { name: string; role: Role; passphrase: string };
-
-export type DemoInfo = { vault: VaultSummary; users: DemoUser[] };
-
-export type SessionInfo = {
-  session_id: string;
-  user_id: string;
-  user_name: string;
-  role: Role;
-  project_name: string;
-  idle_timeout_secs: number;
-  idle_remaining_secs: number;
-  break_glass_until: string | null;
-  totp_enabled: boolean;
-};
-
-export type AppStatus = {
-  vault: VaultSummary | null;
-  session: SessionInfo | null;
-  default_vault_dir: string;
-};
-
-export type UserStatus = 'active' | 'disabled' | 'locked';
-
-export type UserDto = {
-  id: string;
-  name: string;
-  role: Role;
-  status: UserStatus;
-  totp_enabled: boolean;
-  created_at: string;
-  locked_until: string | null;
-};
-
-/** `from`/`to`: "YYYY-MM-DD" (inclusive days, UTC). */
-export type AuditFilter = {
-  actor: string | null;
-  action: EventKind | null;
-  from: string | null;
-  to: string | null;
-  failures_only: boolean;
-  break_glass_only: boolean;
-  offset: number;
-  limit: number;
-};
-
-export type AuditRow = {
-  seq: number;
-  id: string;
-  ts: string;
-  actor_id: string | null;
-  actor_name: string | null;
-  actor_role: Role | null;
-  action: EventKind;
-  outcome: Outcome;
-  object_kind: string | null;
-  object_id: string | null;
-  object_name: string | null;
-  detail: string;
-  break_glass: boolean;
-  prev_hash: string;
-  hash: string;
-};
-
-export type AuditPage = { rows: AuditRow[]; total: number };
-
-export type ProblemKind =
-  | 'changed'
-  | 'removed'
-  | 'inserted'
-  | 'reordered'
-  | 'malformed'
-  | 'bad_signature'
-  | 'truncated';
-
-export type ChainProblem = { seq: number; kind: ProblemKind; message: string };
-
-export type VerifyReport = {
-  ok: boolean;
-  events: number;
-  head_hash: string;
-  checkpoints: number;
-  signers: string[];
-  problem: ChainProblem | null;
-};
-
-export type Policy = {
-  max_failed_logins: number;
-  lockout_minutes: number;
-  idle_timeout_minutes: number;
-};
-
-export type KdfInfo = { memory_kib: number; iterations: number; parallelism: number };
-
-export type VaultInfo = {
-  vault_id: string;
-  project_name: string;
-  path: string;
-  format_version: number;
-  created_at: string;
-  kdf: KdfInfo;
-  users: number;
-  key_slots: number;
-  recovery_slot: boolean;
-  audit_events: number;
-  policy: Policy;
-};
-
-export type TotpSetup = { secret_base32: string; otpauth_uri: string };
-
-export type ExportResult = { path: string; events: number };
-
-export type ExportFormat = 'csv' | 'jsonl';
+export type { SessionInfo } from './bindings/SessionInfo';
+export type { TotpSetup } from './bindings/TotpSetup';
+export type { UserDto } from './bindings/UserDto';
+export type { UserStatus } from './bindings/UserStatus';
+export type { VaultInfo } from './bindings/VaultInfo';
+export type { VaultSummary } from './bindings/VaultSummary';
+export type { VerifyReport } from './bindings/VerifyReport';
 
 // ---- Value lists the UI iterates over ----
 // Built from records keyed by the union, so the compiler fails when a variant is added or

@@ -12,4 +12,4 @@ rows: Array<AuditRow>,
 /**
  * Rows matching the filter.
  */
-total: bigint, };
+total: number, };

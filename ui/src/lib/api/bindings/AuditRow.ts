@@ -10,7 +10,7 @@ export type AuditRow = {
 /**
  * Position in the chain.
  */
-seq: bigint, 
+seq: number, 
 /**
  * Event id.
  */

@@ -8,7 +8,7 @@ export type ChainProblem = {
 /**
  * Event concerned (0 when none).
  */
-seq: bigint, 
+seq: number, 
 /**
  * Kind.
  */

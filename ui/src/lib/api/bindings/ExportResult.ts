@@ -11,4 +11,4 @@ path: string,
 /**
  * Events exported.
  */
-events: bigint, };
+events: number, };

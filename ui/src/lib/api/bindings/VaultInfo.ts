@@ -33,11 +33,11 @@ kdf: KdfInfo,
 /**
  * Active users.
  */
-users: bigint, 
+users: number, 
 /**
  * User key slots in the header.
  */
-key_slots: bigint, 
+key_slots: number, 
 /**
  * Whether a recovery slot exists.
  */
@@ -45,7 +45,7 @@ recovery_slot: boolean,
 /**
  * Events in the audit log.
  */
-audit_events: bigint, 
+audit_events: number, 
 /**
  * Policy.
  */

@@ -12,7 +12,7 @@ ok: boolean,
 /**
  * Events checked.
  */
-events: bigint, 
+events: number, 
 /**
  * Head hash.
  */
@@ -20,7 +20,7 @@ head_hash: string,
 /**
  * Valid signed checkpoints.
  */
-checkpoints: bigint, 
+checkpoints: number, 
 /**
  * Names of checkpoint signers.
  */
