@@ -353,6 +353,7 @@ impl Workspace {
                 });
             }
         }
+        vault.clear_failures(user_id)?;
         crate::users::reconcile_slots(vault, &pool).await?;
         let project_name: String =
             sqlx::query_scalar("SELECT value FROM settings WHERE key = 'project_name'")

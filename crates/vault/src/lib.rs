@@ -226,7 +226,8 @@ impl Vault {
     }
 
     /// Opens the slot of login `name` with `passphrase`, enforcing the lockout policy
-    /// kept in the header. Failures are counted in the header; the caller audits them.
+    /// kept in the header. Failures are counted in the header; the caller audits them and
+    /// clears the count after the whole login (second factor included) succeeded.
     pub fn unlock(
         &mut self,
         name: &str,
@@ -248,12 +249,9 @@ impl Vault {
             return Err(UnlockFailure::Locked { user_id, until });
         }
         match slots::open(self.header.vault_id, &slot, passphrase, &kdf) {
-            Ok(keys) => {
-                if slot.failed_attempts > 0 || slot.locked_until.is_some() {
-                    self.clear_failures(user_id).map_err(UnlockFailure::Vault)?;
-                }
-                Ok((user_id, role, keys))
-            }
+            // Failures are not cleared here: a second factor may still fail. The caller
+            // clears them with `clear_failures` once the whole login has succeeded.
+            Ok(keys) => Ok((user_id, role, keys)),
             Err(VaultError::WrongPassphrase) => {
                 let locked_until = self
                     .count_failure(user_id, now)
@@ -290,8 +288,15 @@ impl Vault {
         Ok(locked)
     }
 
-    /// Clears a user's failure count and lockout.
+    /// Clears a user's failure count and lockout (no write when there is nothing to clear).
     pub fn clear_failures(&mut self, user: UserId) -> Result<(), VaultError> {
+        let clean = self
+            .header
+            .slot_for_user(user)
+            .is_none_or(|s| s.failed_attempts == 0 && s.locked_until.is_none());
+        if clean {
+            return Ok(());
+        }
         self.update_header(|h| {
             if let Some(slot) = h.slot_for_user_mut(user) {
                 slot.failed_attempts = 0;

@@ -226,6 +226,24 @@ async fn totp_is_required_once_enrolled() {
     let info = ws.login(name, &pw(pass), Some(&code)).await.unwrap();
     assert!(info.totp_enabled);
     ws.logout().await.unwrap();
+
+    // Knowing the passphrase does not allow unlimited guessing of codes: wrong codes count
+    // as failed logins even though the passphrase was right, and lock the account.
+    for attempt in 1..=5 {
+        let e = ws.login(name, &pw(pass), Some(wrong)).await.unwrap_err();
+        let expected = if attempt < 5 {
+            ErrorCode::BadCredentials
+        } else {
+            ErrorCode::AccountLocked
+        };
+        assert_eq!(e.code, expected, "attempt {attempt}");
+    }
+    let e = ws.login(name, &pw(pass), Some(&code)).await.unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::AccountLocked,
+        "locked even with the right code"
+    );
 }
 
 fn totp_code(secret: &str, now: time::OffsetDateTime) -> String {
