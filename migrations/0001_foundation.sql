@@ -17,7 +17,9 @@ CREATE TABLE users (
     signing_public_key TEXT NOT NULL,
     age_recipient      TEXT NOT NULL,
     totp_secret        TEXT,
-    totp_enabled       INTEGER NOT NULL DEFAULT 0 CHECK (totp_enabled IN (0, 1))
+    totp_enabled       INTEGER NOT NULL DEFAULT 0 CHECK (totp_enabled IN (0, 1)),
+    -- The last 30-second step whose code was accepted: a code is never accepted twice.
+    totp_last_step     INTEGER
 ) STRICT;
 
 -- Every signing key a user has had, so signatures made before a key reset still verify.

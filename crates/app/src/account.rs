@@ -18,18 +18,34 @@ use totp_rs::{Algorithm, Secret, TOTP};
 /// The longest emergency access a user may request.
 pub const MAX_BREAK_GLASS_MINUTES: u32 = 240;
 
+const TOTP_STEP_SECS: i64 = 30;
+
 fn totp_for(secret_base32: &str) -> Option<TOTP> {
     let bytes = Secret::Encoded(secret_base32.to_string()).to_bytes().ok()?;
-    TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes).ok()
+    TOTP::new(Algorithm::SHA1, 6, 0, TOTP_STEP_SECS as u64, bytes).ok()
 }
 
-/// Whether `code` is valid for the secret at `now` (RFC 6238, SHA-1, 6 digits, 30 s
-/// steps, one step of clock skew either way).
-pub(crate) fn totp_matches(secret_base32: &str, code: &str, now: OffsetDateTime) -> bool {
+/// The 30-second step whose code `code` is, if it is valid at `now` (RFC 6238, SHA-1,
+/// 6 digits, one step of clock skew either way). Callers refuse a step at or before the
+/// last one accepted, so a code cannot be replayed.
+pub(crate) fn totp_step(secret_base32: &str, code: &str, now: OffsetDateTime) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    code.len() == 6
-        && totp_for(secret_base32)
-            .is_some_and(|t| t.check(&code, now.unix_timestamp().max(0) as u64))
+    let totp = totp_for(secret_base32).filter(|_| code.len() == 6)?;
+    let current = now.unix_timestamp().max(0) / TOTP_STEP_SECS;
+    [current - 1, current, current + 1]
+        .into_iter()
+        .filter(|s| *s >= 0)
+        .find(|s| totp.check(&code, (*s * TOTP_STEP_SECS) as u64))
+}
+
+/// A fresh step for the user: valid now and later than the last accepted one.
+pub(crate) fn fresh_totp_step(
+    secret_base32: &str,
+    code: &str,
+    now: OffsetDateTime,
+    last: Option<i64>,
+) -> Option<i64> {
+    totp_step(secret_base32, code, now).filter(|s| last.is_none_or(|l| *s > l))
 }
 
 impl Session {
@@ -103,18 +119,21 @@ impl Session {
             .totp_pending
             .clone()
             .ok_or_else(|| AppError::invalid("Start enrolment first."))?;
-        if !totp_matches(&pending, code, self.now()) {
+        let Some(step) = totp_step(&pending, code, self.now()) else {
             return Err(AppError::new(
                 ErrorCode::BadCredentials,
                 "The authenticator code is not correct.",
             ));
-        }
+        };
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE users SET totp_secret = ?, totp_enabled = 1 WHERE id = ?")
-            .bind(pending.as_str())
-            .bind(self.user_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE users SET totp_secret = ?, totp_enabled = 1, totp_last_step = ? WHERE id = ?",
+        )
+        .bind(pending.as_str())
+        .bind(step)
+        .bind(self.user_id.to_string())
+        .execute(&mut *tx)
+        .await?;
         let d = self.draft(EventKind::TotpEnabled, Outcome::Success);
         self.record(&mut tx, d).await?;
         tx.commit().await?;
@@ -126,26 +145,26 @@ impl Session {
     /// Removes the second factor, proven with a current code.
     pub async fn totp_disable(&mut self, code: &str) -> Result<(), AppError> {
         let _grant = self.authorize(Action::ManageOwnTotp).await?;
-        let secret: Option<String> =
-            sqlx::query_scalar("SELECT totp_secret FROM users WHERE id = ? AND totp_enabled = 1")
-                .bind(self.user_id.to_string())
-                .fetch_optional(&self.pool)
-                .await?
-                .flatten();
-        let Some(secret) = secret else {
+        let row: Option<(Option<String>, Option<i64>)> = sqlx::query_as(
+            "SELECT totp_secret, totp_last_step FROM users WHERE id = ? AND totp_enabled = 1",
+        )
+        .bind(self.user_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((Some(secret), last)) = row else {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "No authenticator is enrolled.",
             ));
         };
-        if !totp_matches(&secret, code, self.now()) {
+        if fresh_totp_step(&secret, code, self.now(), last).is_none() {
             return Err(AppError::new(
                 ErrorCode::BadCredentials,
                 "The authenticator code is not correct.",
             ));
         }
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE users SET totp_secret = NULL, totp_enabled = 0 WHERE id = ?")
+        sqlx::query("UPDATE users SET totp_secret = NULL, totp_enabled = 0, totp_last_step = NULL WHERE id = ?")
             .bind(self.user_id.to_string())
             .execute(&mut *tx)
             .await?;
@@ -305,14 +324,27 @@ mod tests {
         let t = totp_for(secret).unwrap();
         let now = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
         let code = t.generate(now.unix_timestamp() as u64);
-        assert!(totp_matches(secret, &code, now));
-        assert!(totp_matches(
-            secret,
-            &format!("{} {}", &code[..3], &code[3..]),
-            now
-        ));
-        assert!(!totp_matches(secret, &code, now + Duration::minutes(5)));
-        assert!(!totp_matches(secret, "12345", now));
+        let step = now.unix_timestamp() / 30;
+        assert_eq!(totp_step(secret, &code, now), Some(step));
+        let spaced = format!("{} {}", &code[..3], &code[3..]);
+        assert_eq!(totp_step(secret, &spaced, now), Some(step));
+        let later = now + Duration::seconds(30);
+        assert_eq!(
+            totp_step(secret, &code, later),
+            Some(step),
+            "one step of skew"
+        );
+        assert_eq!(totp_step(secret, &code, now + Duration::minutes(5)), None);
+        assert_eq!(totp_step(secret, "12345", now), None);
+        assert_eq!(
+            fresh_totp_step(secret, &code, now, Some(step - 1)),
+            Some(step)
+        );
+        assert_eq!(
+            fresh_totp_step(secret, &code, now, Some(step)),
+            None,
+            "never twice"
+        );
     }
 
     #[test]

@@ -278,7 +278,7 @@ impl Workspace {
         let pool = vault.connect(&keys.work).await?;
         let imported = import_intake(vault, &pool, &keys.work).await?;
         let row =
-            sqlx::query("SELECT name, status, totp_enabled, totp_secret FROM users WHERE id = ?")
+            sqlx::query("SELECT name, status, totp_enabled, totp_secret, totp_last_step FROM users WHERE id = ?")
                 .bind(user_id.to_string())
                 .fetch_optional(&pool)
                 .await?;
@@ -318,8 +318,10 @@ impl Workspace {
             ));
         }
         let totp_enabled: bool = row.get(2);
+        let mut accepted_step = None;
         if totp_enabled {
             let secret: Option<String> = row.get(3);
+            let last_step: Option<i64> = row.get(4);
             let Some(code) = totp_code.map(str::trim).filter(|c| !c.is_empty()) else {
                 pool.close().await;
                 return Err(AppError::new(
@@ -327,7 +329,13 @@ impl Workspace {
                     "Enter the 6-digit code from your authenticator.",
                 ));
             };
-            if !crate::account::totp_matches(secret.as_deref().unwrap_or_default(), code, now) {
+            accepted_step = crate::account::fresh_totp_step(
+                secret.as_deref().unwrap_or_default(),
+                code,
+                now,
+                last_step,
+            );
+            if accepted_step.is_none() {
                 let locked = vault.count_failure(user_id, now)?;
                 append_one(
                     &pool,
@@ -381,6 +389,13 @@ impl Workspace {
             .execute(&mut *tx)
             .await?;
         airlock_audit::append(&mut tx, vault.id(), login).await?;
+        if let Some(step) = accepted_step {
+            sqlx::query("UPDATE users SET totp_last_step = ? WHERE id = ?")
+                .bind(step)
+                .bind(user_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         let session = Session {
             vault: vault.clone(),

@@ -223,13 +223,23 @@ async fn totp_is_required_once_enrolled() {
     let wrong = if code == "123456" { "654321" } else { "123456" };
     let e = ws.login(name, &pw(pass), Some(wrong)).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::BadCredentials);
+    fx.clock.advance(time::Duration::seconds(30));
+    let now = airlock_app::Clock::now(&*fx.clock);
+    let code = totp_code(&setup.secret_base32, now);
     let info = ws.login(name, &pw(pass), Some(&code)).await.unwrap();
     assert!(info.totp_enabled);
     ws.logout().await.unwrap();
+    let e = ws.login(name, &pw(pass), Some(&code)).await.unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::BadCredentials,
+        "a code is accepted once, never replayed"
+    );
 
-    // Knowing the passphrase does not allow unlimited guessing of codes: wrong codes count
-    // as failed logins even though the passphrase was right, and lock the account.
-    for attempt in 1..=5 {
+    // Knowing the passphrase does not allow unlimited guessing of codes: wrong (and
+    // replayed) codes count as failed logins even though the passphrase was right, and the
+    // fifth one locks the account.
+    for attempt in 2..=5 {
         let e = ws.login(name, &pw(pass), Some(wrong)).await.unwrap_err();
         let expected = if attempt < 5 {
             ErrorCode::BadCredentials
