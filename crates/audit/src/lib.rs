@@ -22,7 +22,7 @@ mod store;
 mod verify;
 
 pub use export::{export_csv, export_jsonl, verify_jsonl, ExportLine, ExportSigner};
-pub use store::{append, checkpoint, event_count, head, load_checkpoints, load_events, AuditError};
+pub use store::{append, checkpoint, head, load_checkpoints, load_events, AuditError};
 pub use verify::{verify_chain, ChainProblem, ProblemKind, VerifyReport};
 
 use airlock_model::{EventId, EventKind, Outcome, Role, SessionId, UserId, VaultId};

@@ -116,13 +116,6 @@ pub async fn checkpoint(
     Ok(Some(cp))
 }
 
-/// The number of events.
-pub async fn event_count(conn: &mut SqliteConnection) -> Result<i64, AuditError> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM audit_events")
-        .fetch_one(&mut *conn)
-        .await?)
-}
-
 fn parse_opt<T: std::str::FromStr>(v: Option<String>, seq: i64) -> Result<Option<T>, AuditError> {
     v.map(|s| s.parse::<T>().map_err(|_| AuditError::Unreadable(seq)))
         .transpose()
