@@ -21,13 +21,7 @@ fn default_vault_dir() -> PathBuf {
 
 /// Builds and runs the desktop app.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("AIRLOCK_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    airlock_app::init_logging();
     let workspace = Workspace::new(default_vault_dir());
     let app = tauri::Builder::default()
         .manage(commands::AppState::new(workspace))

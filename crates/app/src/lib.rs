@@ -46,6 +46,18 @@ use secrecy::{ExposeSecret, SecretString};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+/// Sets up logging for a binary: `tracing` to stderr, level from `AIRLOCK_LOG` (default
+/// `warn`). Events carry identifiers only, never content, passphrases or paths.
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("AIRLOCK_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// Shortest passphrase accepted (NIST SP 800-63B asks for at least 8; a vault key
 /// deserves more).
 pub const MIN_PASSPHRASE_CHARS: usize = 12;
