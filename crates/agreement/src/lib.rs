@@ -1,0 +1,3 @@
+//! Inter-annotator agreement metrics (work in progress).
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
