@@ -1,0 +1,3 @@
+//! Integration tests of airlock-agreement through its public API.
+
+mod properties;
