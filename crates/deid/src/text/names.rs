@@ -1,0 +1,311 @@
+//! Person-name and place-name detection from the dictionaries plus context rules.
+//!
+//! Capitalised tokens are looked up in the census name lists. Because many names are
+//! also ordinary words (May, Rose, Brown, Hall), a token that is a common word needs
+//! context: a title before it ("Dr."), a label ("Attending:", "signed by"), a
+//! credential after it ("MD"), a neighbouring unambiguous name, or the "Last, First"
+//! shape. Every name found once in a document is then found everywhere in it.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::dict::{WordInfo, DICT};
+use super::finding::Finding;
+use crate::category::Category;
+
+static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\p{Lu}[\p{L}\p{M}]*(?:['’-][\p{L}\p{M}]+)*\.?").expect("token pattern")
+});
+
+/// A label that introduces a name; the label must end right before the name.
+static STRONG_LABEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(?:\b(?:name|patient|pt|pcp|attending|attg|physician|provider|doctor|surgeon|resident|intern|fellow|nurse|rn|np|author|dictated by|transcribed by|signed by|electronically signed by|e-signed by|reviewed by|cosigned by|co-signed by|signed|cc|c\.c\.|referring(?: physician| provider| md)?|referred by|consultant|consulting|contact|emergency contact|mother|father|mom|dad|wife|husband|daughter|son|brother|sister|spouse|partner|guardian|nok|next of kin|seen by|seen with|discussed with|d/w|dear|family|friend|caregiver|aunt|uncle|cousin|niece|nephew|grandmother|grandfather|grandson|granddaughter|girlfriend|boyfriend|fianc[ée]e?|attending physician|primary care|pcp name|admitting|admitted by|discharged by|interpreter|chaplain|social worker|case manager|pharmacist|therapist|dentist|midwife|witness|informant|accompanied by|brought in by|lives with|married to|per|from|to|by|with|and|or|s/p|/s/)\s*[:#-]?\s*|\(\s*)$",
+    )
+    .expect("label pattern")
+});
+
+static CREDENTIAL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^,?\s*(?:M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|P\.?A\.?(?:-C)?|Ph\.?D\.?|DDS|DMD|MSW|LCSW|LICSW|LPN|CNM|CRNA|FNP|ARNP|APRN|DPM|OD|PharmD|MBBS|FACS|FACP|FACC|MPH|BSN|MSN|CNP|DNP|RD|PT|OT|SLP|RRT|MA|CMA)\b")
+        .expect("credential pattern")
+});
+
+static LOWER_AFTER_TITLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i:\b(?:dr|mr|mrs|ms|miss)\.?\s+)([a-z][a-z'-]+)").expect("title pattern")
+});
+
+/// Words that may precede an ambiguous place name ("lives in Hope").
+const PLACE_CONTEXT: &[&str] = &[
+    "in", "from", "to", "at", "near", "of", "visiting", "visited", "lives", "lived", "moved",
+    "resident", "born", "travelled", "traveled", "outside", "around", "relocated", "transferred",
+    "via", "city", "town",
+];
+
+#[derive(Debug, Clone, Copy)]
+struct Tok {
+    start: usize,
+    /// End of the name core (possessive `'s` and a trailing `.` excluded).
+    end: usize,
+    /// End of the whole token match (including a trailing `.`).
+    full_end: usize,
+    info: WordInfo,
+    initial: bool,
+    caps: bool,
+    /// Strong name evidence on its own: a name-list word that is not a common word.
+    strong: bool,
+}
+
+fn token_info(core: &str) -> WordInfo {
+    let lower = core.to_lowercase();
+    let mut info = DICT.word(&lower);
+    if !info.is_name() && lower.contains(['-', '\'', '’']) {
+        // Hyphenated and apostrophe names: any part that is a name makes it a name.
+        for part in lower.split(['-', '\'', '’']).filter(|p| p.len() > 1) {
+            let p = DICT.word(part);
+            if p.is_name() {
+                info.first = info.first.max(p.first);
+                info.last = info.last.max(p.last);
+                info.common &= p.common;
+            }
+        }
+    }
+    info
+}
+
+fn tokenize(text: &str) -> Vec<Tok> {
+    TOKEN
+        .find_iter(text)
+        .map(|m| {
+            let s = m.as_str();
+            let no_dot = s.strip_suffix('.').unwrap_or(s);
+            let core = ["'s", "’s", "'S"]
+                .iter()
+                .find_map(|p| no_dot.strip_suffix(p).filter(|c| c.chars().count() > 1))
+                .unwrap_or(no_dot);
+            let info = token_info(core);
+            let n = core.chars().count();
+            let caps = n > 1 && !core.chars().any(char::is_lowercase);
+            let initial = n == 1;
+            let strong = info.is_name() && !info.common && !info.stop && !info.title && n > 1;
+            Tok {
+                start: m.start(),
+                end: m.start() + core.len(),
+                full_end: m.end(),
+                info,
+                initial,
+                caps,
+                strong,
+            }
+        })
+        .collect()
+}
+
+/// Can tokens `a` and `b` belong to one name? Only spaces, a comma ("Last, First") or
+/// the dot after an initial may separate them.
+fn joined(text: &str, a: &Tok, b: &Tok) -> bool {
+    let gap = &text[a.full_end..b.start];
+    gap.len() <= 3 && !gap.is_empty() && gap.chars().all(|c| c == ' ' || c == ',' || c == '\t')
+        || gap.is_empty() && a.full_end > a.end
+}
+
+fn label_before(text: &str, start: usize) -> Option<bool> {
+    let from = start.saturating_sub(48);
+    let mut from = from;
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let window = &text[from..start];
+    let line = window.rsplit('\n').next().unwrap_or(window);
+    let m = STRONG_LABEL.find(line)?;
+    let label = m.as_str().trim().trim_end_matches([':', '#', '-']).trim().to_ascii_lowercase();
+    // Weak connecting words ("by", "with", "and") only back name-list words.
+    let weak = matches!(label.as_str(), "per" | "from" | "to" | "by" | "with" | "and" | "or" | "(");
+    Some(!weak)
+}
+
+fn title_before(text: &str, toks: &[Tok], i: usize) -> bool {
+    i > 0 && toks[i - 1].info.title && joined(text, &toks[i - 1], &toks[i])
+}
+
+/// Detect person names; appends findings.
+pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
+    let toks = tokenize(text);
+    let mut is_name = vec![0u8; toks.len()]; // 0 no, else rule index below
+    const RULE_IDS: [&str; 8] = [
+        "",
+        "name.title",
+        "name.label",
+        "name.credential",
+        "name.last_first",
+        "name.chain",
+        "name.dictionary",
+        "name.repeat",
+    ];
+    let mut i = 0;
+    while i < toks.len() {
+        // A chain of joined tokens starting at i.
+        let mut j = i;
+        while j + 1 < toks.len() && joined(text, &toks[j], &toks[j + 1]) && j - i < 5 {
+            j += 1;
+        }
+        let chain = i..=j;
+        let label = label_before(text, toks[i].start);
+        let credential = CREDENTIAL.is_match(&text[toks[j].full_end..]);
+        let has_comma = chain.clone().skip(1).any(|k| text[toks[k - 1].full_end..toks[k].start].contains(','));
+        let any_strong = chain.clone().any(|k| toks[k].strong);
+        for k in chain.clone() {
+            let t = &toks[k];
+            if t.info.title && !t.initial {
+                continue;
+            }
+            let namey = t.info.is_name() || t.initial;
+            let clinical = t.info.stop && !t.info.is_name();
+            let rule = if title_before(text, &toks, k) || (k > i && is_name[k - 1] == 1 && namey) {
+                1
+            } else if label == Some(true) && !clinical && !(t.info.common && !namey) {
+                2
+            } else if label == Some(false) && namey && (t.strong || any_strong || j > i) {
+                2
+            } else if credential && !clinical && (namey || !t.info.common) {
+                3
+            } else if has_comma && namey && any_strong {
+                4
+            } else if j > i && namey && any_strong && !(t.initial && t.caps) {
+                5
+            } else if t.strong && !(t.caps && t.info.last > 20_000 && t.info.first == 0) {
+                6
+            } else {
+                0
+            };
+            if rule != 0 {
+                is_name[k] = rule;
+            }
+        }
+        i = j + 1;
+    }
+    // Initials directly before or after a found name ("J. Smith", "Smith J").
+    for k in 0..toks.len() {
+        if is_name[k] == 0 && toks[k].initial {
+            let next = k + 1 < toks.len() && is_name[k + 1] != 0 && joined(text, &toks[k], &toks[k + 1]);
+            let prev = k > 0 && is_name[k - 1] != 0 && joined(text, &toks[k - 1], &toks[k]);
+            if next || prev {
+                is_name[k] = 5;
+            }
+        }
+    }
+    // Every occurrence of a found name is a name.
+    let found: HashSet<String> = toks
+        .iter()
+        .zip(&is_name)
+        .filter(|(t, &r)| r != 0 && !t.initial && !t.info.stop)
+        .map(|(t, _)| text[t.start..t.end].to_lowercase())
+        .collect();
+    if !found.is_empty() {
+        for (k, t) in toks.iter().enumerate() {
+            if is_name[k] == 0 && !t.initial && found.contains(&text[t.start..t.end].to_lowercase()) {
+                is_name[k] = 7;
+            }
+        }
+    }
+    for (t, &r) in toks.iter().zip(&is_name) {
+        if r != 0 {
+            let confidence = match r {
+                1..=4 => 0.95,
+                5 => 0.9,
+                6 => 0.75,
+                _ => 0.85,
+            };
+            out.push(Finding {
+                start: t.start,
+                end: t.end,
+                category: Category::Name,
+                rule: RULE_IDS[r as usize],
+                confidence,
+            });
+        }
+    }
+    for c in LOWER_AFTER_TITLE.captures_iter(text) {
+        if let Some(m) = c.get(1) {
+            let info = DICT.word(m.as_str());
+            if !info.stop && !info.common || info.is_name() {
+                out.push(Finding {
+                    start: m.start(),
+                    end: m.end(),
+                    category: Category::Name,
+                    rule: "name.title_lower",
+                    confidence: 0.85,
+                });
+            }
+        }
+    }
+}
+
+/// Detect city names from the dictionary; appends findings.
+pub(crate) fn detect_places(text: &str, out: &mut Vec<Finding>) {
+    let bytes = text.as_bytes();
+    for m in DICT.city_matcher.find_iter(text) {
+        let (s, e) = (m.start(), m.end());
+        let boundary_before = s == 0 || !bytes[s - 1].is_ascii_alphanumeric();
+        let boundary_after = e == bytes.len() || !bytes[e].is_ascii_alphanumeric();
+        if !boundary_before || !boundary_after || !bytes[s].is_ascii_uppercase() {
+            continue;
+        }
+        let city = &text[s..e];
+        // Every word capitalised ("New York", not "New york").
+        if !city.split([' ', '-']).all(|w| w.starts_with(|c: char| c.is_uppercase()) || w.len() <= 3) {
+            continue;
+        }
+        let ambiguous = city.split([' ', '-']).all(|w| {
+            let i = DICT.word(&w.to_lowercase());
+            i.common || i.stop || i.is_name() || i.title
+        });
+        let confidence = if ambiguous {
+            let head = text[..s].trim_end();
+            let word_start = head.rfind(|c: char| !c.is_alphanumeric()).map_or(0, |i| i + 1);
+            let word = head[word_start..].to_ascii_lowercase();
+            if !PLACE_CONTEXT.contains(&word.as_str()) {
+                continue;
+            }
+            0.7
+        } else {
+            0.8
+        };
+        out.push(Finding {
+            start: s,
+            end: e,
+            category: Category::Location,
+            rule: "location.city_dictionary",
+            confidence,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(text: &str) -> Vec<&str> {
+        let mut v = Vec::new();
+        detect_names(text, &mut v);
+        v.sort_by_key(|f| f.start);
+        v.iter().map(|f| &text[f.start..f.end]).collect()
+    }
+
+    #[test]
+    fn titles_labels_and_credentials() {
+        assert_eq!(names("Seen by Dr. Hope today."), ["Hope"]);
+        assert_eq!(names("Attending: YBARRA\nCODE: FULL"), ["YBARRA"]);
+        assert_eq!(names("Mike Ivan, MD, pager 84710"), ["Mike", "Ivan"]);
+        assert_eq!(names("PATIENT: DOE, JOHN"), ["DOE", "JOHN"]);
+        assert_eq!(names("Electronically signed by Rose Hall on"), ["Rose", "Hall"]);
+    }
+
+    #[test]
+    fn common_words_need_context() {
+        assert!(names("She may hope to walk; will page the team. Rose from bed.").is_empty());
+        assert!(names("Brown sputum, white count normal.").is_empty());
+        assert_eq!(names("Mrs. Villegas's daughter called. Villegas agrees."), ["Villegas", "Villegas"]);
+    }
+}
