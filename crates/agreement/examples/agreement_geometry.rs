@@ -1,13 +1,18 @@
 //! Scores span and box cases read as JSON from stdin, for the reference tests.
 //!
 //! Input: `{"spans": [{"reference": [Span], "candidate": [Span], "mode": "exact"|"overlap"}],
-//! "boxes": [{"reference": [BoundingBox], "candidate": [BoundingBox], "options": MatchOptions}]}`.
-//! Output: `{"spans": [SpanCounts + scores], "boxes": [RegionAgreement]}`, one entry per case.
+//! "boxes": [{"reference": [BoundingBox], "candidate": [BoundingBox], "options": MatchOptions}],
+//! "polygons": [{"reference": [PolygonRegion], "candidate": [PolygonRegion], "options": ..}]}`.
+//! Output: `{"spans": [SpanCounts + scores], "boxes": [RegionAgreement], "polygons": [..]}`,
+//! one entry per case.
 
 use std::io::Read;
 use std::process::ExitCode;
 
-use airlock_agreement::{match_boxes, BoundingBox, MatchOptions, Span, SpanCounts, SpanMatch};
+use airlock_agreement::{
+    match_boxes, match_polygons, BoundingBox, MatchOptions, PolygonRegion, Span, SpanCounts,
+    SpanMatch,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -26,11 +31,20 @@ struct BoxCase {
 }
 
 #[derive(Deserialize)]
+struct PolygonCase {
+    reference: Vec<PolygonRegion>,
+    candidate: Vec<PolygonRegion>,
+    options: MatchOptions,
+}
+
+#[derive(Deserialize)]
 struct Cases {
     #[serde(default)]
     spans: Vec<SpanCase>,
     #[serde(default)]
     boxes: Vec<BoxCase>,
+    #[serde(default)]
+    polygons: Vec<PolygonCase>,
 }
 
 fn main() -> ExitCode {
@@ -64,5 +78,11 @@ fn run() -> Result<serde_json::Value, String> {
             .map_err(|e| e.to_string())?;
         boxes.push(serde_json::to_value(m).map_err(|e| e.to_string())?);
     }
-    Ok(json!({ "spans": spans, "boxes": boxes }))
+    let mut polygons = Vec::new();
+    for case in &cases.polygons {
+        let m = match_polygons(&case.reference, &case.candidate, case.options)
+            .map_err(|e| e.to_string())?;
+        polygons.push(serde_json::to_value(m).map_err(|e| e.to_string())?);
+    }
+    Ok(json!({ "spans": spans, "boxes": boxes, "polygons": polygons }))
 }

@@ -10,8 +10,8 @@
 //! (or `None` and an [`Undefined`] reason), the items compared and present, and
 //! [`FitWarning`]s where a figure is a poor fit (few items, a dominant label, items left out).
 //! [`report_from_csv`] reads `item,annotator,label` CSV into a serialisable [`Report`].
-//! [`SpanCounts`] scores text spans (exact or overlap matching) and [`match_boxes`] pairs image
-//! boxes one-to-one for IoU and Dice.
+//! [`SpanCounts`] scores text spans (exact or overlap matching); [`match_boxes`] and
+//! [`match_polygons`] pair image regions one-to-one (optimal assignment) for IoU and Dice.
 //!
 //! All table metrics run in O(ratings · log ratings): sums over coincidences are taken in
 //! closed form per item, never over pairs of ratings.
@@ -43,6 +43,7 @@
 mod csv_input;
 mod multi;
 mod pair;
+mod polygons;
 mod regions;
 mod report;
 mod score;
@@ -60,6 +61,9 @@ pub use pair::{
     accuracy_against_gold, cohen_kappa, confusion_matrix, pairwise_agreement, CohenKappa,
     ConfusionMatrix, GoldAccuracy, PairAgreement, Rater, MAX_CONFUSION_LABELS,
     MAX_PAIRWISE_ANNOTATORS,
+};
+pub use polygons::{
+    match_polygons, polygon_iou, PolygonRegion, MAX_POLYGON_VERTICES, MAX_TRIANGLE_PAIRS,
 };
 pub use regions::{
     dice_from_iou, match_boxes, BoundingBox, MatchOptions, RegionAgreement, RegionError,

@@ -1,4 +1,5 @@
-//! Image region agreement: box IoU and Dice with optimal one-to-one matching.
+//! Image region agreement: box IoU and Dice with optimal one-to-one matching (polygons are in
+//! `polygons.rs` and share the matching).
 
 use serde::{Deserialize, Serialize};
 
@@ -91,7 +92,8 @@ impl Default for MatchOptions {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegionError {
-    /// A box has a non-finite coordinate or its minimum above its maximum.
+    /// A box has a non-finite coordinate or its minimum above its maximum, or a polygon is
+    /// not simple (it crosses or touches itself), has under three distinct vertices or no area.
     #[error("{side} region {index} has invalid coordinates")]
     InvalidRegion {
         /// Side of the region.
@@ -108,6 +110,24 @@ pub enum RegionError {
         count: usize,
         /// The limit.
         max: usize,
+    },
+    /// A polygon has more than [`crate::MAX_POLYGON_VERTICES`] vertices.
+    #[error("{side} polygon {index} has {count} vertices (at most {max})")]
+    TooManyVertices {
+        /// Side of the polygon.
+        side: Side,
+        /// 0-based position in its list.
+        index: usize,
+        /// Its vertex count.
+        count: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Matching would clip more than [`crate::MAX_TRIANGLE_PAIRS`] triangle pairs.
+    #[error("the polygons are too complex to compare (more than {max} triangle pairs)")]
+    TooComplex {
+        /// The limit.
+        max: u64,
     },
     /// The IoU threshold is not in (0, 1].
     #[error("the IoU threshold must be greater than 0 and at most 1")]
@@ -185,7 +205,7 @@ pub fn match_boxes(
     })
 }
 
-/// Optimal matching on any pairwise IoU (boxes here, other shapes later).
+/// Optimal matching on any pairwise IoU (boxes and polygons).
 pub(crate) fn match_by_iou(
     n_reference: usize,
     n_candidate: usize,

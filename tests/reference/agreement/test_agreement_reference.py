@@ -7,8 +7,8 @@ compared with:
   * Fleiss' kappa: statsmodels' `fleiss_kappa` (on the items Airlock documents it uses);
   * Cohen's kappa: scikit-learn's `cohen_kappa_score`, unweighted, linear and quadratic;
   * percent agreement, per-label specific agreement and one-vs-rest alpha: computed here.
-Spans and boxes are checked against an independent computation here (collections.Counter and
-scipy's linear_sum_assignment).
+Spans, boxes and polygons are checked against an independent computation here
+(collections.Counter, scipy's linear_sum_assignment, and shapely for polygon areas).
 
 AIRLOCK_AGREEMENT_DATASETS sets the number of random datasets (default 400).
 """
@@ -26,6 +26,7 @@ import krippendorff
 import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
+from shapely.geometry import Polygon
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa
 
@@ -459,3 +460,70 @@ def test_spans_and_boxes_match_an_independent_computation(geometry_cmd):
                 check("box.dice", p["dice"], 2 * iou / (1 + iou), "boxes")
         else:
             assert got["mean_iou"] is None
+
+
+def star_polygon(rng, cx, cy, radius, n):
+    """A random simple, usually non-convex polygon: sorted angles with random radii (drawn
+    again in the rare case shapely finds it invalid, e.g. a gap of more than half a turn)."""
+    while True:
+        angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+        radii = radius * rng.uniform(0.4, 1.0, n)
+        points = [[float(cx + r * np.cos(t)), float(cy + r * np.sin(t))] for t, r in zip(angles, radii)]
+        if Polygon(points).is_valid:
+            return points
+
+
+def ref_polygons(reference, candidate, options):
+    shapes_r = [Polygon(p["points"]) for p in reference]
+    shapes_c = [Polygon(p["points"]) for p in candidate]
+    w = np.zeros((len(reference), len(candidate)))
+    for i, a in enumerate(shapes_r):
+        for j, b in enumerate(shapes_c):
+            if options["same_label"] and reference[i]["label"] != candidate[j]["label"]:
+                continue
+            inter = a.intersection(b).area
+            v = inter / (a.area + b.area - inter)
+            if v >= options["iou_threshold"]:
+                w[i, j] = v
+    if not reference or not candidate:
+        return 0, 0.0, w
+    rows, cols = linear_sum_assignment(w, maximize=True)
+    picked = w[rows, cols]
+    return int((picked > 0).sum()), float(picked.sum()), w
+
+
+def test_polygons_match_shapely(geometry_cmd):
+    rng = np.random.default_rng(99)
+    cases = []
+    for _ in range(150):
+        reference = []
+        for _ in range(int(rng.integers(0, 7))):
+            cx, cy = rng.uniform(0, 400, 2)
+            reference.append({"points": star_polygon(rng, cx, cy, float(rng.uniform(10, 80)), int(rng.integers(3, 40))), "label": str(rng.choice(["liver", "lesion"]))})
+        candidate = []
+        for p in reference:
+            if rng.random() < 0.85:
+                pts = np.array(p["points"])
+                centre = pts.mean(axis=0)
+                # Shrink or grow about the centre and shift: still simple, overlapping a lot.
+                scale = float(rng.uniform(0.7, 1.3))
+                moved = (pts - centre) * scale + centre + rng.normal(0, 5, 2)
+                candidate.append({"points": moved.tolist(), "label": p["label"]})
+        for _ in range(int(rng.integers(0, 3))):
+            cx, cy = rng.uniform(0, 400, 2)
+            candidate.append({"points": star_polygon(rng, cx, cy, 40.0, int(rng.integers(3, 25))), "label": "liver"})
+        options = {"iou_threshold": float(rng.choice([0.1, 0.3, 0.5])), "same_label": bool(rng.random() < 0.7)}
+        cases.append({"reference": reference, "candidate": candidate, "options": options})
+    for case in cases:
+        for p in case["reference"] + case["candidate"]:
+            assert Polygon(p["points"]).is_valid, "the generator makes simple polygons only"
+
+    proc = subprocess.run(geometry_cmd, input=json.dumps({"polygons": cases}), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)["polygons"]
+    for case, got in zip(cases, out):
+        n, total, w = ref_polygons(case["reference"], case["candidate"], case["options"])
+        assert len(got["pairs"]) == n, case
+        check("polygon.total_iou", sum(p["iou"] for p in got["pairs"]), total, "polygons")
+        for p in got["pairs"]:
+            check("polygon.iou", p["iou"], w[p["reference"], p["candidate"]], "polygons")

@@ -166,9 +166,13 @@ PRESIDIO_GEN_MAP = {
 
 def load_presidio_generated(n, seed):
     from presidio_evaluator.data_generator import PresidioSentenceFaker
+    from presidio_evaluator.data_generator.faker_extensions.datasets import load_fake_person_df
     mapping = {k: k for k in PRESIDIO_GEN_MAP}
+    # HIPAA is a US rule: use the generator's US person records (names stay international).
+    people = load_fake_person_df()
+    people = people[people["country_code"] == "US"].reset_index(drop=True)
     faker = PresidioSentenceFaker("en_US", lower_case_ratio=0.05, random_seed=seed,
-                                  entity_type_mapping=mapping)
+                                  entity_type_mapping=mapping, base_records=people)
     samples = faker.generate_new_fake_sentences(num_samples=n)
     docs = []
     for i, s in enumerate(samples):
@@ -236,6 +240,23 @@ def run_presidio(docs):
                    "bytes_per_second": nbytes / secs, "chars_per_second": chars / secs}
 
 
+STATES = [l.strip() for l in (Path(__file__).resolve().parents[3] / "crates/deid/data/states.txt")
+          .read_text().splitlines() if l.strip()]
+NOT_PHI_IN_ADDRESS = re.compile(
+    r"\b(?:" + "|".join(re.escape(s) for s in sorted(STATES, key=len, reverse=True))
+    + r"|United States(?: of America)?|USA|U\.S\.A?\.?)\b")
+
+
+def unmark_states(text, spans):
+    """States and the country inside a gold address are not Safe Harbor identifiers."""
+    extra = []
+    for a, b, c in spans:
+        if c in ("location", "zip"):
+            for m in NOT_PHI_IN_ADDRESS.finditer(text, a, b):
+                extra.append((m.start(), m.end(), IGNORE))
+    return extra + list(spans)
+
+
 def tokens(text):
     return [(m.start(), m.end()) for m in TOKEN.finditer(text)]
 
@@ -248,8 +269,8 @@ def label_tokens(text, spans):
         lab = None
         for a, b, c in spans:
             if a < e and s < b:
-                if lab is None or lab == IGNORE:
-                    lab = c
+                lab = c
+                break
         out.append(lab)
     return toks, out
 
@@ -261,7 +282,7 @@ def score(docs, preds):
     pred_fp = defaultdict(int)
     misses = defaultdict(int)
     for d in docs:
-        toks, gold = label_tokens(d["text"], d["spans"])
+        toks, gold = label_tokens(d["text"], unmark_states(d["text"], d["spans"]))
         _, pred = label_tokens(d["text"], preds.get(d["id"], []))
         for (s, e), g, p in zip(toks, gold, pred):
             if g is not None and g != IGNORE:

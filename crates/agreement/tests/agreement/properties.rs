@@ -2,8 +2,9 @@
 //! relabelling, annotator permutation and input order.
 
 use airlock_agreement::{
-    cohen_kappa, fleiss_kappa, krippendorff_alpha, match_boxes, percent_agreement, BoundingBox,
-    Level, MatchOptions, Rater, RatingsTable, Report, Span, SpanCounts, SpanMatch,
+    cohen_kappa, fleiss_kappa, krippendorff_alpha, match_boxes, percent_agreement, polygon_iou,
+    BoundingBox, Level, MatchOptions, PolygonRegion, Rater, RatingsTable, Report, Span, SpanCounts,
+    SpanMatch,
 };
 use proptest::prelude::*;
 
@@ -210,5 +211,23 @@ proptest! {
         if !a.is_empty() {
             prop_assert!((self_match.mean_iou.unwrap() - 1.0).abs() < 1e-12);
         }
+    }
+
+    #[test]
+    fn rectangle_polygons_agree_with_boxes(
+        a in (0.0f64..50.0, 0.0f64..50.0, 1.0f64..30.0, 1.0f64..30.0),
+        b in (0.0f64..50.0, 0.0f64..50.0, 1.0f64..30.0, 1.0f64..30.0),
+        rotate in 0usize..4,
+    ) {
+        let rect = |(x, y, w, h): (f64, f64, f64, f64), start: usize| {
+            let mut pts = vec![[x, y], [x + w, y], [x + w, y + h], [x, y + h]];
+            pts.rotate_left(start);
+            (PolygonRegion::new(pts, "r"), BoundingBox::new(x, y, x + w, y + h, "r"))
+        };
+        let ((pa, ba), (pb, bb)) = (rect(a, rotate), rect(b, 0));
+        let poly = polygon_iou(&pa, &pb).unwrap();
+        prop_assert!((poly - ba.iou(&bb)).abs() < 1e-9, "{poly} vs {}", ba.iou(&bb));
+        prop_assert!((poly - polygon_iou(&pb, &pa).unwrap()).abs() < 1e-12);
+        prop_assert!((polygon_iou(&pa, &pa).unwrap() - 1.0).abs() < 1e-12);
     }
 }
