@@ -114,8 +114,9 @@ pub enum CsvError {
 /// The first row is a header naming the columns `item`, `annotator` and `label` in any order
 /// (case-insensitive, surrounding spaces and a UTF-8 byte order mark ignored). Every later row
 /// is one rating; fields are trimmed of surrounding whitespace and must not be empty. At
-/// `ordinal` and `interval` level labels must be finite numbers. An annotator may rate an item
-/// once. A missing rating is simply an absent row.
+/// `nominal` level labels are compared as text (`1` and `1.0` are two labels); at `ordinal`
+/// and `interval` level they must be finite numbers and are compared by value. An annotator
+/// may rate an item once. A missing rating is simply an absent row.
 pub fn read_ratings_csv<R: Read>(reader: R, level: Level) -> Result<RatingsTable, CsvError> {
     read_ratings_csv_with_limits(reader, level, CsvLimits::default())
 }
