@@ -77,14 +77,22 @@ proptest! {
 
     #[test]
     fn defined_exactly_when_computable(grid in grids()) {
-        // Every figure is either a finite number or None with a reason; never NaN.
+        // Every figure is either a finite number or None with a reason; never NaN or infinite
+        // (serde_json would silently write those as null).
         let report = Report::for_table(&numbers(&grid));
         let json = serde_json::to_string(&report).unwrap();
-        prop_assert!(!json.contains("NaN") && !json.contains("inf"));
+        prop_assert!(!json.contains("NaN"));
+        let k = report.cohen_kappa.as_ref();
         for score in [&report.percent_agreement, &report.fleiss_kappa.score,
-                      &report.krippendorff_alpha.score] {
+                      &report.krippendorff_alpha.score].into_iter().chain(k.map(|k| &k.score)) {
             prop_assert_eq!(score.value.is_none(), score.undefined.is_some());
+            prop_assert!(score.value.is_none_or(f64::is_finite));
             prop_assert!(score.n_compared <= score.n_total);
+        }
+        for label in &report.per_label {
+            for v in [label.specific_agreement, label.alpha_one_vs_rest].into_iter().flatten() {
+                prop_assert!(v.is_finite());
+            }
         }
     }
 
