@@ -20,7 +20,7 @@ const ORDINALS: [&str; 31] = [
     "twenty-eighth", "twenty-ninth", "thirtieth", "thirty-first",
 ];
 
-const WDP: &str = r"^(?:(?P<wd>[A-Za-z]+)\.?,?\s+)?";
+const WDP: &str = r"^(?i:the\s+)?(?:(?P<wd>[A-Za-z]{3,9})\.?,?\s+)?";
 
 static PARSERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     let ord = r"(?P<dword>(?i:twenty|thirty)[- ]?[A-Za-z]+|[A-Za-z]+)";
@@ -37,6 +37,8 @@ static PARSERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"^(?P<y>[0-9]{4})(?P<m>[0-9]{2})(?P<d>[0-9]{2})$".to_owned(),
         r"^(?P<m>[0-9]{2})(?P<d>[0-9]{2})(?P<y>[0-9]{2})$".to_owned(),
         r"^(?P<m>[0-9]{1,2})/(?P<d>[0-9]{1,2})$".to_owned(),
+        r"^(?P<m>[0-9]{1,2})/(?P<y>[0-9]{2})$".to_owned(),
+        r"^(?P<mon>[A-Za-z]{3,9})\.?$".to_owned(),
         r"^(?P<wd>[A-Za-z]+?)s?$".to_owned(),
     ]
     .iter()
@@ -117,10 +119,10 @@ fn parse(span: &str) -> Option<Parsed<'_>> {
             (None, Some(w)) => ordinal_index(w.as_str()),
             (None, None) => None,
         };
-        let weekday = match caps.name("wd") {
-            Some(w) => Some(weekday_index(w.as_str())?),
-            None => None,
-        };
+        let weekday = caps.name("wd").and_then(|w| weekday_index(w.as_str()));
+        if caps.name("wd").is_some() && weekday.is_none() {
+            continue;
+        }
         let wants_month = caps.name("m").is_some() || caps.name("mon").is_some();
         let wants_day = caps.name("d").is_some() || caps.name("dword").is_some();
         if (wants_month && month.is_none()) || (wants_day && day.is_none()) {
@@ -201,7 +203,11 @@ pub(crate) fn shift(span: &str, days: i64) -> Option<String> {
     let p = parse(span)?;
     let mut repl: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     // Year-first and all-digit forms are always zero-padded (2021-03-04, 20210304).
-    let pad = p.caps.name("y").is_some_and(|y| y.start() == 0) || span.bytes().all(|b| b.is_ascii_digit());
+    let padded = |g: &str| p.caps.name(g).is_some_and(|m| m.len() == 2 && m.as_str().starts_with('0'));
+    let pad = p.caps.name("y").is_some_and(|y| y.start() == 0)
+        || span.bytes().all(|b| b.is_ascii_digit())
+        || padded("m")
+        || padded("d");
     if let Some(month) = p.month {
         // A date without a year is shifted inside a fixed non-leap reference year
         // (2000 for 29 February); a month without a day is taken at its 15th.

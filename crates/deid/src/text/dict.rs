@@ -10,6 +10,7 @@ const FIRST_FEMALE: &str = include_str!("../../data/first_female.txt");
 const FIRST_MALE: &str = include_str!("../../data/first_male.txt");
 const LAST: &str = include_str!("../../data/last.txt");
 const COMMON: &str = include_str!("../../data/common_words.txt");
+const VOCABULARY: &str = include_str!("../../data/vocabulary.txt");
 const CITIES: &str = include_str!("../../data/cities.txt");
 const STATES: &str = include_str!("../../data/states.txt");
 
@@ -29,7 +30,7 @@ help hem her hgb high his history hold home hosp hospital hour hpi hr htn hx icu
 in inc ind inr int is it jan january jul july jun june lab labs last left lft line lisinopril \
 liver low lung lungs mar march may mcv md me meal med medical medicine meds mental mg mibi \
 mid miss mon monday mr mrn mrs ms name neck neg neuro new next no nov november np nurse nursing \
-ob oct october of office old on one or order ortho other our out pa pain past pe per pf pharmacy \
+ob oct october of office old on one or order ortho other our out pa pain past patient patients pe per pf pharmacy \
 phone physical physician plan plt pm pmh pna po pod point post pr pre primary prn pro problem \
 procedure psych pt ptt pulm pulmonary pulse rad radiology rate ray rbc re red rehab renal report \
 resident resp review rhythm right risk rn ros rr rx saint sat saturday scan sept september \
@@ -50,6 +51,8 @@ pub(crate) struct WordInfo {
     pub last: u32,
     /// An ordinary English word (Webster's 2nd, frequent in modern English).
     pub common: bool,
+    /// Some other English dictionary word (rare words included).
+    pub vocab: bool,
     /// In the stop list: clinical vocabulary or function word, never a name alone.
     pub stop: bool,
     /// A title such as "Dr" or "Mrs".
@@ -84,7 +87,7 @@ fn lines(s: &'static str) -> impl Iterator<Item = &'static str> {
 
 impl Dictionaries {
     fn build() -> Self {
-        let mut words: HashMap<Box<str>, WordInfo> = HashMap::with_capacity(110_000);
+        let mut words: HashMap<Box<str>, WordInfo> = HashMap::with_capacity(300_000);
         let mut first_names = Vec::new();
         for list in [FIRST_FEMALE, FIRST_MALE] {
             for (i, n) in lines(list).enumerate() {
@@ -105,6 +108,9 @@ impl Dictionaries {
         }
         for w in lines(COMMON) {
             words.entry(w.into()).or_default().common = true;
+        }
+        for w in lines(VOCABULARY) {
+            words.entry(w.into()).or_default().vocab = true;
         }
         for w in STOP.split_ascii_whitespace() {
             words.entry(w.into()).or_default().stop = true;

@@ -236,7 +236,7 @@ impl Deidentifier {
                     Some(y) => (format!("[DATE {y}]"), Action::Generalize),
                     None => redact(),
                 },
-                Category::Age => ("90+".to_owned(), Action::Generalize),
+                Category::Age => (generalize_age(original), Action::Generalize),
                 Category::Zip => (generalize_zip(original), Action::Generalize),
                 _ => redact(),
             },
@@ -250,6 +250,7 @@ impl Deidentifier {
                     None => redact(),
                 },
                 Category::Zip => (generalize_zip(original), Action::Generalize),
+                Category::Age => (generalize_age(original), Action::Generalize),
                 _ => (surrogate::surrogate(&self.key, c, f.rule, original), Action::Surrogate),
             },
         }
@@ -258,6 +259,17 @@ impl Deidentifier {
 
 fn normalise_id(id: &str) -> String {
     id.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// The age phrase with its number replaced by `90+` ("aged 95" becomes "aged 90+").
+fn generalize_age(phrase: &str) -> String {
+    match phrase.find(|c: char| c.is_ascii_digit()) {
+        Some(i) => {
+            let j = phrase[i..].find(|c: char| !c.is_ascii_digit()).map_or(phrase.len(), |k| i + k);
+            format!("{}90+{}", &phrase[..i], &phrase[j..])
+        }
+        None => "90+".to_owned(),
+    }
 }
 
 /// First three digits plus `00`, or `00000` for a restricted prefix.

@@ -22,7 +22,7 @@ static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
 /// A label that introduces a name; the label must end right before the name.
 static STRONG_LABEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)(?:\b(?:name|patient|pt|pcp|attending|attg|physician|provider|doctor|surgeon|resident|intern|fellow|nurse|rn|np|author|dictated by|transcribed by|signed by|electronically signed by|e-signed by|reviewed by|cosigned by|co-signed by|signed|cc|c\.c\.|referring(?: physician| provider| md)?|referred by|consultant|consulting|contact|emergency contact|mother|father|mom|dad|wife|husband|daughter|son|brother|sister|spouse|partner|guardian|nok|next of kin|seen by|seen with|discussed with|d/w|dear|family|friend|caregiver|aunt|uncle|cousin|niece|nephew|grandmother|grandfather|grandson|granddaughter|girlfriend|boyfriend|fianc[ée]e?|attending physician|primary care|pcp name|admitting|admitted by|discharged by|interpreter|chaplain|social worker|case manager|pharmacist|therapist|dentist|midwife|witness|informant|accompanied by|brought in by|lives with|married to|per|from|to|by|with|and|or|s/p|/s/)\s*[:#-]?\s*|\(\s*)$",
+        r"(?i)(?:\b(?:name|patient|pt|pcp|attending|attg|physician|provider|doctor|surgeon|resident|intern|fellow|nurse|rn|np|author|dictated by|transcribed by|signed by|electronically signed by|e-signed by|reviewed by|cosigned by|co-signed by|signed|cc|c\.c\.|referring(?: physician| provider| md)?|referred by|consultant|consulting|contact|emergency contact|mother|father|mom|dad|wife|husband|daughter|son|brother|sister|spouse|partner|guardian|nok|next of kin|seen by|seen with|discussed with|d/w|dear|family|friend|caregiver|aunt|uncle|cousin|niece|nephew|grandmother|grandfather|grandson|granddaughter|girlfriend|boyfriend|fianc[ée]e?|attending physician|primary care|pcp name|admitting|admitted by|discharged by|interpreter|chaplain|social worker|case manager|pharmacist|therapist|dentist|midwife|witness|informant|accompanied by|brought in by|lives with|married to|my name is|name is|names? are|called|named|says|said|asks|asked|tells|told|thanks|thank you|regards|sincerely|hi|hello|hey|producer|director|manager|coordinator|supervisor|colleague|landlord|neighbou?r|employer|aka|a\.k\.a\.|alias|per|from|to|by|with|and|or|s/p|/s/|tell|ask|add|including|features|under|meet|visit|visited|for|of)\s*[:#-]?\s*|\(\s*)$",
     )
     .expect("label pattern")
 });
@@ -55,6 +55,10 @@ struct Tok {
     caps: bool,
     /// Strong name evidence on its own: a name-list word that is not a common word.
     strong: bool,
+    /// A title-case word in no dictionary at all: an unknown proper noun.
+    oov: bool,
+    /// Contains a letter outside ASCII.
+    non_ascii: bool,
 }
 
 fn token_info(core: &str) -> WordInfo {
@@ -89,6 +93,9 @@ fn tokenize(text: &str) -> Vec<Tok> {
             let caps = n > 1 && !core.chars().any(char::is_lowercase);
             let initial = n == 1;
             let strong = info.is_name() && !info.common && !info.stop && !info.title && n > 1;
+            let known = info.is_name() || info.common || info.vocab || info.stop || info.title;
+            let oov = !known && n > 1 && core.chars().any(char::is_lowercase);
+            let non_ascii = !core.is_ascii();
             Tok {
                 start: m.start(),
                 end: m.start() + core.len(),
@@ -97,6 +104,8 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 initial,
                 caps,
                 strong,
+                oov,
+                non_ascii,
             }
         })
         .collect()
@@ -121,7 +130,11 @@ fn label_before(text: &str, start: usize) -> Option<bool> {
     let m = STRONG_LABEL.find(line)?;
     let label = m.as_str().trim().trim_end_matches([':', '#', '-']).trim().to_ascii_lowercase();
     // Weak connecting words ("by", "with", "and") only back name-list words.
-    let weak = matches!(label.as_str(), "per" | "from" | "to" | "by" | "with" | "and" | "or" | "(");
+    let weak = matches!(
+        label.as_str(),
+        "per" | "from" | "to" | "by" | "with" | "and" | "or" | "(" | "tell" | "ask" | "add"
+            | "including" | "features" | "under" | "meet" | "visit" | "visited" | "for" | "of"
+    );
     Some(!weak)
 }
 
@@ -133,7 +146,7 @@ fn title_before(text: &str, toks: &[Tok], i: usize) -> bool {
 pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
     let toks = tokenize(text);
     let mut is_name = vec![0u8; toks.len()]; // 0 no, else rule index below
-    const RULE_IDS: [&str; 8] = [
+    const RULE_IDS: [&str; 9] = [
         "",
         "name.title",
         "name.label",
@@ -142,6 +155,7 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         "name.chain",
         "name.dictionary",
         "name.repeat",
+        "name.shape",
     ];
     let mut i = 0;
     while i < toks.len() {
@@ -155,27 +169,33 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         let credential = CREDENTIAL.is_match(&text[toks[j].full_end..]);
         let has_comma = chain.clone().skip(1).any(|k| text[toks[k - 1].full_end..toks[k].start].contains(','));
         let any_strong = chain.clone().any(|k| toks[k].strong);
+        let any_listed = chain.clone().any(|k| toks[k].info.is_name() && !toks[k].info.stop);
+        let words = chain.clone().filter(|&k| !toks[k].initial && !toks[k].info.title).count();
+        let all_oov = chain.clone().all(|k| toks[k].oov || toks[k].initial || toks[k].info.title);
         for k in chain.clone() {
             let t = &toks[k];
             if t.info.title && !t.initial {
                 continue;
             }
-            let namey = t.info.is_name() || t.initial;
+            let namey = t.info.is_name() || t.initial || t.oov;
             let clinical = t.info.stop && !t.info.is_name();
+            let plain_word = (t.info.common || t.info.vocab) && !t.info.is_name();
             let rule = if title_before(text, &toks, k) || (k > i && is_name[k - 1] == 1 && namey) {
                 1
-            } else if label == Some(true) && !clinical && !(t.info.common && !namey) {
+            } else if label == Some(true) && !clinical && !plain_word {
                 2
-            } else if label == Some(false) && namey && (t.strong || any_strong || j > i) {
+            } else if label == Some(false) && namey && (t.strong || t.oov || any_strong || j > i) {
                 2
-            } else if credential && !clinical && (namey || !t.info.common) {
+            } else if credential && !clinical && !plain_word {
                 3
             } else if has_comma && namey && any_strong {
                 4
-            } else if j > i && namey && any_strong && !(t.initial && t.caps) {
+            } else if j > i && namey && (any_strong || any_listed && words >= 2) && !(t.initial && t.caps) {
                 5
             } else if t.strong && !(t.caps && t.info.last > 20_000 && t.info.first == 0) {
                 6
+            } else if t.oov && (all_oov && (2..=3).contains(&words) || t.non_ascii) {
+                8
             } else {
                 0
             };
@@ -215,6 +235,7 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
                 1..=4 => 0.95,
                 5 => 0.9,
                 6 => 0.75,
+                8 => 0.6,
                 _ => 0.85,
             };
             out.push(Finding {
@@ -242,9 +263,23 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
     }
 }
 
-/// Detect city names from the dictionary; appends findings.
+/// Detect city names from the dictionary; appends findings. `out` already holds the
+/// pattern findings: an ambiguous city name right after a street address is accepted.
 pub(crate) fn detect_places(text: &str, out: &mut Vec<Finding>) {
     let bytes = text.as_bytes();
+    let mut address_ends: Vec<usize> = out
+        .iter()
+        .filter(|f| f.category == Category::Location && f.rule != "location.city_dictionary")
+        .map(|f| f.end)
+        .collect();
+    address_ends.sort_unstable();
+    let after_address = |s: usize| {
+        let i = address_ends.partition_point(|&e| e <= s);
+        i > 0 && {
+            let e = address_ends[i - 1];
+            s - e <= 48 && !text[e..s].chars().any(char::is_alphabetic)
+        }
+    };
     for m in DICT.city_matcher.find_iter(text) {
         let (s, e) = (m.start(), m.end());
         let boundary_before = s == 0 || !bytes[s - 1].is_ascii_alphanumeric();
@@ -265,7 +300,7 @@ pub(crate) fn detect_places(text: &str, out: &mut Vec<Finding>) {
             let head = text[..s].trim_end();
             let word_start = head.rfind(|c: char| !c.is_alphanumeric()).map_or(0, |i| i + 1);
             let word = head[word_start..].to_ascii_lowercase();
-            if !PLACE_CONTEXT.contains(&word.as_str()) {
+            if !PLACE_CONTEXT.contains(&word.as_str()) && !after_address(s) {
                 continue;
             }
             0.7

@@ -30,6 +30,8 @@ enum Check {
     CityState,
     /// Phone-like: not a date, at least 10 digits unless a phone word precedes.
     Phone,
+    /// A month name alone: only after a preposition, unless it cannot be a word.
+    MonthContext,
 }
 
 struct Rule {
@@ -102,7 +104,7 @@ fn build_rules() -> Vec<Rule> {
     vec![
         // Contact and network identifiers.
         rule("email", Email, r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b", 0, 0.99),
-        rule("url.scheme", Url, r#"(?i:\b(?:https?|ftp|sftp)://|\bwww\.)[^\s<>"'()\[\]{}]*[^\s<>"'()\[\]{}.,;:!?]"#, 0, 0.99),
+        rule("url.scheme", Url, r#"(?i:(?:https?|ftp|sftp)://|\bwww\.)[^\s<>"'()\[\]{}]*[^\s<>"'()\[\]{}.,;:!?]"#, 0, 0.99),
         rule("url.domain", Url, r#"(?i)\b[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|mil|io|us|info|biz|health|care|co|uk|ca|de|fr|au|me|app|example|clinic|hospital)\b(?:/[^\s<>"']*[^\s<>"'.,;:!?])?"#, 0, 0.9),
         rule("ip.v4", Ip, r"\b(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}\b", 0, 0.95),
         rule_c("ip.v6", Ip, r"(?i)(?:[0-9a-f]{1,4}:){2,7}(?::|[0-9a-f]{1,4})(?::[0-9a-f]{1,4}){0,6}|::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}", 0, 0.95, Check::Ipv6),
@@ -131,11 +133,11 @@ fn build_rules() -> Vec<Rule> {
         rule_c("other_id.digits", OtherId, r"\b[0-9]{7,}\b", 0, 0.7, Check::Standalone),
         rule_c("other_id.code", OtherId, r"\b[A-Za-z]*[0-9][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\b", 0, 0.6, Check::Code),
         // Ages over 89 (the number only is replaced).
-        rule("age.year_old", Age, &format!(r"(?i)\b{AGE}\s*-?\s*(?:years?|yrs?|y)[\s-]*old\b"), 1, 0.97),
-        rule("age.yo", Age, &format!(r"(?i)\b{AGE}\s*-?\s*(?:yo|y/o|y\.o\.?|yrs?|years?|yr\.?|year-old|y)\b"), 1, 0.93),
-        rule("age.aged", Age, &format!(r"(?i)\b(?:age[ds]?|aged|at the age of|age of)\s*(?:is\s+|was\s+|of\s+)?[:=]?\s*{AGE}\b"), 1, 0.95),
-        rule("age.sex", Age, &format!(r"\b{AGE}\s?(?:M|F|(?i:male|female|man|woman|gentleman|lady|yo[mf]))\b"), 1, 0.85),
-        rule("age.decade", Age, &format!(r"(?i)\b(?:in\s+(?:his|her|their|the)\s+)(?:early\s+|mid\s+|late\s+|mid-)?{AGE}'?s\b"), 1, 0.9),
+        rule("age.year_old", Age, &format!(r"(?i)\b{AGE}\s*-?\s*(?:years?|yrs?|y)[\s-]*old\b"), 0, 0.97),
+        rule("age.yo", Age, &format!(r"(?i)\b{AGE}\s*-?\s*(?:yo|y/o|y\.o\.?|yrs?|years?|yr\.?|year-old|y)\b"), 0, 0.93),
+        rule("age.aged", Age, &format!(r"(?i)\b(?:age[ds]?|aged|at the age of|age of)\s*(?:is\s+|was\s+|of\s+)?[:=]?\s*{AGE}\b"), 0, 0.95),
+        rule("age.sex", Age, &format!(r"\b{AGE}\s?(?:M|F|(?i:male|female|man|woman|gentleman|lady|yo[mf]))\b"), 0, 0.85),
+        rule("age.decade", Age, &format!(r"(?i)\b(?:in\s+(?:his|her|their|the)\s+)(?:early\s+|mid\s+|late\s+|mid-)?{AGE}'?s\b"), 0, 0.9),
         // Dates: all elements but the year.
         rule("date.ymd", Date, &format!(r"\b{WD}{Y4}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12][0-9]|3[01])\b{TIME}"), 0, 0.97),
         rule("date.mdy_slash", Date, &format!(r"\b{WD}(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:{Y4}|[0-9]{{2}})\b{TIME}"), 0, 0.97),
@@ -152,16 +154,21 @@ fn build_rules() -> Vec<Rule> {
         rule("date.compact", Date, r"\b(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b", 0, 0.8),
         rule("date.labelled_compact", Date, r"(?i)\b(?:dob|d\.o\.b\.|date of birth|birth ?date|born|dos|doa|dod)\s*[:#]?\s*([0-9]{6}|[0-9]{8})\b", 1, 0.95),
         rule_c("date.month_day", Date, r"\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b", 0, 0.75, Check::MonthDay),
+        rule_c("date.month_year_short", Date, r"\b(?:0?[1-9]|1[0-2])/(?:3[2-9]|[4-9][0-9])\b", 0, 0.75, Check::MonthDay),
+        rule_c("date.month_alone", Date, r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b\.?", 0, 0.7, Check::MonthContext),
         rule("date.weekday", Date, r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|MONDAY|TUESDAY|WEDNESDAY|THURSDAY|FRIDAY|SATURDAY|SUNDAY)s?\b", 0, 0.6),
         rule("date.holiday", Date, r"\b(?:Christmas(?: Eve| Day)?|Thanksgiving(?: Day)?|Easter(?: Sunday)?|New Year'?s(?: Day| Eve)?|Halloween|Independence Day|Memorial Day|Labor Day|Veterans'? Day|Valentine'?s Day|Fourth of July|Mother'?s Day|Father'?s Day|Hanukkah|Passover|Ramadan|Yom Kippur|Rosh Hashanah|Good Friday|Boxing Day|Presidents'? Day|Martin Luther King(?:,? Jr\.?)? Day|Columbus Day|Juneteenth)\b", 0, 0.85),
         rule("date.season_year", Date, &format!(r"(?i)\b(?:spring|summer|fall|autumn|winter)\s+(?:of\s+)?{Y4}\b"), 0, 0.7),
         // Geography smaller than a state.
-        rule("location.street", Location, &format!(r"\b[0-9]{{1,6}}[A-Za-z]?(?:-[0-9]{{1,4}})?\s+(?:(?:[NSEW]|North|South|East|West|N\.|S\.|E\.|W\.)\s+)?(?:(?:[A-Z][A-Za-z'.-]*|[0-9]{{1,3}}(?i:st|nd|rd|th))\s+){{1,4}}{STREET_SUFFIX}(?:\s+(?:[NSEW]|NE|NW|SE|SW)\b\.?)?(?:,?\s*(?i:apt|apartment|suite|ste|unit|#|room|rm|floor|fl|bldg|building)\.?\s*#?\s*[A-Za-z0-9-]+\b)?"), 0, 0.93),
+        rule("location.street", Location, &format!(r"\b(?:[0-9]{{1,6}}[A-Za-z]?(?:-[0-9]{{1,4}})?\s+){{1,2}}(?:(?:[NSEW]|North|South|East|West|N\.|S\.|E\.|W\.)\s+)?(?:(?:[A-Z][A-Za-z'.-]*|[0-9]{{1,3}}(?i:st|nd|rd|th))\s+){{1,4}}{STREET_SUFFIX}(?:\s+(?:[NSEW]|NE|NW|SE|SW)\b\.?)?(?:,?\s*(?i:apt|apartment|suite|ste|unit|#|room|rm|floor|fl|bldg|building)\.?\s*#?\s*[A-Za-z0-9-]+\b)?"), 0, 0.93),
+        rule("location.unit", Location, r"(?i)\b(?:apt|apartment|suite|ste|unit|bldg|building)\.?\s*#?\s*[0-9][A-Za-z0-9-]*\b", 0, 0.85),
+        rule("location.military", Location, r"\b(?:(?:PSC|CMR|Unit)\s+[0-9]{1,5},?\s+Box\s+[0-9]{1,5}|(?:APO|FPO|DPO)\s+(?:AA|AE|AP)|US[SN]V?\s+[A-Z][a-z]+)\b", 0, 0.9),
         rule("location.po_box", Location, r"(?i)\bP\.?\s?O\.?\s*Box\s+[0-9]+\b", 0, 0.95),
         rule("location.county", Location, r"\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s(?:County|Parish|Borough)\b", 0, 0.9),
         rule_c("location.city_state", Location, &format!(r"\b([A-Z][A-Za-z.'-]+(?:[ -][A-Z][A-Za-z.'-]+){{0,3}}),\s*(?:{states})\.?(?:,?\s+[0-9]{{5}}(?:-[0-9]{{4}})?)?\b"), 1, 0.9, Check::CityState),
-        rule("zip.after_state", Zip, &format!(r"\b(?:{states}),?\s+([0-9]{{5}}(?:-[0-9]{{4}})?)\b"), 1, 0.95),
-        rule("zip.labelled", Zip, r"(?i)\b(?:zip|zip code|zipcode|postal code|postcode)\s*[:#]?\s*([0-9]{5}(?:-[0-9]{4})?)\b", 1, 0.97),
+        rule("zip.after_country", Zip, r"\b(?:United States(?: of America)?|USA|U\.S\.A?\.?)\s*[,|]?\s*([0-9]{5}(?:-[0-9]{4})?)\b", 1, 0.9),
+        rule("zip.after_state", Zip, &format!(r"\b(?:{states}|AA|AE|AP),?\s+([0-9]{{5}}(?:-[0-9]{{4}})?)\b"), 1, 0.95),
+        rule("zip.labelled", Zip, r"(?i)\b(?:zip|zip code|zipcode|postal code|postcode)\s*(?:is\s+)?[:#]?\s*([0-9]{5}(?:-[0-9]{4})?)\b", 1, 0.97),
         rule("zip.plus4", Zip, r"\b[0-9]{5}-[0-9]{4}\b", 0, 0.85),
     ]
 }
@@ -212,6 +219,7 @@ fn push(r: &Rule, text: &str, bytes: &[u8], start: usize, mut end: usize, out: &
             standalone(bytes, start, end) && ((letters > 0 && digits >= 5) || digits >= 7)
         }
         Check::CityState => city_state_ok(text, start, end),
+        Check::MonthContext => month_alone_ok(text, start, end),
         Check::Phone => {
             let before = &text[start.saturating_sub(1)..start];
             let after = bytes.get(end).copied();
@@ -261,7 +269,28 @@ const DATE_CONTEXT: &[&str] = &[
     "scheduled", "returned", "returns", "presented", "performed", "done", "drawn", "obtained",
     "of", "as", "at", "effective", "noted", "in", "around", "approximately", "about", "ending",
     "beginning", "thru", "today", "yesterday", "d/c", "dc", "s/p", "post", "pre", "surgery",
+    "with", "cath", "compared", "ekg", "ecg", "echo", "ct", "mri", "cxr", "labs", "scan", "study",
+    "procedure", "since", "prior", "last", "dated", "until",
 ];
+
+/// Words after which a month name alone is a date ("since November").
+const MONTH_CONTEXT: &[&str] = &[
+    "in", "since", "until", "till", "of", "last", "next", "early", "late", "mid", "during", "by",
+    "before", "after", "this", "from", "through", "thru", "between", "around", "and", "to",
+    "end", "beginning", "start", "each", "every", "past", "that",
+];
+
+fn month_alone_ok(text: &str, start: usize, end: usize) -> bool {
+    let m = text[start..end].trim_end_matches('.');
+    let unambiguous = ["January", "February", "September", "October", "November", "December"];
+    if unambiguous.iter().any(|u| u.eq_ignore_ascii_case(m)) {
+        return true;
+    }
+    let head = text[..start].trim_end();
+    let word_start = head.rfind(|c: char| !c.is_alphanumeric()).map_or(0, |i| i + 1);
+    let word = head[word_start..].to_ascii_lowercase();
+    MONTH_CONTEXT.contains(&word.as_str())
+}
 
 fn month_day_ok(text: &str, bytes: &[u8], start: usize, end: usize) -> bool {
     let before = start.checked_sub(1).map(|i| bytes[i]);
@@ -337,5 +366,14 @@ mod tests {
     fn luhn_checks() {
         assert!(luhn("4111 1111 1111 1111"));
         assert!(!luhn("4111 1111 1111 1112"));
+    }
+}
+pub(crate) fn profile(text: &str) {
+    for r in RULES.iter() {
+        let t = std::time::Instant::now();
+        let mut v = Vec::new();
+        if r.group == 0 { for m in r.re.find_iter(text) { v.push(m.start()); } } else { for c in r.re.captures_iter(text) { v.push(c.get(0).unwrap().start()); } }
+        let e = t.elapsed();
+        if e.as_millis() > 2 { println!("{:>30} {:?} {}", r.id, e, v.len()); }
     }
 }

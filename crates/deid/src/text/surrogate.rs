@@ -190,7 +190,6 @@ pub(crate) fn surrogate(key: &ProjectKey, category: Category, rule: &str, origin
         Category::Url => url(key, original),
         Category::Ip => ip(key, original),
         Category::Ssn => shape(key, "surrogate.ssn", original, Some(9)),
-        Category::Age => "90+".to_owned(),
         Category::Phone | Category::Fax => shape(key, "surrogate.phone", original, None),
         other => shape(key, purpose(other), original, None),
     }

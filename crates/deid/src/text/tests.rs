@@ -25,3 +25,22 @@ fn smoke() {
     let t = "Name: Yosef Villegas\nMR: 8249813\nDOA: 2/17/80\nPCP: Gilbert Perez";
     println!("{:?}", all(t));
 }
+
+#[test]
+#[ignore]
+fn profile_tmp() {
+    let text = std::fs::read_to_string("/tmp/corpus.txt").unwrap();
+    let text = text.repeat(5);
+    Detector::new().warm_up();
+    let mut v = Vec::new();
+    let t = std::time::Instant::now();
+    patterns::scan(&text, &mut v);
+    println!("patterns {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    names::detect_names(&text, &mut v);
+    println!("names {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    names::detect_places(&text, &mut v);
+    println!("places {:?} for {} bytes", t.elapsed(), text.len());
+    patterns::profile(&text);
+}
