@@ -15,7 +15,7 @@
 //! let deid = Deidentifier::new(Policy::safe_harbor(), ProjectKey::from_bytes([7; 32]));
 //! let out = deid.deidentify("Seen by Dr. Gilbert Perez on 03/14/2021, MRN 8249813.",
 //!     &DocumentContext::default());
-//! assert_eq!(out.text.expose(), "Seen by Dr. [NAME] [NAME] on [DATE] 2021, MRN [MRN].");
+//! assert_eq!(out.text.expose(), "Seen by Dr. [NAME] [NAME] on [DATE 2021], MRN [MRN].");
 //! assert_eq!(out.log.len(), 4);
 //! ```
 #![forbid(unsafe_code)]

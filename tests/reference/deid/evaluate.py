@@ -164,7 +164,16 @@ PRESIDIO_GEN_MAP = {
 }
 
 
-def load_presidio_generated(n, seed):
+def load_presidio_generated(n, seed, cache=None):
+    if cache is not None:
+        cached = Path(cache) / f"presidio-generated-{n}-{seed}.json"
+        if cached.exists():
+            return json.loads(cached.read_text())
+        docs = load_presidio_generated(n, seed)
+        cached.write_text(json.dumps(docs))
+        return docs
+    import random
+    random.seed(seed)
     from presidio_evaluator.data_generator import PresidioSentenceFaker
     from presidio_evaluator.data_generator.faker_extensions.datasets import load_fake_person_df
     mapping = {k: k for k in PRESIDIO_GEN_MAP}
@@ -188,7 +197,7 @@ def load_presidio_generated(n, seed):
             if cat == "age":
                 cat = age_category(value)
             spans.append((sp.start_position, sp.end_position, cat))
-        docs.append({"id": f"presidio/{i}", "text": s.full_text, "spans": spans})
+        docs.append({"id": f"presidio/{i}", "text": s.full_text, "spans": [list(x) for x in spans]})
     return docs
 
 
@@ -344,7 +353,7 @@ def main():
     corpora = {
         "i2b2": load_i2b2(src["philter-ucsf"]),
         "seed": load_seed(src["deidgate"]),
-        "presidio": load_presidio_generated(a.samples, a.seed),
+        "presidio": load_presidio_generated(a.samples, a.seed, a.cache),
     }
     docs = [d for ds in corpora.values() for d in ds]
     air_pred, air_speed = run_airlock(a.airlock, docs, a.min_seconds)

@@ -28,7 +28,7 @@ static PARSERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         format!(r"{WDP}(?P<y>[0-9]{{4}})[-/.](?P<m>[0-9]{{1,2}})[-/.](?P<d>[0-9]{{1,2}})"),
         format!(r"{WDP}(?P<d>1[3-9]|2[0-9]|3[01])[/.-](?P<m>[0-9]{{1,2}})[/.-](?P<y>[0-9]{{4}}|[0-9]{{2}})"),
         format!(r"{WDP}(?P<m>[0-9]{{1,2}})[/.-](?P<d>[0-9]{{1,2}})[/.-](?P<y>[0-9]{{4}}|[0-9]{{2}})"),
-        format!(r"{WDP}(?P<mon>[A-Za-z]{{3,9}})\.?[\s-]*(?P<d>[0-9]{{1,2}})(?P<ord>(?i:st|nd|rd|th))?(?:,?[\s-]*(?P<y>[0-9]{{4}}|'[0-9]{{2}}))?"),
+        format!(r"{WDP}(?P<mon>[A-Za-z]{{3,9}})\.?[\s-]*(?P<d>[0-9]{{1,2}})(?P<ord>(?i:st|nd|rd|th))?(?-u:\b)(?:,?[\s-]*(?P<y>[0-9]{{4}}|'[0-9]{{2}}))?"),
         format!(r"{WDP}(?P<d>[0-9]{{1,2}})(?P<ord>(?i:st|nd|rd|th))?(?:\s+of)?[\s/-]*(?P<mon>[A-Za-z]{{3,9}})\.?(?:,?[\s/-]*(?P<y>[0-9]{{4}}|[0-9]{{2}}))?"),
         format!(r"^(?i:the\s+)?{ord}\s+(?i:of\s+)?(?P<mon>[A-Za-z]{{3,9}})\.?(?:,?\s*(?P<y>[0-9]{{4}}))?"),
         format!(r"^(?P<mon>[A-Za-z]{{3,9}})\.?\s+(?i:the\s+)?{ord}(?:,?\s*(?P<y>[0-9]{{4}}))?$"),
@@ -173,18 +173,16 @@ fn suffix(day: u8) -> &'static str {
     }
 }
 
-fn name_like(original: &str, full: &str) -> String {
-    let abbr_len = if original.len() < full.len() && original.len() >= 3 {
-        if original.len() == 4 && !full.starts_with("sept") { 3 } else { original.len().min(4) }
-    } else {
-        full.len()
-    };
-    let base = if abbr_len >= full.len() {
-        full
-    } else if abbr_len == 4 && full == "september" {
+/// `new_full` written like `original` (which spells `original_full`): full or
+/// abbreviated ("Sept" stays four letters for September), in the same case.
+fn name_like(original: &str, original_full: &str, new_full: &str) -> String {
+    let letters = original.trim_end_matches('.').len();
+    let base = if letters >= original_full.len() {
+        new_full
+    } else if letters == 4 && new_full == "september" {
         "sept"
     } else {
-        &full[..3]
+        &new_full[..3.min(new_full.len())]
     };
     apply_case(base, case_of(original))
 }
@@ -204,10 +202,11 @@ pub(crate) fn shift(span: &str, days: i64) -> Option<String> {
     let mut repl: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     // Year-first and all-digit forms are always zero-padded (2021-03-04, 20210304).
     let padded = |g: &str| p.caps.name(g).is_some_and(|m| m.len() == 2 && m.as_str().starts_with('0'));
-    let pad = p.caps.name("y").is_some_and(|y| y.start() == 0)
-        || span.bytes().all(|b| b.is_ascii_digit())
-        || padded("m")
-        || padded("d");
+    let two = |g: &str| p.caps.name(g).is_some_and(|m| m.len() == 2);
+    let fixed = p.caps.name("y").is_some_and(|y| y.start() == 0) || span.bytes().all(|b| b.is_ascii_digit());
+    // A component is padded when it was, or when it has two digits beside a padded one.
+    let pad_m = fixed || padded("m") || two("m") && padded("d");
+    let pad_d = fixed || padded("d") || two("d") && padded("m");
     if let Some(month) = p.month {
         // A date without a year is shifted inside a fixed non-leap reference year
         // (2000 for 29 February); a month without a day is taken at its 15th.
@@ -231,14 +230,15 @@ pub(crate) fn shift(span: &str, days: i64) -> Option<String> {
         }
         let new_month = u8::from(new.month());
         if let Some(m) = p.caps.name("m") {
-            repl.push((m.range(), numeric_like(m.as_str(), u32::from(new_month), pad)));
+            repl.push((m.range(), numeric_like(m.as_str(), u32::from(new_month), pad_m)));
         }
         if let Some(m) = p.caps.name("mon") {
-            repl.push((m.range(), name_like(m.as_str(), MONTHS[usize::from(new_month) - 1])));
+            let old = MONTHS[usize::from(month) - 1];
+            repl.push((m.range(), name_like(m.as_str(), old, MONTHS[usize::from(new_month) - 1])));
         }
         if p.day.is_some() {
             if let Some(d) = p.caps.name("d") {
-                repl.push((d.range(), numeric_like(d.as_str(), u32::from(new.day()), pad)));
+                repl.push((d.range(), numeric_like(d.as_str(), u32::from(new.day()), pad_d)));
             }
             if let Some(o) = p.caps.name("ord") {
                 repl.push((o.range(), apply_case(suffix(new.day()), case_of(o.as_str()))));
@@ -255,10 +255,12 @@ pub(crate) fn shift(span: &str, days: i64) -> Option<String> {
             } else {
                 shifted_weekday(p.weekday?, days)
             };
-            repl.push((w.range(), name_like(w.as_str(), WEEKDAYS[usize::from(idx)])));
+            let old = WEEKDAYS[usize::from(p.weekday?)];
+            repl.push((w.range(), name_like(w.as_str(), old, WEEKDAYS[usize::from(idx)])));
         }
     } else if let (Some(w), Some(idx)) = (p.caps.name("wd"), p.weekday) {
-        repl.push((w.range(), name_like(w.as_str(), WEEKDAYS[usize::from(shifted_weekday(idx, days))])));
+        let new = WEEKDAYS[usize::from(shifted_weekday(idx, days))];
+        repl.push((w.range(), name_like(w.as_str(), WEEKDAYS[usize::from(idx)], new)));
     }
     repl.sort_by_key(|(r, _)| r.start);
     let mut out = String::with_capacity(span.len() + 8);

@@ -19,25 +19,38 @@ const STATES: &str = include_str!("../../data/states.txt");
 const STOP: &str = "\
 a about above abdomen abd ace acute adm admission admit admitted advil after afib again age \
 albumin alert all allergies allergy also am amb an and angio ante anterior any apt are as \
-assessment at attending aug august back bact bed before bid bilateral blood bmp bp brain \
+assessment at attending   back bact bed before bid bilateral blood bmp bp brain \
 breast bun by ca cabg call cap cardiac cardiology care cath cbc cc center chair chart chem \
 chest chief clinic clinical code col colon comfort complaint congestive cont contact cough cr \
-cre ct cta cv cxr daily data date day dear dec december dept diabetes diet disease disp dm dna \
+cre ct cta cv cxr daily data date day dear   dept diabetes diet disease disp dm dna \
 doa dob doctor does dose dr drive dx each ecg echo ed edema eeg ekg else emergency ems en ent \
-er ever exam exercise ext extr extremities eye eyes face family fax feb february fh floor flu \
+er ever exam exercise ext extr extremities eye eyes face family fax   fh floor flu \
 follow for from full gen general gi given glucose good gram gu gyn hct head health heart heent \
 help hem her hgb high his history hold home hosp hospital hour hpi hr htn hx icu if ill im imp \
-in inc ind inr int is it jan january jul july jun june lab labs last left lft line lisinopril \
-liver low lung lungs mar march may mcv md me meal med medical medicine meds mental mg mibi \
-mid miss mon monday mr mrn mrs ms name neck neg neuro new next no nov november np nurse nursing \
-ob oct october of office old on one or order ortho other our out pa pain past patient patients pe per pf pharmacy \
+in inc ind inr int is it       lab labs last left lft line lisinopril \
+liver low lung lungs    mcv md me meal med medical medicine meds mental mg mibi \
+mid miss mon monday mr mrn mrs ms name neck neg neuro new next no   np nurse nursing \
+ob   of office old on one or order ortho other our out pa pain past patient patients pe per pf pharmacy \
 phone physical physician plan plt pm pmh pna po pod point post pr pre primary prn pro problem \
 procedure psych pt ptt pulm pulmonary pulse rad radiology rate ray rbc re red rehab renal report \
-resident resp review rhythm right risk rn ros rr rx saint sat saturday scan sept september \
+resident resp review rhythm right risk rn ros rr rx saint sat saturday scan   \
 service sex sh short side signed sinus skin social soft son spine sr st stat state status \
 street suite sun sunday surgery surgical the there therapy they this thu thursday to today \
 total tue tuesday unit urine us vs wbc wed wednesday week west white will with work year yes \
 you your north south east";
+
+/// First names that are also everyday English words: these need context even though
+/// they rank high in the census lists. Other frequent first names ("Nancy", "Allan")
+/// count as names on their own although the word list also knows them.
+const AMBIGUOUS_FIRST: &str = "\
+amber angel april art august autumn bill billie bob brook buck bud candy carol chance charity \
+chase cherry chip christian clay cliff crystal daisy dale dawn dean destiny dick don dot drew \
+earl eve faith fern frank gale gay gene georgia ginger glen grace grant guy hazel heath holly \
+honey hope hunter iris ivy jack jade jasmine jean jewel joy judge june king lance laurel lily \
+major mark marsh mason max may melody merry miles millie misty morgan neil nick norm olive opal \
+pat patience pearl penny pepper pierce rich rob robin rock rod rose roy ruby rusty sandy \
+scott sky son spring stone storm summer sunny tom tony trinity victor violet wade ward will \
+willow winter wood young";
 
 /// Titles that introduce a name.
 const TITLES: &str = "dr doctor mr mrs ms miss mx prof professor sr sister nurse rev father";
@@ -57,6 +70,8 @@ pub(crate) struct WordInfo {
     pub stop: bool,
     /// A title such as "Dr" or "Mrs".
     pub title: bool,
+    /// A first name that is also an everyday word ("Hope", "Will").
+    pub ambiguous_first: bool,
 }
 
 impl WordInfo {
@@ -114,6 +129,9 @@ impl Dictionaries {
         }
         for w in STOP.split_ascii_whitespace() {
             words.entry(w.into()).or_default().stop = true;
+        }
+        for w in AMBIGUOUS_FIRST.split_ascii_whitespace() {
+            words.entry(w.into()).or_default().ambiguous_first = true;
         }
         for w in TITLES.split_ascii_whitespace() {
             words.entry(w.into()).or_default().title = true;

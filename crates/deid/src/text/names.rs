@@ -16,7 +16,8 @@ use super::finding::Finding;
 use crate::category::Category;
 
 static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\p{Lu}[\p{L}\p{M}]*(?:['’-][\p{L}\p{M}]+)*\.?").expect("token pattern")
+    Regex::new(r"\p{Lu}[\p{L}\p{M}]*(?:['’-][\p{L}\p{M}]+)*\.?|\b(?:van|von|der|den|de|del|della|da|das|dos|di|du|la|le|bin|ibn|al|el|ter|ten|zu)\b")
+        .expect("token pattern")
 });
 
 /// A label that introduces a name; the label must end right before the name.
@@ -33,7 +34,8 @@ static CREDENTIAL: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static LOWER_AFTER_TITLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i:\b(?:dr|mr|mrs|ms|miss)\.?\s+)([a-z][a-z'-]+)").expect("title pattern")
+    Regex::new(r"\b((?i:dr|mr|mrs|ms|miss|mx|prof))\.?\s+([\p{L}][\p{L}'’-]*?)(?:['’]s)?\b")
+        .expect("title pattern")
 });
 
 /// Words that may precede an ambiguous place name ("lives in Hope").
@@ -59,13 +61,19 @@ struct Tok {
     oov: bool,
     /// Contains a letter outside ASCII.
     non_ascii: bool,
+    /// A lower-case surname particle ("van", "de"): part of a name only between names.
+    particle: bool,
 }
 
 fn token_info(core: &str) -> WordInfo {
     let lower = core.to_lowercase();
     let mut info = DICT.word(&lower);
-    if !info.is_name() && lower.contains(['-', '\'', '’']) {
-        // Hyphenated and apostrophe names: any part that is a name makes it a name.
+    let capital_parts = core
+        .split(['-', '\'', '’'])
+        .all(|p| p.starts_with(char::is_uppercase));
+    if !info.is_name() && capital_parts && lower.contains(['-', '\'', '’']) {
+        // "Ferndale-Ostrowski", "O'Brien": any capitalised part that is a name makes it a
+        // name ("They're", "E-mail" and "Well-appearing" are not split).
         for part in lower.split(['-', '\'', '’']).filter(|p| p.len() > 1) {
             let p = DICT.word(part);
             if p.is_name() {
@@ -92,10 +100,19 @@ fn tokenize(text: &str) -> Vec<Tok> {
             let n = core.chars().count();
             let caps = n > 1 && !core.chars().any(char::is_lowercase);
             let initial = n == 1;
-            let strong = info.is_name() && !info.common && !info.stop && !info.title && n > 1;
+            let frequent_first = info.first > 0 && info.first <= 1500 && !info.ambiguous_first;
+            let strong = info.is_name()
+                && (!info.common || frequent_first)
+                && !info.stop
+                && !info.title
+                && n > 1;
             let known = info.is_name() || info.common || info.vocab || info.stop || info.title;
-            let oov = !known && n > 1 && core.chars().any(char::is_lowercase);
+            let capital_parts = core.split(['-', '\'', '’']).all(|p| p.starts_with(char::is_uppercase));
+            let contraction = !capital_parts && core.contains(['\'', '’']);
+            let oov = !known && n > 1 && core.chars().any(char::is_lowercase) && !contraction;
             let non_ascii = !core.is_ascii();
+            let particle = s.starts_with(|c: char| c.is_lowercase());
+            let info = if particle { WordInfo::default() } else { info };
             Tok {
                 start: m.start(),
                 end: m.start() + core.len(),
@@ -104,8 +121,9 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 initial,
                 caps,
                 strong,
-                oov,
+                oov: oov && !particle,
                 non_ascii,
+                particle,
             }
         })
         .collect()
@@ -161,7 +179,11 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
     while i < toks.len() {
         // A chain of joined tokens starting at i.
         let mut j = i;
-        while j + 1 < toks.len() && joined(text, &toks[j], &toks[j + 1]) && j - i < 5 {
+        while j + 1 < toks.len()
+            && joined(text, &toks[j], &toks[j + 1])
+            && j - i < 5
+            && !CREDENTIAL.is_match(&text[toks[j].full_end..])
+        {
             j += 1;
         }
         let chain = i..=j;
@@ -169,32 +191,35 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         let credential = CREDENTIAL.is_match(&text[toks[j].full_end..]);
         let has_comma = chain.clone().skip(1).any(|k| text[toks[k - 1].full_end..toks[k].start].contains(','));
         let any_strong = chain.clone().any(|k| toks[k].strong);
-        let any_listed = chain.clone().any(|k| toks[k].info.is_name() && !toks[k].info.stop);
-        let words = chain.clone().filter(|&k| !toks[k].initial && !toks[k].info.title).count();
-        let all_oov = chain.clone().all(|k| toks[k].oov || toks[k].initial || toks[k].info.title);
+        let any_anchor = chain.clone().any(|k| toks[k].strong || toks[k].oov);
+        let neutral = |k: usize| toks[k].initial || toks[k].info.title || toks[k].particle;
+        let words = chain.clone().filter(|&k| !neutral(k)).count();
+        let all_oov = chain.clone().all(|k| toks[k].oov || neutral(k));
         for k in chain.clone() {
             let t = &toks[k];
-            if t.info.title && !t.initial {
+            if t.info.title && !t.initial || t.particle {
                 continue;
             }
             let namey = t.info.is_name() || t.initial || t.oov;
-            let clinical = t.info.stop && !t.info.is_name();
+            // Stop words (clinical vocabulary, function words) are names only after a title.
+            let clinical = t.info.stop;
+            let short_caps = t.caps && t.end - t.start <= 3;
             let plain_word = (t.info.common || t.info.vocab) && !t.info.is_name();
             let rule = if title_before(text, &toks, k) || (k > i && is_name[k - 1] == 1 && namey) {
                 1
             } else if label == Some(true) && !clinical && !plain_word {
                 2
-            } else if label == Some(false) && namey && (t.strong || t.oov || any_strong || j > i) {
+            } else if label == Some(false) && namey && !clinical && (t.strong || t.oov || any_strong || j > i) {
                 2
             } else if credential && !clinical && !plain_word {
                 3
-            } else if has_comma && namey && any_strong {
+            } else if has_comma && namey && !clinical && any_strong {
                 4
-            } else if j > i && namey && (any_strong || any_listed && words >= 2) && !(t.initial && t.caps) {
+            } else if j > i && namey && !clinical && any_anchor {
                 5
-            } else if t.strong && !(t.caps && t.info.last > 20_000 && t.info.first == 0) {
+            } else if t.strong && !short_caps && !(t.caps && t.info.last > 20_000 && t.info.first == 0) {
                 6
-            } else if t.oov && (all_oov && (2..=3).contains(&words) || t.non_ascii) {
+            } else if t.oov && !short_caps && (all_oov && (2..=3).contains(&words) || t.non_ascii) {
                 8
             } else {
                 0
@@ -205,12 +230,25 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         }
         i = j + 1;
     }
-    // Initials directly before or after a found name ("J. Smith", "Smith J").
-    for k in 0..toks.len() {
-        if is_name[k] == 0 && toks[k].initial {
-            let next = k + 1 < toks.len() && is_name[k + 1] != 0 && joined(text, &toks[k], &toks[k + 1]);
-            let prev = k > 0 && is_name[k - 1] != 0 && joined(text, &toks[k - 1], &toks[k]);
-            if next || prev {
+    // Initials and particles next to a found name ("J. Smith", "Smith J", "van den
+    // Heuvel"), walking right to left so "van den" chains resolve; and a name-list word
+    // joined to a found name by "and" ("Perez and Martin").
+    for k in (0..toks.len()).rev() {
+        if is_name[k] != 0 {
+            continue;
+        }
+        let t = &toks[k];
+        let next = k + 1 < toks.len() && is_name[k + 1] != 0 && joined(text, t, &toks[k + 1]);
+        let prev = k > 0 && is_name[k - 1] != 0 && joined(text, &toks[k - 1], t);
+        if (t.initial && (next || prev)) || (t.particle && next) {
+            is_name[k] = 5;
+        }
+    }
+    for k in 1..toks.len() {
+        let t = &toks[k];
+        if is_name[k] == 0 && (t.info.is_name() || t.oov) && !t.info.stop && is_name[k - 1] != 0 {
+            let gap = &text[toks[k - 1].full_end..t.start];
+            if matches!(gap.trim(), "and" | "or" | "&") {
                 is_name[k] = 5;
             }
         }
@@ -219,12 +257,12 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
     let found: HashSet<String> = toks
         .iter()
         .zip(&is_name)
-        .filter(|(t, &r)| r != 0 && !t.initial && !t.info.stop)
+        .filter(|(t, &r)| r != 0 && !t.initial && !t.particle && !t.info.stop)
         .map(|(t, _)| text[t.start..t.end].to_lowercase())
         .collect();
     if !found.is_empty() {
         for (k, t) in toks.iter().enumerate() {
-            if is_name[k] == 0 && !t.initial && found.contains(&text[t.start..t.end].to_lowercase()) {
+            if is_name[k] == 0 && !t.initial && !t.particle && found.contains(&text[t.start..t.end].to_lowercase()) {
                 is_name[k] = 7;
             }
         }
@@ -248,7 +286,13 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         }
     }
     for c in LOWER_AFTER_TITLE.captures_iter(text) {
-        if let Some(m) = c.get(1) {
+        let (Some(title), Some(m)) = (c.get(1), c.get(2)) else { continue };
+        // A capitalised title before a capitalised word is the token rule's case.
+        let upper = |s: &str| s.starts_with(char::is_uppercase);
+        if upper(title.as_str()) && upper(m.as_str()) {
+            continue;
+        }
+        {
             let info = DICT.word(m.as_str());
             if !info.stop && !info.common || info.is_name() {
                 out.push(Finding {
