@@ -90,7 +90,8 @@ pub(crate) struct Dictionaries {
     pub last_names: Vec<&'static str>,
     /// City names in `cities.txt` order.
     pub cities: Vec<&'static str>,
-    /// Matcher over the city names, ASCII case-insensitive, leftmost-longest.
+    /// Matcher over the city names as written, in capitals and in lower case,
+    /// leftmost-longest.
     pub city_matcher: AhoCorasick,
     /// US states and postal abbreviations.
     pub states: Vec<&'static str>,
@@ -137,10 +138,18 @@ impl Dictionaries {
             words.entry(w.into()).or_default().title = true;
         }
         let cities: Vec<&'static str> = lines(CITIES).collect();
+        // Each city as listed ("New York"), in capitals and in lower case.
+        let upper: Vec<String> = cities.iter().map(|c| c.to_uppercase()).collect();
+        let lower: Vec<String> = cities.iter().map(|c| c.to_lowercase()).collect();
         let city_matcher = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
-            .build(&cities)
+            .build(
+                cities
+                    .iter()
+                    .copied()
+                    .chain(upper.iter().map(String::as_str))
+                    .chain(lower.iter().map(String::as_str)),
+            )
             .expect("the embedded city list builds an automaton");
         Dictionaries {
             words,

@@ -6,7 +6,7 @@
 //! credential after it ("MD"), a neighbouring unambiguous name, or the "Last, First"
 //! shape. Every name found once in a document is then found everywhere in it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -20,13 +20,39 @@ static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
         .expect("token pattern")
 });
 
-/// A label that introduces a name; the label must end right before the name.
-static STRONG_LABEL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)(?:\b(?:name|patient|pt|pcp|attending|attg|physician|provider|doctor|surgeon|resident|intern|fellow|nurse|rn|np|author|dictated by|transcribed by|signed by|electronically signed by|e-signed by|reviewed by|cosigned by|co-signed by|signed|cc|c\.c\.|referring(?: physician| provider| md)?|referred by|consultant|consulting|contact|emergency contact|mother|father|mom|dad|wife|husband|daughter|son|brother|sister|spouse|partner|guardian|nok|next of kin|seen by|seen with|discussed with|d/w|dear|family|friend|caregiver|aunt|uncle|cousin|niece|nephew|grandmother|grandfather|grandson|granddaughter|girlfriend|boyfriend|fianc[ée]e?|attending physician|primary care|pcp name|admitting|admitted by|discharged by|interpreter|chaplain|social worker|case manager|pharmacist|therapist|dentist|midwife|witness|informant|accompanied by|brought in by|lives with|married to|my name is|name is|names? are|called|named|says|said|asks|asked|tells|told|thanks|thank you|regards|sincerely|hi|hello|hey|producer|director|manager|coordinator|supervisor|colleague|landlord|neighbou?r|employer|aka|a\.k\.a\.|alias|per|from|to|by|with|and|or|s/p|/s/|tell|ask|add|including|features|under|meet|visit|visited|for|of)\s*[:#-]?\s*|\(\s*)$",
-    )
-    .expect("label pattern")
+/// Labels that introduce a name when they end right before it ("Attending:",
+/// "signed by", "Mother"). Matched on the last one to four words before the name.
+const STRONG_LABELS: &[&str] = &[
+    "name", "patient", "pt", "pcp", "attending", "attg", "physician", "provider", "doctor",
+    "surgeon", "resident", "intern", "fellow", "nurse", "rn", "np", "author", "dictated by",
+    "transcribed by", "signed by", "electronically signed by", "e-signed by", "reviewed by",
+    "cosigned by", "co-signed by", "signed", "cc", "c.c.", "referring", "referring physician",
+    "referring provider", "referring md", "referred by", "consultant", "consulting", "contact",
+    "emergency contact", "mother", "father", "mom", "dad", "wife", "husband", "daughter", "son",
+    "brother", "sister", "spouse", "partner", "guardian", "nok", "next of kin", "seen by",
+    "seen with", "discussed with", "d/w", "dear", "family", "friend", "caregiver", "aunt",
+    "uncle", "cousin", "niece", "nephew", "grandmother", "grandfather", "grandson",
+    "granddaughter", "girlfriend", "boyfriend", "fiance", "fiancee", "fiancé", "fiancée",
+    "attending physician", "primary care", "pcp name", "admitting", "admitted by",
+    "discharged by", "interpreter", "chaplain", "social worker", "case manager", "pharmacist",
+    "therapist", "dentist", "midwife", "witness", "informant", "accompanied by",
+    "brought in by", "lives with", "married to", "my name is", "name is", "names are",
+    "name are", "called", "named", "says", "said", "asks", "asked", "tells", "told", "thanks",
+    "thank you", "regards", "sincerely", "hi", "hello", "hey", "producer", "director",
+    "manager", "coordinator", "supervisor", "colleague", "landlord", "neighbor", "neighbour",
+    "employer", "aka", "a.k.a.", "alias", "s/p", "/s/", "patient name", "pt name",
+];
+
+static LABELS: LazyLock<HashMap<&'static str, bool>> = LazyLock::new(|| {
+    let strong = STRONG_LABELS.iter().map(|l| (*l, true));
+    WEAK_LABELS.iter().map(|l| (*l, false)).chain(strong).collect()
 });
+
+/// Connecting words before a name: they back only words the name lists know.
+const WEAK_LABELS: &[&str] = &[
+    "per", "from", "to", "by", "with", "and", "or", "tell", "ask", "add", "including",
+    "features", "under", "meet", "visit", "visited", "for", "of",
+];
 
 static CREDENTIAL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^,?\s*(?:M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|P\.?A\.?(?:-C)?|Ph\.?D\.?|DDS|DMD|MSW|LCSW|LICSW|LPN|CNM|CRNA|FNP|ARNP|APRN|DPM|OD|PharmD|MBBS|FACS|FACP|FACC|MPH|BSN|MSN|CNP|DNP|RD|PT|OT|SLP|RRT|MA|CMA)\b")
@@ -138,22 +164,38 @@ fn joined(text: &str, a: &Tok, b: &Tok) -> bool {
 }
 
 fn label_before(text: &str, start: usize) -> Option<bool> {
-    let from = start.saturating_sub(48);
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let from = start.saturating_sub(40).max(line_start);
     let mut from = from;
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    let window = &text[from..start];
-    let line = window.rsplit('\n').next().unwrap_or(window);
-    let m = STRONG_LABEL.find(line)?;
-    let label = m.as_str().trim().trim_end_matches([':', '#', '-']).trim().to_ascii_lowercase();
-    // Weak connecting words ("by", "with", "and") only back name-list words.
-    let weak = matches!(
-        label.as_str(),
-        "per" | "from" | "to" | "by" | "with" | "and" | "or" | "(" | "tell" | "ask" | "add"
-            | "including" | "features" | "under" | "meet" | "visit" | "visited" | "for" | "of"
-    );
-    Some(!weak)
+    let head = text[from..start].trim_end_matches([' ', '\t', ':', '#', '-']);
+    if head.ends_with('(') {
+        return Some(false);
+    }
+    let head = head.to_lowercase();
+    // The last one to four words, longest first.
+    let mut cut = head.len();
+    let mut ends = Vec::with_capacity(4);
+    for _ in 0..4 {
+        match head[..cut].trim_end().rfind(' ') {
+            Some(i) => {
+                ends.push(i + 1);
+                cut = i;
+            }
+            None => {
+                ends.push(0);
+                break;
+            }
+        }
+    }
+    for &b in ends.iter().rev() {
+        if let Some(&strong) = LABELS.get(head[b..].trim()) {
+            return Some(strong);
+        }
+    }
+    None
 }
 
 fn title_before(text: &str, toks: &[Tok], i: usize) -> bool {
@@ -328,18 +370,23 @@ pub(crate) fn detect_places(text: &str, out: &mut Vec<Finding>) {
         let (s, e) = (m.start(), m.end());
         let boundary_before = s == 0 || !bytes[s - 1].is_ascii_alphanumeric();
         let boundary_after = e == bytes.len() || !bytes[e].is_ascii_alphanumeric();
-        if !boundary_before || !boundary_after || !bytes[s].is_ascii_uppercase() {
+        if !boundary_before || !boundary_after {
             continue;
         }
         let city = &text[s..e];
-        // Every word capitalised ("New York", not "New york").
-        if !city.split([' ', '-']).all(|w| w.starts_with(|c: char| c.is_uppercase()) || w.len() <= 3) {
-            continue;
-        }
         let ambiguous = city.split([' ', '-']).all(|w| {
             let i = DICT.word(&w.to_lowercase());
-            i.common || i.stop || i.is_name() || i.title
+            i.common || i.vocab || i.stop || i.is_name() || i.title
         });
+        // A lower-case match ("boston") counts only when no word of it is a word.
+        let lower = !bytes[s].is_ascii_uppercase();
+        let any_word = city.split([' ', '-']).any(|w| {
+            let i = DICT.word(&w.to_lowercase());
+            i.common || i.vocab || i.stop || i.is_name() || i.title
+        });
+        if lower && any_word {
+            continue;
+        }
         let confidence = if ambiguous {
             let head = text[..s].trim_end();
             let word_start = head.rfind(|c: char| !c.is_alphanumeric()).map_or(0, |i| i + 1);

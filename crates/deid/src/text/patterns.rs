@@ -34,13 +34,65 @@ enum Check {
     MonthContext,
 }
 
-struct Rule {
+/// One rule before compilation: its pattern joins a [`Family`].
+struct Spec {
     id: &'static str,
     category: Category,
-    re: Regex,
+    pattern: String,
     group: usize,
     confidence: f32,
     check: Check,
+}
+
+/// A rule inside a compiled family: which capture groups belong to it.
+struct Member {
+    id: &'static str,
+    category: Category,
+    /// Capture group wrapping the whole member pattern.
+    outer: usize,
+    /// Capture group holding the identifier (`outer` itself when the rule's group is 0).
+    value: usize,
+    confidence: f32,
+    check: Check,
+}
+
+/// Rules compiled into one alternation and run in one pass. Only rules whose matches
+/// may hide one another harmlessly share a family: at any position the first member
+/// that matches wins and the scan resumes after it.
+struct Family {
+    re: Regex,
+    members: Vec<Member>,
+}
+
+fn family(specs: Vec<Spec>) -> Family {
+    let mut pattern = String::new();
+    let mut members = Vec::with_capacity(specs.len());
+    let mut next_group = 1;
+    for (i, spec) in specs.into_iter().enumerate() {
+        let fixed = fix(&spec.pattern);
+        let inner = Regex::new(&fixed)
+            .unwrap_or_else(|e| panic!("BUG: rule {} does not compile: {e}", spec.id))
+            .captures_len()
+            - 1;
+        if i > 0 {
+            pattern.push('|');
+        }
+        pattern.push('(');
+        pattern.push_str(&fixed);
+        pattern.push(')');
+        let outer = next_group;
+        members.push(Member {
+            id: spec.id,
+            category: spec.category,
+            outer,
+            value: outer + spec.group,
+            confidence: spec.confidence,
+            check: spec.check,
+        });
+        next_group += 1 + inner;
+    }
+    let re = Regex::new(&pattern).expect("BUG: a rule family does not compile");
+    Family { re, members }
 }
 
 /// Month names; "may" and "mar" only when capitalised.
@@ -62,7 +114,7 @@ fn fix(p: &str) -> String {
     p.replace(r"\b", r"(?-u:\b)")
 }
 
-fn rule(id: &'static str, category: Category, pattern: &str, group: usize, confidence: f32) -> Rule {
+fn rule(id: &'static str, category: Category, pattern: &str, group: usize, confidence: f32) -> Spec {
     rule_c(id, category, pattern, group, confidence, Check::None)
 }
 
@@ -73,13 +125,11 @@ fn rule_c(
     group: usize,
     confidence: f32,
     check: Check,
-) -> Rule {
-    let re = Regex::new(&fix(pattern))
-        .unwrap_or_else(|e| panic!("BUG: rule {id} does not compile: {e}"));
-    Rule { id, category, re, group, confidence, check }
+) -> Spec {
+    Spec { id, category, pattern: pattern.to_owned(), group, confidence, check }
 }
 
-fn labelled(id: &'static str, category: Category, labels: &str, confidence: f32) -> Rule {
+fn labelled(id: &'static str, category: Category, labels: &str, confidence: f32) -> Spec {
     rule_c(
         id,
         category,
@@ -96,9 +146,45 @@ fn states_alternation() -> String {
     s.iter().map(|x| regex::escape(x)).collect::<Vec<_>>().join("|")
 }
 
-static RULES: LazyLock<Vec<Rule>> = LazyLock::new(build_rules);
+static FAMILIES: LazyLock<Vec<Family>> = LazyLock::new(build_families);
 
-fn build_rules() -> Vec<Rule> {
+fn build_families() -> Vec<Family> {
+    let mut groups: Vec<(Option<u8>, Vec<Spec>)> = Vec::new();
+    for spec in build_rules() {
+        match family_of(&spec) {
+            Some(g) => match groups.iter_mut().find(|(k, _)| *k == Some(g)) {
+                Some((_, v)) => v.push(spec),
+                None => groups.push((Some(g), vec![spec])),
+            },
+            None => groups.push((None, vec![spec])),
+        }
+    }
+    groups.into_iter().map(|(_, v)| family(v)).collect()
+}
+
+/// Which shared family a rule runs in, or `None` for a family of its own. Rules with a
+/// check that may refuse a match, and rules whose match reaches past their identifier,
+/// run alone so that a refusal or a long match never hides another rule's identifier.
+fn family_of(spec: &Spec) -> Option<u8> {
+    use Category::*;
+    let id = spec.id;
+    match (spec.check, spec.category) {
+        _ if id == "other_id.digits" || id == "other_id.code" => Some(1),
+        (Check::None | Check::IdValue, _)
+            if id.ends_with(".labelled") && id != "phone.labelled" && id != "zip.labelled" =>
+        {
+            Some(2)
+        }
+        (Check::None, Date) => Some(3),
+        (Check::None, Age) => Some(4),
+        (Check::None, Email | Url | Ip | Device | Ssn) => Some(5),
+        (Check::None, Location) if id != "location.city_state" => Some(6),
+        (Check::MonthDay, Date) => Some(7),
+        _ => None,
+    }
+}
+
+fn build_rules() -> Vec<Spec> {
     use Category::*;
     let states = states_alternation();
     vec![
@@ -176,22 +262,25 @@ fn build_rules() -> Vec<Rule> {
 /// Run every pattern rule over `text`, appending raw (possibly overlapping) findings.
 pub(crate) fn scan(text: &str, out: &mut Vec<Finding>) {
     let bytes = text.as_bytes();
-    for r in RULES.iter() {
-        if r.group == 0 {
-            for m in r.re.find_iter(text) {
-                push(r, text, bytes, m.start(), m.end(), out);
+    for f in FAMILIES.iter() {
+        if f.members.len() == 1 && f.members[0].value == 1 {
+            for m in f.re.find_iter(text) {
+                push(&f.members[0], text, bytes, m.start(), m.end(), out);
             }
-        } else {
-            for c in r.re.captures_iter(text) {
-                if let Some(m) = c.get(r.group) {
-                    push(r, text, bytes, m.start(), m.end(), out);
-                }
+            continue;
+        }
+        for c in f.re.captures_iter(text) {
+            let Some(member) = f.members.iter().find(|m| c.get(m.outer).is_some()) else {
+                continue;
+            };
+            if let Some(m) = c.get(member.value) {
+                push(member, text, bytes, m.start(), m.end(), out);
             }
         }
     }
 }
 
-fn push(r: &Rule, text: &str, bytes: &[u8], start: usize, mut end: usize, out: &mut Vec<Finding>) {
+fn push(r: &Member, text: &str, bytes: &[u8], start: usize, mut end: usize, out: &mut Vec<Finding>) {
     let s = &text[start..end];
     let ok = match r.check {
         Check::None => true,
@@ -359,7 +448,8 @@ mod tests {
 
     #[test]
     fn every_rule_compiles() {
-        assert!(RULES.len() > 40, "all rules are built");
+        let rules: usize = FAMILIES.iter().map(|f| f.members.len()).sum();
+        assert!(rules > 40, "all rules are built");
     }
 
     #[test]
@@ -369,11 +459,10 @@ mod tests {
     }
 }
 pub(crate) fn profile(text: &str) {
-    for r in RULES.iter() {
+    for f in FAMILIES.iter() {
         let t = std::time::Instant::now();
-        let mut v = Vec::new();
-        if r.group == 0 { for m in r.re.find_iter(text) { v.push(m.start()); } } else { for c in r.re.captures_iter(text) { v.push(c.get(0).unwrap().start()); } }
+        let n = f.re.find_iter(text).count();
         let e = t.elapsed();
-        if e.as_millis() > 2 { println!("{:>30} {:?} {}", r.id, e, v.len()); }
+        println!("{:>30} x{} {:?} {}", f.members[0].id, f.members.len(), e, n);
     }
 }
