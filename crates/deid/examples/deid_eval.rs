@@ -46,7 +46,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let mut v: serde_json::Value =
             serde_json::from_str(&line).map_err(|e| format!("line {}: {e}", n + 1))?;
-        let text = v["text"].as_str().ok_or(format!("line {}: no text", n + 1))?.to_owned();
+        let text = v["text"]
+            .as_str()
+            .ok_or(format!("line {}: no text", n + 1))?
+            .to_owned();
         let id = v["id"].take();
         docs.push((id, text));
     }
@@ -68,7 +71,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 confidence: e.confidence,
             })
             .collect();
-        serde_json::to_writer(&mut out, &serde_json::json!({"id": id, "findings": findings}))?;
+        serde_json::to_writer(
+            &mut out,
+            &serde_json::json!({"id": id, "findings": findings}),
+        )?;
         out.write_all(b"\n")?;
     }
     let bytes: usize = docs.iter().map(|(_, t)| t.len()).sum();

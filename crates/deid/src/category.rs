@@ -144,7 +144,15 @@ mod tests {
         names.dedup();
         tags.sort_unstable();
         tags.dedup();
-        assert_eq!(names.len(), Category::ALL.len(), "log names must be distinguishable");
-        assert_eq!(tags.len(), Category::ALL.len(), "placeholders must be distinguishable");
+        assert_eq!(
+            names.len(),
+            Category::ALL.len(),
+            "log names must be distinguishable"
+        );
+        assert_eq!(
+            tags.len(),
+            Category::ALL.len(),
+            "placeholders must be distinguishable"
+        );
     }
 }

@@ -25,14 +25,18 @@ pub struct KeyFormatError {
 impl ProjectKey {
     /// Take ownership of 32 key bytes; the caller's array is moved in and zeroed on drop.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        ProjectKey { bytes: Zeroizing::new(bytes) }
+        ProjectKey {
+            bytes: Zeroizing::new(bytes),
+        }
     }
 
     /// Parse 64 hexadecimal digits (surrounding white space ignored), e.g. the contents of
     /// a `--key-file`.
     pub fn from_hex(text: &str) -> Result<Self, KeyFormatError> {
         let t = text.trim();
-        let err = KeyFormatError { len: t.chars().count() };
+        let err = KeyFormatError {
+            len: t.chars().count(),
+        };
         if t.len() != 64 {
             return Err(err);
         }
@@ -89,8 +93,14 @@ mod tests {
     fn hex_round_trip_and_errors() {
         let k = ProjectKey::from_hex(&"ab".repeat(32)).expect("64 hex digits parse");
         assert_eq!(*k.bytes, [0xab; 32]);
-        assert_eq!(ProjectKey::from_hex("abc").err(), Some(KeyFormatError { len: 3 }));
-        assert!(ProjectKey::from_hex(&"zz".repeat(32)).is_err(), "non-hex must be refused");
+        assert_eq!(
+            ProjectKey::from_hex("abc").err(),
+            Some(KeyFormatError { len: 3 })
+        );
+        assert!(
+            ProjectKey::from_hex(&"zz".repeat(32)).is_err(),
+            "non-hex must be refused"
+        );
     }
 
     #[test]
@@ -99,6 +109,9 @@ mod tests {
         assert_ne!(k.derive("a", &[b"x"]), k.derive("b", &[b"x"]));
         assert_ne!(k.derive("a", &[b"xy"]), k.derive("a", &[b"x", b"y"]));
         assert_eq!(k.derive("a", &[b"x"]), k.derive("a", &[b"x"]));
-        assert_ne!(ProjectKey::random().derive("a", &[]), ProjectKey::random().derive("a", &[]));
+        assert_ne!(
+            ProjectKey::random().derive("a", &[]),
+            ProjectKey::random().derive("a", &[])
+        );
     }
 }

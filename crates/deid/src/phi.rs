@@ -46,7 +46,11 @@ mod tests {
     #[test]
     fn debug_hides_the_value() {
         let p = Phi::new(String::from("John Smith"));
-        assert_eq!(format!("{p:?}"), "<redacted>", "PHI must never be formatted");
+        assert_eq!(
+            format!("{p:?}"),
+            "<redacted>",
+            "PHI must never be formatted"
+        );
         assert_eq!(p.expose(), "John Smith");
     }
 }

@@ -7,17 +7,60 @@ use regex::{Captures, Regex};
 use time::{Date, Duration, Month};
 
 const MONTHS: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
-const WEEKDAYS: [&str; 7] =
-    ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const WEEKDAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
 const ORDINALS: [&str; 31] = [
-    "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth",
-    "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth",
-    "seventeenth", "eighteenth", "nineteenth", "twentieth", "twenty-first", "twenty-second",
-    "twenty-third", "twenty-fourth", "twenty-fifth", "twenty-sixth", "twenty-seventh",
-    "twenty-eighth", "twenty-ninth", "thirtieth", "thirty-first",
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+    "eleventh",
+    "twelfth",
+    "thirteenth",
+    "fourteenth",
+    "fifteenth",
+    "sixteenth",
+    "seventeenth",
+    "eighteenth",
+    "nineteenth",
+    "twentieth",
+    "twenty-first",
+    "twenty-second",
+    "twenty-third",
+    "twenty-fourth",
+    "twenty-fifth",
+    "twenty-sixth",
+    "twenty-seventh",
+    "twenty-eighth",
+    "twenty-ninth",
+    "thirtieth",
+    "thirty-first",
 ];
 
 const WDP: &str = r"^(?i:the\s+)?(?:(?P<wd>[A-Za-z]{3,9})\.?,?\s+)?";
@@ -46,8 +89,9 @@ static PARSERS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     .collect()
 });
 
-static YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?:^|[^0-9])((?:1[89]|2[0-9])[0-9]{2})(?:[^0-9]|$)").expect("year"));
+static YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^0-9])((?:1[89]|2[0-9])[0-9]{2})(?:[^0-9]|$)").expect("year")
+});
 
 /// The year written in a date span, if it has a four-digit one, or a two-digit year
 /// expanded with the pivot used for shifting.
@@ -76,7 +120,11 @@ fn weekday_index(name: &str) -> Option<u8> {
     }
     WEEKDAYS
         .iter()
-        .position(|w| w.starts_with(&l) || (l == "tues" && *w == "tuesday") || (l == "thur" || l == "thurs") && *w == "thursday")
+        .position(|w| {
+            w.starts_with(&l)
+                || (l == "tues" && *w == "tuesday")
+                || (l == "thur" || l == "thurs") && *w == "thursday"
+        })
         .map(|i| i as u8)
 }
 
@@ -103,11 +151,21 @@ struct Parsed<'a> {
 
 fn parse(span: &str) -> Option<Parsed<'_>> {
     for re in PARSERS.iter() {
-        let Some(caps) = re.captures(span) else { continue };
+        let Some(caps) = re.captures(span) else {
+            continue;
+        };
         let year = caps.name("y").and_then(|y| {
             let t = y.as_str().trim_start_matches('\'');
             let v: i32 = t.parse().ok()?;
-            Some(if t.len() == 2 { if v >= 50 { 1900 + v } else { 2000 + v } } else { v })
+            Some(if t.len() == 2 {
+                if v >= 50 {
+                    1900 + v
+                } else {
+                    2000 + v
+                }
+            } else {
+                v
+            })
         });
         let month = match (caps.name("m"), caps.name("mon")) {
             (Some(m), _) => m.as_str().parse().ok().filter(|m| (1..=12).contains(m)),
@@ -131,7 +189,13 @@ fn parse(span: &str) -> Option<Parsed<'_>> {
         if month.is_none() && weekday.is_none() {
             continue;
         }
-        return Some(Parsed { caps, year, month, day, weekday });
+        return Some(Parsed {
+            caps,
+            year,
+            month,
+            day,
+            weekday,
+        });
     }
     None
 }
@@ -144,7 +208,10 @@ enum Case {
 }
 
 fn case_of(s: &str) -> Case {
-    if s.chars().all(|c| !c.is_ascii_alphabetic() || c.is_ascii_uppercase()) && s.len() > 1 {
+    if s.chars()
+        .all(|c| !c.is_ascii_alphabetic() || c.is_ascii_uppercase())
+        && s.len() > 1
+    {
         Case::Upper
     } else if s.starts_with(|c: char| c.is_ascii_uppercase()) {
         Case::Title
@@ -159,7 +226,9 @@ fn apply_case(s: &str, case: Case) -> String {
         Case::Upper => s.to_ascii_uppercase(),
         Case::Title => {
             let mut c = s.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         }
     }
 }
@@ -201,9 +270,14 @@ pub(crate) fn shift(span: &str, days: i64) -> Option<String> {
     let p = parse(span)?;
     let mut repl: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     // Year-first and all-digit forms are always zero-padded (2021-03-04, 20210304).
-    let padded = |g: &str| p.caps.name(g).is_some_and(|m| m.len() == 2 && m.as_str().starts_with('0'));
+    let padded = |g: &str| {
+        p.caps
+            .name(g)
+            .is_some_and(|m| m.len() == 2 && m.as_str().starts_with('0'))
+    };
     let two = |g: &str| p.caps.name(g).is_some_and(|m| m.len() == 2);
-    let fixed = p.caps.name("y").is_some_and(|y| y.start() == 0) || span.bytes().all(|b| b.is_ascii_digit());
+    let fixed = p.caps.name("y").is_some_and(|y| y.start() == 0)
+        || span.bytes().all(|b| b.is_ascii_digit());
     // A component is padded when it was, or when it has two digits beside a padded one.
     let pad_m = fixed || padded("m") || two("m") && padded("d");
     let pad_d = fixed || padded("d") || two("d") && padded("m");
@@ -230,22 +304,38 @@ pub(crate) fn shift(span: &str, days: i64) -> Option<String> {
         }
         let new_month = u8::from(new.month());
         if let Some(m) = p.caps.name("m") {
-            repl.push((m.range(), numeric_like(m.as_str(), u32::from(new_month), pad_m)));
+            repl.push((
+                m.range(),
+                numeric_like(m.as_str(), u32::from(new_month), pad_m),
+            ));
         }
         if let Some(m) = p.caps.name("mon") {
             let old = MONTHS[usize::from(month) - 1];
-            repl.push((m.range(), name_like(m.as_str(), old, MONTHS[usize::from(new_month) - 1])));
+            repl.push((
+                m.range(),
+                name_like(m.as_str(), old, MONTHS[usize::from(new_month) - 1]),
+            ));
         }
         if p.day.is_some() {
             if let Some(d) = p.caps.name("d") {
-                repl.push((d.range(), numeric_like(d.as_str(), u32::from(new.day()), pad_d)));
+                repl.push((
+                    d.range(),
+                    numeric_like(d.as_str(), u32::from(new.day()), pad_d),
+                ));
             }
             if let Some(o) = p.caps.name("ord") {
-                repl.push((o.range(), apply_case(suffix(new.day()), case_of(o.as_str()))));
+                repl.push((
+                    o.range(),
+                    apply_case(suffix(new.day()), case_of(o.as_str())),
+                ));
             }
             if let Some(w) = p.caps.name("dword") {
                 let word = ORDINALS[usize::from(new.day()) - 1];
-                let word = if w.as_str().contains(' ') { word.replace('-', " ") } else { word.to_owned() };
+                let word = if w.as_str().contains(' ') {
+                    word.replace('-', " ")
+                } else {
+                    word.to_owned()
+                };
                 repl.push((w.range(), apply_case(&word, case_of(w.as_str()))));
             }
         }
@@ -256,11 +346,17 @@ pub(crate) fn shift(span: &str, days: i64) -> Option<String> {
                 shifted_weekday(p.weekday?, days)
             };
             let old = WEEKDAYS[usize::from(p.weekday?)];
-            repl.push((w.range(), name_like(w.as_str(), old, WEEKDAYS[usize::from(idx)])));
+            repl.push((
+                w.range(),
+                name_like(w.as_str(), old, WEEKDAYS[usize::from(idx)]),
+            ));
         }
     } else if let (Some(w), Some(idx)) = (p.caps.name("wd"), p.weekday) {
         let new = WEEKDAYS[usize::from(shifted_weekday(idx, days))];
-        repl.push((w.range(), name_like(w.as_str(), WEEKDAYS[usize::from(idx)], new)));
+        repl.push((
+            w.range(),
+            name_like(w.as_str(), WEEKDAYS[usize::from(idx)], new),
+        ));
     }
     repl.sort_by_key(|(r, _)| r.start);
     let mut out = String::with_capacity(span.len() + 8);
@@ -310,7 +406,11 @@ mod tests {
             ("01/01/2021", 1, "12/31/2020"),
         ];
         for (input, days, want) in cases {
-            assert_eq!(shift(input, days).as_deref(), Some(want), "shifting {input} by {days}");
+            assert_eq!(
+                shift(input, days).as_deref(),
+                Some(want),
+                "shifting {input} by {days}"
+            );
         }
     }
 

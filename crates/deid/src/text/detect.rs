@@ -107,7 +107,13 @@ mod tests {
     use super::*;
 
     fn f(start: usize, end: usize, category: Category, rule: &'static str) -> Finding {
-        Finding { start, end, category, rule, confidence: 0.5 }
+        Finding {
+            start,
+            end,
+            category,
+            rule,
+            confidence: 0.5,
+        }
     }
 
     #[test]
@@ -118,7 +124,10 @@ mod tests {
             f(20, 25, Category::Name, "name.title"),
         ]);
         assert_eq!(out.len(), 2);
-        assert_eq!((out[0].start, out[0].end, out[0].category), (0, 14, Category::Mrn));
+        assert_eq!(
+            (out[0].start, out[0].end, out[0].category),
+            (0, 14, Category::Mrn)
+        );
         assert_eq!(out[1].category, Category::Name);
     }
 }

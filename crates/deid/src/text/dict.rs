@@ -177,7 +177,11 @@ mod tests {
     #[test]
     fn lists_are_loaded_with_ranks() {
         let d = &*DICT;
-        assert_eq!(d.word("smith").last, 1, "Smith heads the 1990 census surname list");
+        assert_eq!(
+            d.word("smith").last,
+            1,
+            "Smith heads the 1990 census surname list"
+        );
         assert!(d.word("mary").first > 0 && d.word("james").first > 0);
         assert!(d.word("brown").common, "Brown is an ordinary word too");
         assert!(d.word("patient").stop);

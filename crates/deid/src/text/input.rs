@@ -47,7 +47,10 @@ pub fn check_input(bytes: &[u8]) -> Result<&str, InputError> {
         return Err(InputError::Empty);
     }
     if bytes.len() > MAX_INPUT_BYTES {
-        return Err(InputError::TooLarge { len: bytes.len(), limit: MAX_INPUT_BYTES });
+        return Err(InputError::TooLarge {
+            len: bytes.len(),
+            limit: MAX_INPUT_BYTES,
+        });
     }
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
         return Err(InputError::Binary { offset });
@@ -74,17 +77,35 @@ mod tests {
     #[test]
     fn classifies_bad_input() {
         assert_eq!(check_input(b""), Err(InputError::Empty));
-        assert_eq!(check_input(b"ok\n\xff"), Err(InputError::NotUtf8 { offset: 3, line: 2 }));
-        assert_eq!(check_input(b"ab\0cd"), Err(InputError::Binary { offset: 2 }));
-        assert!(matches!(check_input(&[1u8, 2, 3, 4, b'a']), Err(InputError::Binary { .. })));
-        assert_eq!(check_input("Caf\u{e9}\tnote\r\n".as_bytes()), Ok("Caf\u{e9}\tnote\r\n"));
+        assert_eq!(
+            check_input(b"ok\n\xff"),
+            Err(InputError::NotUtf8 { offset: 3, line: 2 })
+        );
+        assert_eq!(
+            check_input(b"ab\0cd"),
+            Err(InputError::Binary { offset: 2 })
+        );
+        assert!(matches!(
+            check_input(&[1u8, 2, 3, 4, b'a']),
+            Err(InputError::Binary { .. })
+        ));
+        assert_eq!(
+            check_input("Caf\u{e9}\tnote\r\n".as_bytes()),
+            Ok("Caf\u{e9}\tnote\r\n")
+        );
         let big = vec![b'a'; MAX_INPUT_BYTES + 1];
-        assert!(matches!(check_input(&big), Err(InputError::TooLarge { .. })));
+        assert!(matches!(
+            check_input(&big),
+            Err(InputError::TooLarge { .. })
+        ));
     }
 
     #[test]
     fn messages_carry_no_content() {
         let msg = check_input(b"John Smith \xff").unwrap_err().to_string();
-        assert!(!msg.contains("John"), "error messages must not quote the input");
+        assert!(
+            !msg.contains("John"),
+            "error messages must not quote the input"
+        );
     }
 }

@@ -60,7 +60,9 @@ impl DocumentContext {
     /// every document of one patient gets the same date shift, so intervals between
     /// dates are preserved across documents.
     pub fn for_patient(id: impl Into<String>) -> Self {
-        DocumentContext { patient: Some(Phi::new(id.into())) }
+        DocumentContext {
+            patient: Some(Phi::new(id.into())),
+        }
     }
 }
 
@@ -121,7 +123,11 @@ pub struct Deidentifier {
 impl Deidentifier {
     /// A de-identifier for one project.
     pub fn new(policy: Policy, key: ProjectKey) -> Self {
-        Deidentifier { policy, key, detector: Detector::new() }
+        Deidentifier {
+            policy,
+            key,
+            detector: Detector::new(),
+        }
     }
 
     /// The policy in force.
@@ -181,7 +187,12 @@ impl Deidentifier {
         Ok(self.apply_sorted(text, &sorted, ctx))
     }
 
-    fn apply_sorted(&self, text: &str, findings: &[Finding], ctx: &DocumentContext) -> Deidentified {
+    fn apply_sorted(
+        &self,
+        text: &str,
+        findings: &[Finding],
+        ctx: &DocumentContext,
+    ) -> Deidentified {
         let (patient, source) = match &ctx.patient {
             Some(p) => (normalise_id(p.expose()), PatientSource::Given),
             None => match findings.iter().find(|f| f.category == Category::Mrn) {
@@ -212,7 +223,11 @@ impl Deidentifier {
             at = f.end;
         }
         out.push_str(&text[at..]);
-        Deidentified { text: Phi::new(out), log, patient: source }
+        Deidentified {
+            text: Phi::new(out),
+            log,
+            patient: source,
+        }
     }
 
     /// The patient's date shift in days (1..=365, applied backwards).
@@ -228,7 +243,10 @@ impl Deidentifier {
         match action {
             Action::Redact => redact(),
             Action::Mask => (
-                original.chars().map(|ch| if ch.is_alphanumeric() { '*' } else { ch }).collect(),
+                original
+                    .chars()
+                    .map(|ch| if ch.is_alphanumeric() { '*' } else { ch })
+                    .collect(),
                 Action::Mask,
             ),
             Action::Generalize => match c {
@@ -251,21 +269,29 @@ impl Deidentifier {
                 },
                 Category::Zip => (generalize_zip(original), Action::Generalize),
                 Category::Age => (generalize_age(original), Action::Generalize),
-                _ => (surrogate::surrogate(&self.key, c, f.rule, original), Action::Surrogate),
+                _ => (
+                    surrogate::surrogate(&self.key, c, f.rule, original),
+                    Action::Surrogate,
+                ),
             },
         }
     }
 }
 
 fn normalise_id(id: &str) -> String {
-    id.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    id.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 /// The age phrase with its number replaced by `90+` ("aged 95" becomes "aged 90+").
 fn generalize_age(phrase: &str) -> String {
     match phrase.find(|c: char| c.is_ascii_digit()) {
         Some(i) => {
-            let j = phrase[i..].find(|c: char| !c.is_ascii_digit()).map_or(phrase.len(), |k| i + k);
+            let j = phrase[i..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(phrase.len(), |k| i + k);
             format!("{}90+{}", &phrase[..i], &phrase[j..])
         }
         None => "90+".to_owned(),

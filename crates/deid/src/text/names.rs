@@ -23,35 +23,168 @@ static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
 /// Labels that introduce a name when they end right before it ("Attending:",
 /// "signed by", "Mother"). Matched on the last one to four words before the name.
 const STRONG_LABELS: &[&str] = &[
-    "name", "patient", "pt", "pcp", "attending", "attg", "physician", "provider", "doctor",
-    "surgeon", "resident", "intern", "fellow", "nurse", "rn", "np", "author", "dictated by",
-    "transcribed by", "signed by", "electronically signed by", "e-signed by", "reviewed by",
-    "cosigned by", "co-signed by", "signed", "cc", "c.c.", "referring", "referring physician",
-    "referring provider", "referring md", "referred by", "consultant", "consulting", "contact",
-    "emergency contact", "mother", "father", "mom", "dad", "wife", "husband", "daughter", "son",
-    "brother", "sister", "spouse", "partner", "guardian", "nok", "next of kin", "seen by",
-    "seen with", "discussed with", "d/w", "dear", "family", "friend", "caregiver", "aunt",
-    "uncle", "cousin", "niece", "nephew", "grandmother", "grandfather", "grandson",
-    "granddaughter", "girlfriend", "boyfriend", "fiance", "fiancee", "fiancé", "fiancée",
-    "attending physician", "primary care", "pcp name", "admitting", "admitted by",
-    "discharged by", "interpreter", "chaplain", "social worker", "case manager", "pharmacist",
-    "therapist", "dentist", "midwife", "witness", "informant", "accompanied by",
-    "brought in by", "lives with", "married to", "my name is", "name is", "names are",
-    "name are", "called", "named", "says", "said", "asks", "asked", "tells", "told", "thanks",
-    "thank you", "regards", "sincerely", "hi", "hello", "hey", "producer", "director",
-    "manager", "coordinator", "supervisor", "colleague", "landlord", "neighbor", "neighbour",
-    "employer", "aka", "a.k.a.", "alias", "s/p", "/s/", "patient name", "pt name",
+    "name",
+    "patient",
+    "pt",
+    "pcp",
+    "attending",
+    "attg",
+    "physician",
+    "provider",
+    "doctor",
+    "surgeon",
+    "resident",
+    "intern",
+    "fellow",
+    "nurse",
+    "rn",
+    "np",
+    "author",
+    "dictated by",
+    "transcribed by",
+    "signed by",
+    "electronically signed by",
+    "e-signed by",
+    "reviewed by",
+    "cosigned by",
+    "co-signed by",
+    "signed",
+    "cc",
+    "c.c.",
+    "referring",
+    "referring physician",
+    "referring provider",
+    "referring md",
+    "referred by",
+    "consultant",
+    "consulting",
+    "contact",
+    "emergency contact",
+    "mother",
+    "father",
+    "mom",
+    "dad",
+    "wife",
+    "husband",
+    "daughter",
+    "son",
+    "brother",
+    "sister",
+    "spouse",
+    "partner",
+    "guardian",
+    "nok",
+    "next of kin",
+    "seen by",
+    "seen with",
+    "discussed with",
+    "d/w",
+    "dear",
+    "family",
+    "friend",
+    "caregiver",
+    "aunt",
+    "uncle",
+    "cousin",
+    "niece",
+    "nephew",
+    "grandmother",
+    "grandfather",
+    "grandson",
+    "granddaughter",
+    "girlfriend",
+    "boyfriend",
+    "fiance",
+    "fiancee",
+    "fiancé",
+    "fiancée",
+    "attending physician",
+    "primary care",
+    "pcp name",
+    "admitting",
+    "admitted by",
+    "discharged by",
+    "interpreter",
+    "chaplain",
+    "social worker",
+    "case manager",
+    "pharmacist",
+    "therapist",
+    "dentist",
+    "midwife",
+    "witness",
+    "informant",
+    "accompanied by",
+    "brought in by",
+    "lives with",
+    "married to",
+    "my name is",
+    "name is",
+    "names are",
+    "name are",
+    "called",
+    "named",
+    "says",
+    "said",
+    "asks",
+    "asked",
+    "tells",
+    "told",
+    "thanks",
+    "thank you",
+    "regards",
+    "sincerely",
+    "hi",
+    "hello",
+    "hey",
+    "producer",
+    "director",
+    "manager",
+    "coordinator",
+    "supervisor",
+    "colleague",
+    "landlord",
+    "neighbor",
+    "neighbour",
+    "employer",
+    "aka",
+    "a.k.a.",
+    "alias",
+    "s/p",
+    "/s/",
+    "patient name",
+    "pt name",
 ];
 
 static LABELS: LazyLock<HashMap<&'static str, bool>> = LazyLock::new(|| {
     let strong = STRONG_LABELS.iter().map(|l| (*l, true));
-    WEAK_LABELS.iter().map(|l| (*l, false)).chain(strong).collect()
+    WEAK_LABELS
+        .iter()
+        .map(|l| (*l, false))
+        .chain(strong)
+        .collect()
 });
 
 /// Connecting words before a name: they back only words the name lists know.
 const WEAK_LABELS: &[&str] = &[
-    "per", "from", "to", "by", "with", "and", "or", "tell", "ask", "add", "including",
-    "features", "under", "meet", "visit", "visited", "for", "of",
+    "per",
+    "from",
+    "to",
+    "by",
+    "with",
+    "and",
+    "or",
+    "tell",
+    "ask",
+    "add",
+    "including",
+    "features",
+    "under",
+    "meet",
+    "visit",
+    "visited",
+    "for",
+    "of",
 ];
 
 static CREDENTIAL: LazyLock<Regex> = LazyLock::new(|| {
@@ -66,9 +199,28 @@ static LOWER_AFTER_TITLE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Words that may precede an ambiguous place name ("lives in Hope").
 const PLACE_CONTEXT: &[&str] = &[
-    "in", "from", "to", "at", "near", "of", "visiting", "visited", "lives", "lived", "moved",
-    "resident", "born", "travelled", "traveled", "outside", "around", "relocated", "transferred",
-    "via", "city", "town",
+    "in",
+    "from",
+    "to",
+    "at",
+    "near",
+    "of",
+    "visiting",
+    "visited",
+    "lives",
+    "lived",
+    "moved",
+    "resident",
+    "born",
+    "travelled",
+    "traveled",
+    "outside",
+    "around",
+    "relocated",
+    "transferred",
+    "via",
+    "city",
+    "town",
 ];
 
 #[derive(Debug, Clone, Copy)]
@@ -133,7 +285,9 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 && !info.title
                 && n > 1;
             let known = info.is_name() || info.common || info.vocab || info.stop || info.title;
-            let capital_parts = core.split(['-', '\'', '’']).all(|p| p.starts_with(char::is_uppercase));
+            let capital_parts = core
+                .split(['-', '\'', '’'])
+                .all(|p| p.starts_with(char::is_uppercase));
             let contraction = !capital_parts && core.contains(['\'', '’']);
             let oov = !known && n > 1 && core.chars().any(char::is_lowercase) && !contraction;
             let non_ascii = !core.is_ascii();
@@ -231,7 +385,10 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         let chain = i..=j;
         let label = label_before(text, toks[i].start);
         let credential = CREDENTIAL.is_match(&text[toks[j].full_end..]);
-        let has_comma = chain.clone().skip(1).any(|k| text[toks[k - 1].full_end..toks[k].start].contains(','));
+        let has_comma = chain
+            .clone()
+            .skip(1)
+            .any(|k| text[toks[k - 1].full_end..toks[k].start].contains(','));
         let any_strong = chain.clone().any(|k| toks[k].strong);
         let any_anchor = chain.clone().any(|k| toks[k].strong || toks[k].oov);
         let neutral = |k: usize| toks[k].initial || toks[k].info.title || toks[k].particle;
@@ -249,17 +406,28 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
             let plain_word = (t.info.common || t.info.vocab) && !t.info.is_name();
             let rule = if title_before(text, &toks, k) || (k > i && is_name[k - 1] == 1 && namey) {
                 1
-            } else if label == Some(true) && !clinical && !plain_word {
-                2
-            } else if label == Some(false) && namey && !clinical && (t.strong || t.oov || any_strong || j > i) {
+            } else if label == Some(true) && !clinical && !plain_word
+                || label == Some(false)
+                    && namey
+                    && !clinical
+                    && (t.strong || t.oov || any_strong || j > i)
+            {
                 2
             } else if credential && !clinical && !plain_word {
                 3
             } else if has_comma && namey && !clinical && any_strong {
                 4
-            } else if j > i && namey && !clinical && any_anchor {
+            } else if j > i
+                && namey
+                && !clinical
+                && any_anchor
+                && (!t.info.common || t.info.first > 0 || k == j)
+            {
                 5
-            } else if t.strong && !short_caps && !(t.caps && t.info.last > 20_000 && t.info.first == 0) {
+            } else if t.strong
+                && !short_caps
+                && !(t.caps && t.info.last > 20_000 && t.info.first == 0)
+            {
                 6
             } else if t.oov && !short_caps && (all_oov && (2..=3).contains(&words) || t.non_ascii) {
                 8
@@ -304,7 +472,11 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         .collect();
     if !found.is_empty() {
         for (k, t) in toks.iter().enumerate() {
-            if is_name[k] == 0 && !t.initial && !t.particle && found.contains(&text[t.start..t.end].to_lowercase()) {
+            if is_name[k] == 0
+                && !t.initial
+                && !t.particle
+                && found.contains(&text[t.start..t.end].to_lowercase())
+            {
                 is_name[k] = 7;
             }
         }
@@ -328,7 +500,9 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         }
     }
     for c in LOWER_AFTER_TITLE.captures_iter(text) {
-        let (Some(title), Some(m)) = (c.get(1), c.get(2)) else { continue };
+        let (Some(title), Some(m)) = (c.get(1), c.get(2)) else {
+            continue;
+        };
         // A capitalised title before a capitalised word is the token rule's case.
         let upper = |s: &str| s.starts_with(char::is_uppercase);
         if upper(title.as_str()) && upper(m.as_str()) {
@@ -389,7 +563,9 @@ pub(crate) fn detect_places(text: &str, out: &mut Vec<Finding>) {
         }
         let confidence = if ambiguous {
             let head = text[..s].trim_end();
-            let word_start = head.rfind(|c: char| !c.is_alphanumeric()).map_or(0, |i| i + 1);
+            let word_start = head
+                .rfind(|c: char| !c.is_alphanumeric())
+                .map_or(0, |i| i + 1);
             let word = head[word_start..].to_ascii_lowercase();
             if !PLACE_CONTEXT.contains(&word.as_str()) && !after_address(s) {
                 continue;
@@ -425,13 +601,19 @@ mod tests {
         assert_eq!(names("Attending: YBARRA\nCODE: FULL"), ["YBARRA"]);
         assert_eq!(names("Mike Ivan, MD, pager 84710"), ["Mike", "Ivan"]);
         assert_eq!(names("PATIENT: DOE, JOHN"), ["DOE", "JOHN"]);
-        assert_eq!(names("Electronically signed by Rose Hall on"), ["Rose", "Hall"]);
+        assert_eq!(
+            names("Electronically signed by Rose Hall on"),
+            ["Rose", "Hall"]
+        );
     }
 
     #[test]
     fn common_words_need_context() {
         assert!(names("She may hope to walk; will page the team. Rose from bed.").is_empty());
         assert!(names("Brown sputum, white count normal.").is_empty());
-        assert_eq!(names("Mrs. Villegas's daughter called. Villegas agrees."), ["Villegas", "Villegas"]);
+        assert_eq!(
+            names("Mrs. Villegas's daughter called. Villegas agrees."),
+            ["Villegas", "Villegas"]
+        );
     }
 }

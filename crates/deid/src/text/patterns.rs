@@ -100,7 +100,9 @@ const MON: &str = r"(?:(?i:jan(?:uary)?|feb(?:ruary)?|apr(?:il)?|june?|july?|aug
 const DAY: &str = r"(?:0?[1-9]|[12][0-9]|3[01])(?i:st|nd|rd|th)?";
 const Y4: &str = r"(?:1[89][0-9]{2}|2[0-9]{3})";
 const WD: &str = r"(?:(?i:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)\.?,?\s+)?";
-const TIME: &str = r"(?:,?\s*(?:at\s+|@\s*)?(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?(?:\s*(?i:[ap]\.?m\.?))?|T[0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?";
+const TIME: &str = r"(?:,?\s*(?:at\s+|@\s*)?(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?(?:\s*(?i:[ap]\.?m\.?))?)?";
+const ISO_T: &str =
+    r"T[0-2][0-9]:[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?";
 const ORD_WORD: &str = r"(?i:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|twenty[- ]?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|thirtieth|thirty[- ]?first)";
 const AGE: &str = r"(9[0-9]|1[0-2][0-9])";
 /// An identifier value after a label word.
@@ -114,7 +116,13 @@ fn fix(p: &str) -> String {
     p.replace(r"\b", r"(?-u:\b)")
 }
 
-fn rule(id: &'static str, category: Category, pattern: &str, group: usize, confidence: f32) -> Spec {
+fn rule(
+    id: &'static str,
+    category: Category,
+    pattern: &str,
+    group: usize,
+    confidence: f32,
+) -> Spec {
     rule_c(id, category, pattern, group, confidence, Check::None)
 }
 
@@ -126,7 +134,14 @@ fn rule_c(
     confidence: f32,
     check: Check,
 ) -> Spec {
-    Spec { id, category, pattern: pattern.to_owned(), group, confidence, check }
+    Spec {
+        id,
+        category,
+        pattern: pattern.to_owned(),
+        group,
+        confidence,
+        check,
+    }
 }
 
 fn labelled(id: &'static str, category: Category, labels: &str, confidence: f32) -> Spec {
@@ -143,7 +158,10 @@ fn labelled(id: &'static str, category: Category, labels: &str, confidence: f32)
 fn states_alternation() -> String {
     let mut s: Vec<&str> = DICT.states.clone();
     s.sort_by_key(|x| std::cmp::Reverse(x.len()));
-    s.iter().map(|x| regex::escape(x)).collect::<Vec<_>>().join("|")
+    s.iter()
+        .map(|x| regex::escape(x))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 static FAMILIES: LazyLock<Vec<Family>> = LazyLock::new(build_families);
@@ -189,72 +207,458 @@ fn build_rules() -> Vec<Spec> {
     let states = states_alternation();
     vec![
         // Contact and network identifiers.
-        rule("email", Email, r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b", 0, 0.99),
-        rule("url.scheme", Url, r#"(?i:(?:https?|ftp|sftp)://|\bwww\.)[^\s<>"'()\[\]{}]*[^\s<>"'()\[\]{}.,;:!?]"#, 0, 0.99),
-        rule("url.domain", Url, r#"(?i)\b[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|mil|io|us|info|biz|health|care|co|uk|ca|de|fr|au|me|app|example|clinic|hospital)\b(?:/[^\s<>"']*[^\s<>"'.,;:!?])?"#, 0, 0.9),
-        rule("ip.v4", Ip, r"\b(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}\b", 0, 0.95),
-        rule_c("ip.v6", Ip, r"(?i)(?:[0-9a-f]{1,4}:){2,7}(?::|[0-9a-f]{1,4})(?::[0-9a-f]{1,4}){0,6}|::(?:[0-9a-f]{1,4}:){0,6}[0-9a-f]{1,4}", 0, 0.95, Check::Ipv6),
-        rule("device.mac", Device, r"\b(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}\b", 0, 0.95),
-        rule("ssn.dashed", Ssn, r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b", 0, 0.97),
+        rule(
+            "email",
+            Email,
+            r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b",
+            0,
+            0.99,
+        ),
+        rule(
+            "url.scheme",
+            Url,
+            r#"(?i:(?:https?|ftp|sftp)://|\bwww\.)[^\s<>"'()\[\]{}]*[^\s<>"'()\[\]{}.,;:!?]"#,
+            0,
+            0.99,
+        ),
+        rule(
+            "url.domain",
+            Url,
+            r#"(?i)\b[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)*\.(?:com|org|net|edu|gov|mil|io|us|info|biz|health|care|co|uk|ca|de|fr|au|me|app|example|clinic|hospital)\b(?:/[^\s<>"']*[^\s<>"'.,;:!?])?"#,
+            0,
+            0.9,
+        ),
+        rule(
+            "ip.v4",
+            Ip,
+            r"\b(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}\b",
+            0,
+            0.95,
+        ),
+        rule_c(
+            "ip.v6",
+            Ip,
+            r"(?i)[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}",
+            0,
+            0.95,
+            Check::Ipv6,
+        ),
+        rule(
+            "device.mac",
+            Device,
+            r"\b(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}\b",
+            0,
+            0.95,
+        ),
+        rule(
+            "ssn.dashed",
+            Ssn,
+            r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b",
+            0,
+            0.97,
+        ),
         rule("ssn.spaced", Ssn, r"\b[0-9]{3} [0-9]{2} [0-9]{4}\b", 0, 0.9),
-        rule("ssn.labelled", Ssn, r"(?i)\b(?:ssn|ss#|social security(?: number| no\.?| #)?|soc\.? sec\.?(?: no\.?| #)?)\s*(?:is\s+|was\s+)?[:#]?\s*([0-9Xx*]{3}[\s.-]?[0-9Xx*]{2}[\s.-]?[0-9]{4})\b", 1, 0.99),
-        rule_c("phone.nanp", Phone, r"(?:\+?\b1[\s.-]?)?(?:\(\s*[0-9]{3}\s*\)|\b[0-9]{3})[\s.-]?[0-9]{3}[\s.-]?[0-9]{4}\b(?:\s*(?i:x|ext\.?|extension)\s*[0-9]{1,6}\b)?", 0, 0.9, Check::Phone),
-        rule("phone.intl", Phone, r"\+[1-9][0-9]{0,2}[\s.-]?(?:\(?[0-9]{1,4}\)?[\s.-]?){2,5}[0-9]{2,4}\b", 0, 0.85),
-        rule_c("phone.labelled", Phone, &format!(r"\b{PHONE_WORDS}\b\s*(?i:number|no\.?|#)?\s*[:#.]?\s*(?i:is\s+)?(\(?[0-9][0-9().\s-]{{2,}}[0-9](?:\s*(?i:x|ext\.?)\s*[0-9]{{1,6}})?)\b"), 1, 0.85, Check::IdValue),
-        rule("phone.extension", Phone, r"(?i)\b(?:x|ext\.?|extension)\s*([0-9]{1,2}-?[0-9]{4})\b", 1, 0.8),
+        rule(
+            "ssn.labelled",
+            Ssn,
+            r"(?i)\b(?:ssn|ss#|social security(?: number| no\.?| #)?|soc\.? sec\.?(?: no\.?| #)?)\s*(?:is\s+|was\s+)?[:#]?\s*([0-9Xx*]{3}[\s.-]?[0-9Xx*]{2}[\s.-]?[0-9]{4})\b",
+            1,
+            0.99,
+        ),
+        rule_c(
+            "phone.nanp",
+            Phone,
+            r"(?:\+?\b1[\s.-]?)?(?:\(\s*[0-9]{3}\s*\)|\b[0-9]{3})[\s.-]?[0-9]{3}[\s.-]?[0-9]{4}\b(?:\s*(?i:x|ext\.?|extension)\s*[0-9]{1,6}\b)?",
+            0,
+            0.9,
+            Check::Phone,
+        ),
+        rule(
+            "phone.intl",
+            Phone,
+            r"\+[1-9][0-9]{0,2}[\s.-]?(?:\(?[0-9]{1,4}\)?[\s.-]?){2,5}[0-9]{2,4}\b",
+            0,
+            0.85,
+        ),
+        rule_c(
+            "phone.labelled",
+            Phone,
+            &format!(
+                r"\b{PHONE_WORDS}\b\s*(?i:number|no\.?|#)?\s*[:#.]?\s*(?i:is\s+)?(\(?[0-9][0-9().\s-]{{2,}}[0-9](?:\s*(?i:x|ext\.?)\s*[0-9]{{1,6}})?)\b"
+            ),
+            1,
+            0.85,
+            Check::IdValue,
+        ),
+        rule(
+            "phone.extension",
+            Phone,
+            r"(?i)\b(?:x|ext\.?|extension)\s*([0-9]{1,2}-?[0-9]{4})\b",
+            1,
+            0.8,
+        ),
         // Record and account numbers by their labels.
-        labelled("mrn.labelled", Mrn, r"mrn|mr|mr#|med(?:ical)? rec(?:ord)?s?(?: number| no\.?| #)?|record(?: number| no\.?| #)|chart(?: number| no\.?| #)?|hospital (?:number|no\.?)|unit (?:number|no\.?)|patient id|pt id|pid|emr|ehr|epic|cmrn|hosp no|case", 0.97),
-        labelled("health_plan.labelled", HealthPlan, r"health ?plan|insurance|insurer|member|subscriber|policy|medicaid|medicare|beneficiary|group|plan|payer|payor|hicn|mbi|bcbs|coverage|ins", 0.9),
-        labelled("account.labelled", Account, r"account|acct|a/c|billing|bill|invoice|fin|csn|bank|routing|iban|card|encounter|visit|har", 0.9),
-        labelled("license.labelled", License, r"licen[cs]e|lic|dea|npi|certificate|cert|certification|registration|permit|passport|driver'?s?\s+licen[cs]e|dl|badge|upin|tin|ein|provider", 0.9),
-        rule_c("vehicle.labelled", Vehicle, r"(?i)\b(?:licen[cs]e plate|plate|tag|vin|vehicle(?: id| identification)?|registration plate|car)\s*(?:no\.?|number|num|#)?\s*(?:is\s+|was\s+)?[:#]?\s*([A-Z0-9]{1,4}[ -]?[A-Z0-9]{1,4}[ -]?[A-Z0-9]{0,4})\b", 1, 0.9, Check::IdValue),
-        rule_c("vehicle.vin", Vehicle, r"\b[A-HJ-NPR-Z0-9]{17}\b", 0, 0.9, Check::Vin),
-        labelled("device.labelled", Device, r"serial|s/n|sn|serial no|device|model|pacemaker|defibrillator|implant|udi|lot|catalog|part|imei|meid|esn|mac(?: address)?|pump|monitor|sensor|transmitter|generator|lead", 0.9),
-        labelled("biometric.labelled", Biometric, r"fingerprint|finger print|retina(?:l)?(?: scan)?|iris(?: scan)?|voice ?print|biometric|palm ?print|face ?(?:id|print)|dna(?: profile)?|gait", 0.9),
-        labelled("other_id.labelled", OtherId, r"id|identifier|ident|ref(?:erence)?|accession|specimen|order|requisition|control|claim|file|report|study|sample|admission|episode|ticket|confirmation|tracking|badge|employee|staff|student|username|user", 0.85),
-        rule_c("other_id.hash", OtherId, r"#\s*([0-9][0-9-]{2,}[0-9A-Za-z]*)\b", 1, 0.85, Check::IdValue),
-        rule_c("account.card", Account, r"\b[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{1,7}\b", 0, 0.9, Check::Luhn),
-        rule("account.iban", Account, r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b", 0, 0.85),
+        labelled(
+            "mrn.labelled",
+            Mrn,
+            r"mrn|mr|mr#|med(?:ical)? rec(?:ord)?s?(?: number| no\.?| #)?|record(?: number| no\.?| #)|chart(?: number| no\.?| #)?|hospital (?:number|no\.?)|unit (?:number|no\.?)|patient id|pt id|pid|emr|ehr|epic|cmrn|hosp no|case",
+            0.97,
+        ),
+        labelled(
+            "health_plan.labelled",
+            HealthPlan,
+            r"health ?plan|insurance|insurer|member|subscriber|policy|medicaid|medicare|beneficiary|group|plan|payer|payor|hicn|mbi|bcbs|coverage|ins",
+            0.9,
+        ),
+        labelled(
+            "account.labelled",
+            Account,
+            r"account|acct|a/c|billing|bill|invoice|fin|csn|bank|routing|iban|card|encounter|visit|har",
+            0.9,
+        ),
+        labelled(
+            "license.labelled",
+            License,
+            r"licen[cs]e|lic|dea|npi|certificate|cert|certification|registration|permit|passport|driver'?s?\s+licen[cs]e|dl|badge|upin|tin|ein|provider",
+            0.9,
+        ),
+        rule_c(
+            "vehicle.labelled",
+            Vehicle,
+            r"(?i)\b(?:licen[cs]e plate|plate|tag|vin|vehicle(?: id| identification)?|registration plate|car)\s*(?:no\.?|number|num|#)?\s*(?:is\s+|was\s+)?[:#]?\s*([A-Z0-9]{1,4}[ -]?[A-Z0-9]{1,4}[ -]?[A-Z0-9]{0,4})\b",
+            1,
+            0.9,
+            Check::IdValue,
+        ),
+        rule_c(
+            "vehicle.vin",
+            Vehicle,
+            r"\b[A-HJ-NPR-Z0-9]{17}\b",
+            0,
+            0.9,
+            Check::Vin,
+        ),
+        labelled(
+            "device.labelled",
+            Device,
+            r"serial|s/n|sn|serial no|device|model|pacemaker|defibrillator|implant|udi|lot|catalog|part|imei|meid|esn|mac(?: address)?|pump|monitor|sensor|transmitter|generator|lead",
+            0.9,
+        ),
+        labelled(
+            "biometric.labelled",
+            Biometric,
+            r"fingerprint|finger print|retina(?:l)?(?: scan)?|iris(?: scan)?|voice ?print|biometric|palm ?print|face ?(?:id|print)|dna(?: profile)?|gait",
+            0.9,
+        ),
+        labelled(
+            "other_id.labelled",
+            OtherId,
+            r"id|identifier|ident|ref(?:erence)?|accession|specimen|order|requisition|control|claim|file|report|study|sample|admission|episode|ticket|confirmation|tracking|badge|employee|staff|student|username|user",
+            0.85,
+        ),
+        rule_c(
+            "other_id.hash",
+            OtherId,
+            r"#\s*([0-9][0-9-]{2,}[0-9A-Za-z]*)\b",
+            1,
+            0.85,
+            Check::IdValue,
+        ),
+        rule_c(
+            "account.card",
+            Account,
+            r"\b[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{1,7}\b",
+            0,
+            0.9,
+            Check::Luhn,
+        ),
+        rule(
+            "account.iban",
+            Account,
+            r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b",
+            0,
+            0.85,
+        ),
         rule("license.dea", License, r"\b[A-Z]{2}[0-9]{7}\b", 0, 0.8),
-        rule_c("other_id.digits", OtherId, r"\b[0-9]{7,}\b", 0, 0.7, Check::Standalone),
-        rule_c("other_id.code", OtherId, r"\b[A-Za-z]*[0-9][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\b", 0, 0.6, Check::Code),
+        rule_c(
+            "other_id.digits",
+            OtherId,
+            r"\b[0-9]{7,}\b",
+            0,
+            0.7,
+            Check::Standalone,
+        ),
+        rule_c(
+            "other_id.code",
+            OtherId,
+            r"\b[A-Za-z]*[0-9][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\b",
+            0,
+            0.6,
+            Check::Code,
+        ),
         // Ages over 89 (the number only is replaced).
-        rule("age.year_old", Age, &format!(r"(?i)\b{AGE}\s*-?\s*(?:years?|yrs?|y)[\s-]*old\b"), 0, 0.97),
-        rule("age.yo", Age, &format!(r"(?i)\b{AGE}\s*-?\s*(?:yo|y/o|y\.o\.?|yrs?|years?|yr\.?|year-old|y)\b"), 0, 0.93),
-        rule("age.aged", Age, &format!(r"(?i)\b(?:age[ds]?|aged|at the age of|age of)\s*(?:is\s+|was\s+|of\s+)?[:=]?\s*{AGE}\b"), 0, 0.95),
-        rule("age.sex", Age, &format!(r"\b{AGE}\s?(?:M|F|(?i:male|female|man|woman|gentleman|lady|yo[mf]))\b"), 0, 0.85),
-        rule("age.decade", Age, &format!(r"(?i)\b(?:in\s+(?:his|her|their|the)\s+)(?:early\s+|mid\s+|late\s+|mid-)?{AGE}'?s\b"), 0, 0.9),
+        rule(
+            "age.year_old",
+            Age,
+            &format!(r"(?i)\b{AGE}\s*-?\s*(?:years?|yrs?|y)[\s-]*old\b"),
+            0,
+            0.97,
+        ),
+        rule(
+            "age.yo",
+            Age,
+            &format!(r"(?i)\b{AGE}\s*-?\s*(?:yo|y/o|y\.o\.?|yrs?|years?|yr\.?|year-old|y)\b"),
+            0,
+            0.93,
+        ),
+        rule(
+            "age.aged",
+            Age,
+            &format!(
+                r"(?i)\b(?:age[ds]?|aged|at the age of|age of)\s*(?:is\s+|was\s+|of\s+)?[:=]?\s*{AGE}\b"
+            ),
+            0,
+            0.95,
+        ),
+        rule(
+            "age.sex",
+            Age,
+            &format!(r"\b{AGE}\s?(?:M|F|(?i:male|female|man|woman|gentleman|lady|yo[mf]))\b"),
+            0,
+            0.85,
+        ),
+        rule(
+            "age.decade",
+            Age,
+            &format!(
+                r"(?i)\b(?:in\s+(?:his|her|their|the)\s+)(?:early\s+|mid\s+|late\s+|mid-)?{AGE}'?s\b"
+            ),
+            0,
+            0.9,
+        ),
         // Dates: all elements but the year.
-        rule("date.ymd", Date, &format!(r"\b{WD}{Y4}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12][0-9]|3[01])\b{TIME}"), 0, 0.97),
-        rule("date.mdy_slash", Date, &format!(r"\b{WD}(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:{Y4}|[0-9]{{2}})\b{TIME}"), 0, 0.97),
-        rule("date.mdy_dash", Date, &format!(r"\b{WD}(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12][0-9]|3[01])-(?:{Y4}|[0-9]{{2}})\b{TIME}"), 0, 0.95),
-        rule("date.mdy_dot", Date, &format!(r"\b{WD}(?:0?[1-9]|1[0-2])\.(?:0?[1-9]|[12][0-9]|3[01])\.(?:{Y4}|[0-9]{{2}})\b{TIME}"), 0, 0.9),
-        rule("date.dmy_numeric", Date, &format!(r"\b{WD}(?:1[3-9]|2[0-9]|3[01])[/.-](?:0?[1-9]|1[0-2])[/.-](?:{Y4}|[0-9]{{2}})\b{TIME}"), 0, 0.9),
-        rule("date.month_day_year", Date, &format!(r"\b{WD}{MON}[\s-]*{DAY}\b(?:,?[\s-]*(?:{Y4}|'[0-9]{{2}})\b)?{TIME}"), 0, 0.95),
-        rule("date.day_month_year", Date, &format!(r"\b{WD}{DAY}(?:\s+of)?[\s-]*{MON}(?:\b|\s)(?:,?[\s-]*{Y4}\b)?{TIME}"), 0, 0.93),
-        rule("date.day_mon_yy", Date, &format!(r"\b{DAY}[-/]{MON}[-/][0-9]{{2}}\b"), 0, 0.93),
-        rule("date.ordinal_words", Date, &format!(r"\b(?i:the\s+)?{ORD_WORD}\s+(?i:of\s+)?{MON}\b(?:,?\s*{Y4}\b)?"), 0, 0.9),
-        rule("date.month_ordinal_words", Date, &format!(r"\b{MON}\s+(?i:the\s+)?{ORD_WORD}\b(?:,?\s*{Y4}\b)?"), 0, 0.9),
-        rule("date.month_year", Date, &format!(r"\b{MON},?[\s-]+(?i:of\s+)?(?:{Y4}|'[0-9]{{2}})\b"), 0, 0.9),
-        rule("date.month_slash_year", Date, &format!(r"\b(?:0?[1-9]|1[0-2])[/-]{Y4}\b"), 0, 0.85),
-        rule("date.compact", Date, r"\b(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b", 0, 0.8),
-        rule("date.labelled_compact", Date, r"(?i)\b(?:dob|d\.o\.b\.|date of birth|birth ?date|born|dos|doa|dod)\s*[:#]?\s*([0-9]{6}|[0-9]{8})\b", 1, 0.95),
-        rule_c("date.month_day", Date, r"\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b", 0, 0.75, Check::MonthDay),
-        rule_c("date.month_year_short", Date, r"\b(?:0?[1-9]|1[0-2])/(?:3[2-9]|[4-9][0-9])\b", 0, 0.75, Check::MonthDay),
-        rule_c("date.month_alone", Date, r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b\.?", 0, 0.7, Check::MonthContext),
-        rule("date.weekday", Date, r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|MONDAY|TUESDAY|WEDNESDAY|THURSDAY|FRIDAY|SATURDAY|SUNDAY)s?\b", 0, 0.6),
-        rule("date.holiday", Date, r"\b(?:Christmas(?: Eve| Day)?|Thanksgiving(?: Day)?|Easter(?: Sunday)?|New Year'?s(?: Day| Eve)?|Halloween|Independence Day|Memorial Day|Labor Day|Veterans'? Day|Valentine'?s Day|Fourth of July|Mother'?s Day|Father'?s Day|Hanukkah|Passover|Ramadan|Yom Kippur|Rosh Hashanah|Good Friday|Boxing Day|Presidents'? Day|Martin Luther King(?:,? Jr\.?)? Day|Columbus Day|Juneteenth)\b", 0, 0.85),
-        rule("date.season_year", Date, &format!(r"(?i)\b(?:spring|summer|fall|autumn|winter)\s+(?:of\s+)?{Y4}\b"), 0, 0.7),
+        rule(
+            "date.ymd",
+            Date,
+            &format!(
+                r"\b{WD}{Y4}[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12][0-9]|3[01])(?:{ISO_T}|\b{TIME})"
+            ),
+            0,
+            0.97,
+        ),
+        rule(
+            "date.mdy_slash",
+            Date,
+            &format!(
+                r"\b{WD}(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])/(?:{Y4}|[0-9]{{2}})\b{TIME}"
+            ),
+            0,
+            0.97,
+        ),
+        rule(
+            "date.mdy_dash",
+            Date,
+            &format!(
+                r"\b{WD}(?:0?[1-9]|1[0-2])-(?:0?[1-9]|[12][0-9]|3[01])-(?:{Y4}|[0-9]{{2}})\b{TIME}"
+            ),
+            0,
+            0.95,
+        ),
+        rule(
+            "date.mdy_dot",
+            Date,
+            &format!(
+                r"\b{WD}(?:0?[1-9]|1[0-2])\.(?:0?[1-9]|[12][0-9]|3[01])\.(?:{Y4}|[0-9]{{2}})\b{TIME}"
+            ),
+            0,
+            0.9,
+        ),
+        rule(
+            "date.dmy_numeric",
+            Date,
+            &format!(
+                r"\b{WD}(?:1[3-9]|2[0-9]|3[01])[/.-](?:0?[1-9]|1[0-2])[/.-](?:{Y4}|[0-9]{{2}})\b{TIME}"
+            ),
+            0,
+            0.9,
+        ),
+        rule(
+            "date.month_day_year",
+            Date,
+            &format!(r"\b{WD}{MON}[\s-]*{DAY}\b(?:,?[\s-]*(?:{Y4}|'[0-9]{{2}})\b)?{TIME}"),
+            0,
+            0.95,
+        ),
+        rule(
+            "date.day_month_year",
+            Date,
+            &format!(r"\b{WD}{DAY}(?:\s+of)?[\s-]*{MON}(?:\b|\s)(?:,?[\s-]*{Y4}\b)?{TIME}"),
+            0,
+            0.93,
+        ),
+        rule(
+            "date.day_mon_yy",
+            Date,
+            &format!(r"\b{DAY}[-/]{MON}[-/][0-9]{{2}}\b"),
+            0,
+            0.93,
+        ),
+        rule(
+            "date.ordinal_words",
+            Date,
+            &format!(r"\b(?i:the\s+)?{ORD_WORD}\s+(?i:of\s+)?{MON}\b(?:,?\s*{Y4}\b)?"),
+            0,
+            0.9,
+        ),
+        rule(
+            "date.month_ordinal_words",
+            Date,
+            &format!(r"\b{MON}\s+(?i:the\s+)?{ORD_WORD}\b(?:,?\s*{Y4}\b)?"),
+            0,
+            0.9,
+        ),
+        rule(
+            "date.month_year",
+            Date,
+            &format!(r"\b{MON},?[\s-]+(?i:of\s+)?(?:{Y4}|'[0-9]{{2}})\b"),
+            0,
+            0.9,
+        ),
+        rule(
+            "date.month_slash_year",
+            Date,
+            &format!(r"\b(?:0?[1-9]|1[0-2])[/-]{Y4}\b"),
+            0,
+            0.85,
+        ),
+        rule(
+            "date.compact",
+            Date,
+            r"\b(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])\b",
+            0,
+            0.8,
+        ),
+        rule(
+            "date.labelled_compact",
+            Date,
+            r"(?i)\b(?:dob|d\.o\.b\.|date of birth|birth ?date|born|dos|doa|dod)\s*[:#]?\s*([0-9]{6}|[0-9]{8})\b",
+            1,
+            0.95,
+        ),
+        rule_c(
+            "date.month_day",
+            Date,
+            r"\b(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12][0-9]|3[01])\b",
+            0,
+            0.75,
+            Check::MonthDay,
+        ),
+        rule_c(
+            "date.month_year_short",
+            Date,
+            r"\b(?:0?[1-9]|1[0-2])/(?:3[2-9]|[4-9][0-9])\b",
+            0,
+            0.75,
+            Check::MonthDay,
+        ),
+        rule_c(
+            "date.month_alone",
+            Date,
+            r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|OCTOBER|NOVEMBER|DECEMBER)\b|\b(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b\.?",
+            0,
+            0.7,
+            Check::MonthContext,
+        ),
+        rule(
+            "date.weekday",
+            Date,
+            r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|MONDAY|TUESDAY|WEDNESDAY|THURSDAY|FRIDAY|SATURDAY|SUNDAY)s?\b",
+            0,
+            0.6,
+        ),
+        rule(
+            "date.holiday",
+            Date,
+            r"\b(?:Christmas(?: Eve| Day)?|Thanksgiving(?: Day)?|Easter(?: Sunday)?|New Year'?s(?: Day| Eve)?|Halloween|Independence Day|Memorial Day|Labor Day|Veterans'? Day|Valentine'?s Day|Fourth of July|Mother'?s Day|Father'?s Day|Hanukkah|Passover|Ramadan|Yom Kippur|Rosh Hashanah|Good Friday|Boxing Day|Presidents'? Day|Martin Luther King(?:,? Jr\.?)? Day|Columbus Day|Juneteenth)\b",
+            0,
+            0.85,
+        ),
+        rule(
+            "date.season_year",
+            Date,
+            &format!(r"(?i)\b(?:spring|summer|fall|autumn|winter)\s+(?:of\s+)?{Y4}\b"),
+            0,
+            0.7,
+        ),
         // Geography smaller than a state.
-        rule("location.street", Location, &format!(r"\b(?:[0-9]{{1,6}}[A-Za-z]?(?:-[0-9]{{1,4}})?\s+){{1,2}}(?:(?:[NSEW]|North|South|East|West|N\.|S\.|E\.|W\.)\s+)?(?:(?:[A-Z][A-Za-z'.-]*|[0-9]{{1,3}}(?i:st|nd|rd|th))\s+){{1,4}}{STREET_SUFFIX}(?:\s+(?:[NSEW]|NE|NW|SE|SW)\b\.?)?(?:,?\s*(?i:apt|apartment|suite|ste|unit|#|room|rm|floor|fl|bldg|building)\.?\s*#?\s*[A-Za-z0-9-]+\b)?"), 0, 0.93),
-        rule("location.unit", Location, r"(?i)\b(?:apt|apartment|suite|ste|unit|bldg|building)\.?\s*#?\s*[0-9][A-Za-z0-9-]*\b", 0, 0.85),
-        rule("location.military", Location, r"\b(?:(?:PSC|CMR|Unit)\s+[0-9]{1,5},?\s+Box\s+[0-9]{1,5}|(?:APO|FPO|DPO)\s+(?:AA|AE|AP)|US[SN]V?\s+[A-Z][a-z]+)\b", 0, 0.9),
-        rule("location.po_box", Location, r"(?i)\bP\.?\s?O\.?\s*Box\s+[0-9]+\b", 0, 0.95),
-        rule("location.county", Location, r"\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s(?:County|Parish|Borough)\b", 0, 0.9),
-        rule_c("location.city_state", Location, &format!(r"\b([A-Z][A-Za-z.'-]+(?:[ -][A-Z][A-Za-z.'-]+){{0,3}}),\s*(?:{states})\.?(?:,?\s+[0-9]{{5}}(?:-[0-9]{{4}})?)?\b"), 1, 0.9, Check::CityState),
-        rule("zip.after_country", Zip, r"\b(?:United States(?: of America)?|USA|U\.S\.A?\.?)\s*[,|]?\s*([0-9]{5}(?:-[0-9]{4})?)\b", 1, 0.9),
-        rule("zip.after_state", Zip, &format!(r"\b(?:{states}|AA|AE|AP),?\s+([0-9]{{5}}(?:-[0-9]{{4}})?)\b"), 1, 0.95),
-        rule("zip.labelled", Zip, r"(?i)\b(?:zip|zip code|zipcode|postal code|postcode)\s*(?:is\s+)?[:#]?\s*([0-9]{5}(?:-[0-9]{4})?)\b", 1, 0.97),
+        rule(
+            "location.street",
+            Location,
+            &format!(
+                r"\b(?:[0-9]{{1,6}}[A-Za-z]?(?:-[0-9]{{1,4}})?\s+){{1,2}}(?:(?:[NSEW]|North|South|East|West|N\.|S\.|E\.|W\.)\s+)?(?:(?:[A-Z][A-Za-z'.-]*|[0-9]{{1,3}}(?i:st|nd|rd|th))\s+){{1,4}}{STREET_SUFFIX}(?:\s+(?:[NSEW]|NE|NW|SE|SW)\b\.?)?(?:,?\s*(?i:apt|apartment|suite|ste|unit|#|room|rm|floor|fl|bldg|building)\.?\s*#?\s*[A-Za-z0-9-]+\b)?"
+            ),
+            0,
+            0.93,
+        ),
+        rule(
+            "location.unit",
+            Location,
+            r"(?i)\b(?:apt|apartment|suite|ste|unit|bldg|building)\.?\s*#?\s*[0-9][A-Za-z0-9-]*\b",
+            0,
+            0.85,
+        ),
+        rule(
+            "location.military",
+            Location,
+            r"\b(?:(?:PSC|CMR|Unit)\s+[0-9]{1,5},?\s+Box\s+[0-9]{1,5}|(?:APO|FPO|DPO)\s+(?:AA|AE|AP)|US[SN]V?\s+[A-Z][a-z]+)\b",
+            0,
+            0.9,
+        ),
+        rule(
+            "location.po_box",
+            Location,
+            r"(?i)\bP\.?\s?O\.?\s*Box\s+[0-9]+\b",
+            0,
+            0.95,
+        ),
+        rule(
+            "location.county",
+            Location,
+            r"\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)?\s(?:County|Parish|Borough)\b",
+            0,
+            0.9,
+        ),
+        rule_c(
+            "location.city_state",
+            Location,
+            &format!(
+                r"\b([A-Z][A-Za-z.'-]+(?:[ -][A-Z][A-Za-z.'-]+){{0,3}}),\s*(?:{states})\.?(?:,?\s+[0-9]{{5}}(?:-[0-9]{{4}})?)?\b"
+            ),
+            1,
+            0.9,
+            Check::CityState,
+        ),
+        rule(
+            "zip.after_country",
+            Zip,
+            r"\b(?:United States(?: of America)?|USA|U\.S\.A?\.?)\s*[,|]?\s*([0-9]{5}(?:-[0-9]{4})?)\b",
+            1,
+            0.9,
+        ),
+        rule(
+            "zip.after_state",
+            Zip,
+            &format!(r"\b(?:{states}|AA|AE|AP),?\s+([0-9]{{5}}(?:-[0-9]{{4}})?)\b"),
+            1,
+            0.95,
+        ),
+        rule(
+            "zip.labelled",
+            Zip,
+            r"(?i)\b(?:zip|zip code|zipcode|postal code|postcode)\s*(?:is\s+)?[:#]?\s*([0-9]{5}(?:-[0-9]{4})?)\b",
+            1,
+            0.97,
+        ),
         rule("zip.plus4", Zip, r"\b[0-9]{5}-[0-9]{4}\b", 0, 0.85),
     ]
 }
@@ -280,14 +684,21 @@ pub(crate) fn scan(text: &str, out: &mut Vec<Finding>) {
     }
 }
 
-fn push(r: &Member, text: &str, bytes: &[u8], start: usize, mut end: usize, out: &mut Vec<Finding>) {
+fn push(
+    r: &Member,
+    text: &str,
+    bytes: &[u8],
+    start: usize,
+    mut end: usize,
+    out: &mut Vec<Finding>,
+) {
     let s = &text[start..end];
     let ok = match r.check {
         Check::None => true,
         Check::Luhn => luhn(s),
         Check::Vin => {
             let d = s.bytes().filter(u8::is_ascii_digit).count();
-            d >= 3 && d < 17
+            (3..17).contains(&d)
         }
         Check::Ipv6 => {
             let before = start.checked_sub(1).map(|i| bytes[i]);
@@ -322,7 +733,13 @@ fn push(r: &Member, text: &str, bytes: &[u8], start: usize, mut end: usize, out:
         } else {
             r.category
         };
-        out.push(Finding { start, end, category, rule: r.id, confidence: r.confidence });
+        out.push(Finding {
+            start,
+            end,
+            category,
+            rule: r.id,
+            confidence: r.confidence,
+        });
     }
 }
 
@@ -330,8 +747,7 @@ fn standalone(bytes: &[u8], start: usize, end: usize) -> bool {
     let before = start.checked_sub(1).map(|i| bytes[i]);
     let after = bytes.get(end).copied();
     let after2 = bytes.get(end + 1).copied();
-    let decimal_before =
-        before == Some(b'.') && start >= 2 && bytes[start - 2].is_ascii_digit();
+    let decimal_before = before == Some(b'.') && start >= 2 && bytes[start - 2].is_ascii_digit();
     let decimal_after = after == Some(b'.') && after2.is_some_and(|b| b.is_ascii_digit());
     !decimal_before && !decimal_after
 }
@@ -345,38 +761,153 @@ fn luhn(s: &str) -> bool {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, &d)| if i % 2 == 1 { if d * 2 > 9 { d * 2 - 9 } else { d * 2 } } else { d })
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                if d * 2 > 9 {
+                    d * 2 - 9
+                } else {
+                    d * 2
+                }
+            } else {
+                d
+            }
+        })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Words after which a bare `m/d` is read as a date.
 const DATE_CONTEXT: &[&str] = &[
-    "on", "since", "from", "to", "until", "till", "through", "thru", "dated", "date", "of", "by",
-    "before", "after", "starting", "started", "dos", "doa", "dob", "admitted", "discharged",
-    "seen", "last", "next", "between", "and", "-", "visit", "followup", "f/u", "fu", "due",
-    "scheduled", "returned", "returns", "presented", "performed", "done", "drawn", "obtained",
-    "of", "as", "at", "effective", "noted", "in", "around", "approximately", "about", "ending",
-    "beginning", "thru", "today", "yesterday", "d/c", "dc", "s/p", "post", "pre", "surgery",
-    "with", "cath", "compared", "ekg", "ecg", "echo", "ct", "mri", "cxr", "labs", "scan", "study",
-    "procedure", "since", "prior", "last", "dated", "until",
+    "on",
+    "since",
+    "from",
+    "to",
+    "until",
+    "till",
+    "through",
+    "thru",
+    "dated",
+    "date",
+    "of",
+    "by",
+    "before",
+    "after",
+    "starting",
+    "started",
+    "dos",
+    "doa",
+    "dob",
+    "admitted",
+    "discharged",
+    "seen",
+    "last",
+    "next",
+    "between",
+    "and",
+    "-",
+    "visit",
+    "followup",
+    "f/u",
+    "fu",
+    "due",
+    "scheduled",
+    "returned",
+    "returns",
+    "presented",
+    "performed",
+    "done",
+    "drawn",
+    "obtained",
+    "of",
+    "as",
+    "at",
+    "effective",
+    "noted",
+    "in",
+    "around",
+    "approximately",
+    "about",
+    "ending",
+    "beginning",
+    "thru",
+    "today",
+    "yesterday",
+    "d/c",
+    "dc",
+    "s/p",
+    "post",
+    "pre",
+    "surgery",
+    "with",
+    "cath",
+    "compared",
+    "ekg",
+    "ecg",
+    "echo",
+    "ct",
+    "mri",
+    "cxr",
+    "labs",
+    "scan",
+    "study",
+    "procedure",
+    "since",
+    "prior",
+    "last",
+    "dated",
+    "until",
 ];
 
 /// Words after which a month name alone is a date ("since November").
 const MONTH_CONTEXT: &[&str] = &[
-    "in", "since", "until", "till", "of", "last", "next", "early", "late", "mid", "during", "by",
-    "before", "after", "this", "from", "through", "thru", "between", "around", "and", "to",
-    "end", "beginning", "start", "each", "every", "past", "that",
+    "in",
+    "since",
+    "until",
+    "till",
+    "of",
+    "last",
+    "next",
+    "early",
+    "late",
+    "mid",
+    "during",
+    "by",
+    "before",
+    "after",
+    "this",
+    "from",
+    "through",
+    "thru",
+    "between",
+    "around",
+    "and",
+    "to",
+    "end",
+    "beginning",
+    "start",
+    "each",
+    "every",
+    "past",
+    "that",
 ];
 
 fn month_alone_ok(text: &str, start: usize, end: usize) -> bool {
     let m = text[start..end].trim_end_matches('.');
-    let unambiguous = ["January", "February", "September", "October", "November", "December"];
+    let unambiguous = [
+        "January",
+        "February",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
     if unambiguous.iter().any(|u| u.eq_ignore_ascii_case(m)) {
         return true;
     }
     let head = text[..start].trim_end();
-    let word_start = head.rfind(|c: char| !c.is_alphanumeric()).map_or(0, |i| i + 1);
+    let word_start = head
+        .rfind(|c: char| !c.is_alphanumeric())
+        .map_or(0, |i| i + 1);
     let word = head[word_start..].to_ascii_lowercase();
     MONTH_CONTEXT.contains(&word.as_str())
 }
@@ -384,7 +915,8 @@ fn month_alone_ok(text: &str, start: usize, end: usize) -> bool {
 fn month_day_ok(text: &str, bytes: &[u8], start: usize, end: usize) -> bool {
     let before = start.checked_sub(1).map(|i| bytes[i]);
     let after = bytes.get(end).copied();
-    if matches!(before, Some(b'/' | b'.' | b'-' | b':')) || matches!(after, Some(b'/' | b'%' | b':'))
+    if matches!(before, Some(b'/' | b'.' | b'-' | b':'))
+        || matches!(after, Some(b'/' | b'%' | b':'))
     {
         return false;
     }
@@ -411,18 +943,30 @@ fn month_day_ok(text: &str, bytes: &[u8], start: usize, end: usize) -> bool {
     false
 }
 
-/// State abbreviations that are also credentials or words after a comma.
-const AMBIGUOUS_STATES: &[&str] =
-    &["MD", "DO", "PA", "ME", "IN", "OR", "OK", "HI", "DE", "CO", "MS", "AS", "MT", "GU", "ID"];
+/// State abbreviations that are also words after a comma: the city must be a known one.
+const AMBIGUOUS_STATES: &[&str] = &[
+    "ME", "IN", "OR", "OK", "HI", "DE", "CO", "MS", "AS", "MT", "GU", "ID",
+];
+/// State abbreviations that are also credentials ("Smith, MD"): a ZIP code must follow.
+const CREDENTIAL_STATES: &[&str] = &["MD", "DO", "PA"];
 
 fn city_state_ok(text: &str, start: usize, end: usize) -> bool {
     let rest = &text[end..];
     let rest = rest.trim_start_matches([',', ' ']);
-    let state_end = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+    let state_end = rest
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
     let state = &rest[..state_end];
-    let zip_follows =
-        rest[state_end..].trim_start_matches([',', ' ', '.']).starts_with(|c: char| c.is_ascii_digit());
-    if !AMBIGUOUS_STATES.contains(&state) || zip_follows {
+    let zip_follows = rest[state_end..]
+        .trim_start_matches([',', ' ', '.'])
+        .starts_with(|c: char| c.is_ascii_digit());
+    if zip_follows {
+        return true;
+    }
+    if CREDENTIAL_STATES.contains(&state) {
+        return false;
+    }
+    if !AMBIGUOUS_STATES.contains(&state) {
         return true;
     }
     let city = &text[start..end];
@@ -456,13 +1000,5 @@ mod tests {
     fn luhn_checks() {
         assert!(luhn("4111 1111 1111 1111"));
         assert!(!luhn("4111 1111 1111 1112"));
-    }
-}
-pub(crate) fn profile(text: &str) {
-    for f in FAMILIES.iter() {
-        let t = std::time::Instant::now();
-        let n = f.re.find_iter(text).count();
-        let e = t.elapsed();
-        println!("{:>30} x{} {:?} {}", f.members[0].id, f.members.len(), e, n);
     }
 }

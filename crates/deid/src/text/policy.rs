@@ -56,7 +56,9 @@ impl Policy {
     /// over 89 become `90+` and ZIP codes keep their first three digits (or `000`). Needs
     /// no key material to be meaningful.
     pub fn safe_harbor() -> Self {
-        let mut p = Policy { actions: [Action::Redact; Category::ALL.len()] };
+        let mut p = Policy {
+            actions: [Action::Redact; Category::ALL.len()],
+        };
         p.set(Category::Date, Action::Generalize);
         p.set(Category::Age, Action::Generalize);
         p.set(Category::Zip, Action::Generalize);
@@ -70,7 +72,9 @@ impl Policy {
     /// policy should rely on an expert determination (45 CFR 164.514(b)(1)) for the
     /// surrogate and date-shift parts; the project key must stay secret.
     pub fn pseudonymize() -> Self {
-        let mut p = Policy { actions: [Action::Surrogate; Category::ALL.len()] };
+        let mut p = Policy {
+            actions: [Action::Surrogate; Category::ALL.len()],
+        };
         p.set(Category::Date, Action::DateShift);
         p.set(Category::Age, Action::Generalize);
         p.set(Category::Zip, Action::Generalize);
@@ -91,7 +95,9 @@ impl Policy {
     /// True when some action depends on the project key (surrogates, date shifts):
     /// without a persistent key such output is consistent within one run only.
     pub fn needs_key(&self) -> bool {
-        self.actions.iter().any(|a| matches!(a, Action::Surrogate | Action::DateShift))
+        self.actions
+            .iter()
+            .any(|a| matches!(a, Action::Surrogate | Action::DateShift))
     }
 }
 

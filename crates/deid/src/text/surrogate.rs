@@ -20,14 +20,22 @@ struct Stream<'k> {
 
 impl<'k> Stream<'k> {
     fn new(key: &'k ProjectKey, purpose: &'static str, seed: &[u8]) -> Self {
-        let mut s =
-            Stream { key, purpose, seed: seed.to_vec(), block: [0; 32], counter: 0, pos: 32 };
+        let mut s = Stream {
+            key,
+            purpose,
+            seed: seed.to_vec(),
+            block: [0; 32],
+            counter: 0,
+            pos: 32,
+        };
         s.refill();
         s
     }
 
     fn refill(&mut self) {
-        self.block = self.key.derive(self.purpose, &[&self.seed, &self.counter.to_le_bytes()]);
+        self.block = self
+            .key
+            .derive(self.purpose, &[&self.seed, &self.counter.to_le_bytes()]);
         self.counter += 1;
         self.pos = 0;
     }
@@ -56,8 +64,17 @@ impl Drop for Stream<'_> {
 /// Replace letters and digits one for one, keeping case, punctuation and spacing.
 /// `first_digit_from` forces the first digit into a range (e.g. `9` for SSNs, which
 /// the SSA never issues with a 9xx area number).
-fn shape(key: &ProjectKey, purpose: &'static str, original: &str, first_digit: Option<u8>) -> String {
-    let norm: String = original.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+fn shape(
+    key: &ProjectKey,
+    purpose: &'static str,
+    original: &str,
+    first_digit: Option<u8>,
+) -> String {
+    let norm: String = original
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect();
     let mut s = Stream::new(key, purpose, norm.as_bytes());
     let mut first = true;
     original
@@ -73,7 +90,11 @@ fn shape(key: &ProjectKey, purpose: &'static str, original: &str, first_digit: O
                 char::from(b'0' + d)
             } else if c.is_alphabetic() {
                 let l = char::from(b'a' + s.below(26) as u8);
-                if c.is_uppercase() { l.to_ascii_uppercase() } else { l }
+                if c.is_uppercase() {
+                    l.to_ascii_uppercase()
+                } else {
+                    l
+                }
             } else {
                 c
             }
@@ -116,7 +137,10 @@ fn name(key: &ProjectKey, token: &str) -> String {
 }
 
 fn city(key: &ProjectKey, original: &str) -> String {
-    recase(original, pick(key, "surrogate.city", original, &DICT.cities))
+    recase(
+        original,
+        pick(key, "surrogate.city", original, &DICT.cities),
+    )
 }
 
 /// Street and county: numbers keep their shape, capitalised words become surnames,
@@ -129,10 +153,27 @@ fn street(key: &ProjectKey, original: &str) -> String {
         .enumerate()
         .map(|(i, w)| {
             let core = w.trim_matches(|c: char| !c.is_alphanumeric());
-            let directional = matches!(core, "N" | "S" | "E" | "W" | "NE" | "NW" | "SE" | "SW" | "North" | "South" | "East" | "West");
+            let directional = matches!(
+                core,
+                "N" | "S"
+                    | "E"
+                    | "W"
+                    | "NE"
+                    | "NW"
+                    | "SE"
+                    | "SW"
+                    | "North"
+                    | "South"
+                    | "East"
+                    | "West"
+            );
             if w.chars().any(|c| c.is_ascii_digit()) {
                 shape(key, "surrogate.street_number", w, None)
-            } else if i == last || directional || core.is_empty() || !core.starts_with(char::is_uppercase) || core.len() <= 3 && i == last {
+            } else if i == last
+                || directional
+                || core.is_empty()
+                || !core.starts_with(char::is_uppercase)
+            {
                 (*w).to_owned()
             } else {
                 let pool = &DICT.last_names[..DICT.last_names.len().min(5000)];
@@ -157,7 +198,11 @@ fn url(key: &ProjectKey, original: &str) -> String {
         None => ("", original),
     };
     let path = rest.find('/').map_or("", |i| &rest[i..]);
-    let host = if rest.to_ascii_lowercase().starts_with("www.") { "www.example.org" } else { "example.org" };
+    let host = if rest.to_ascii_lowercase().starts_with("www.") {
+        "www.example.org"
+    } else {
+        "example.org"
+    };
     format!("{scheme}{host}{}", shape(key, "surrogate.url", path, None))
 }
 
@@ -172,14 +217,23 @@ fn ip(key: &ProjectKey, original: &str) -> String {
 }
 
 /// The surrogate for one identifier. `rule` tells street addresses from city names.
-pub(crate) fn surrogate(key: &ProjectKey, category: Category, rule: &str, original: &str) -> String {
+pub(crate) fn surrogate(
+    key: &ProjectKey,
+    category: Category,
+    rule: &str,
+    original: &str,
+) -> String {
     match category {
         Category::Name => original
             .split_inclusive([' ', '-'])
             .map(|part| {
                 let core = part.trim_end_matches([' ', '-']);
                 let sep = &part[core.len()..];
-                if core.is_empty() { part.to_owned() } else { name(key, core) + sep }
+                if core.is_empty() {
+                    part.to_owned()
+                } else {
+                    name(key, core) + sep
+                }
             })
             .collect(),
         Category::Location => match rule {
@@ -219,17 +273,40 @@ mod tests {
         let k = ProjectKey::from_bytes([3; 32]);
         let p = surrogate(&k, Category::Phone, "phone.nanp", "(617) 555-0142");
         assert_eq!(p.len(), 14);
-        assert!(p.starts_with('(') && &p[4..6] == ") " && &p[9..10] == "-", "{p}");
+        assert!(
+            p.starts_with('(') && &p[4..6] == ") " && &p[9..10] == "-",
+            "{p}"
+        );
         let s = surrogate(&k, Category::Ssn, "ssn.dashed", "402-19-8877");
-        assert!(s.starts_with('9') && s.as_bytes()[3] == b'-', "SSN surrogates use the never-issued 9xx area");
+        assert!(
+            s.starts_with('9') && s.as_bytes()[3] == b'-',
+            "SSN surrogates use the never-issued 9xx area"
+        );
         let n = surrogate(&k, Category::Name, "name.title", "VILLEGAS");
-        assert!(n.chars().all(|c| !c.is_lowercase()), "all-caps names stay all caps");
-        let e = surrogate(&k, Category::Email, "email", "m.ferndale@zephyrmail.example");
+        assert!(
+            n.chars().all(|c| !c.is_lowercase()),
+            "all-caps names stay all caps"
+        );
+        let e = surrogate(
+            &k,
+            Category::Email,
+            "email",
+            "m.ferndale@zephyrmail.example",
+        );
         assert!(e.ends_with(".com") || e.ends_with(".org") || e.ends_with(".net"));
         assert!(e.starts_with(|c: char| c.is_ascii_lowercase()) && e.as_bytes()[1] == b'.');
-        assert!(surrogate(&k, Category::Ip, "ip.v4", "10.34.201.7").parse::<std::net::Ipv4Addr>().is_ok());
-        assert!(surrogate(&k, Category::Ip, "ip.v6", "2001:db8::1").parse::<std::net::Ipv6Addr>().is_ok());
-        let st = surrogate(&k, Category::Location, "location.street", "4417 Old Kettle Rd");
+        assert!(surrogate(&k, Category::Ip, "ip.v4", "10.34.201.7")
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok());
+        assert!(surrogate(&k, Category::Ip, "ip.v6", "2001:db8::1")
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok());
+        let st = surrogate(
+            &k,
+            Category::Location,
+            "location.street",
+            "4417 Old Kettle Rd",
+        );
         assert!(st.ends_with(" Rd") && st.len() > 8, "{st}");
     }
 
@@ -239,6 +316,10 @@ mod tests {
         let a = surrogate(&k, Category::Phone, "phone.nanp", "617-555-0142");
         let b = surrogate(&k, Category::Phone, "phone.nanp", "(617) 555 0142");
         let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-        assert_eq!(digits(&a), digits(&b), "one number, one surrogate, whatever the punctuation");
+        assert_eq!(
+            digits(&a),
+            digits(&b),
+            "one number, one surrogate, whatever the punctuation"
+        );
     }
 }
