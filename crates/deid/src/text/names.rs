@@ -564,8 +564,10 @@ pub(crate) fn detect_places(text: &str, out: &mut Vec<Finding>) {
         let confidence = if ambiguous {
             let head = text[..s].trim_end();
             let word_start = head
-                .rfind(|c: char| !c.is_alphanumeric())
-                .map_or(0, |i| i + 1);
+                .char_indices()
+                .rev()
+                .find(|(_, c)| !c.is_alphanumeric())
+                .map_or(0, |(i, c)| i + c.len_utf8());
             let word = head[word_start..].to_ascii_lowercase();
             if !PLACE_CONTEXT.contains(&word.as_str()) && !after_address(s) {
                 continue;

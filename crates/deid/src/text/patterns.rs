@@ -108,7 +108,8 @@ const AGE: &str = r"(9[0-9]|1[0-2][0-9])";
 /// An identifier value after a label word.
 const IDV: &str = r"([A-Za-z0-9][A-Za-z0-9/-]*[0-9][A-Za-z0-9/-]*|[0-9])";
 const LABEL_GLUE: &str = r"\s*(?i:id|no\.?|num(?:ber)?|#)?\s*(?i:is\s+|was\s+)?[:#=]?\s*";
-const STREET_SUFFIX: &str = r"(?:Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Place|Pl|Way|Terrace|Ter|Circle|Cir|Highway|Hwy|Parkway|Pkwy|Square|Sq|Trail|Trl|Route|Rte|Plaza|Plz|Alley|Aly|Crescent|Cres|Close|Row|Loop|Pike|Turnpike|Tpke|Expressway|Expy|Freeway|Fwy|Broadway|Commons|Path|Run|Walk|Heights|Hts|Park|Point|Pt|Ridge|Knoll|Glen|Grove|Landing|Crossing|Xing|Center|Ctr|Mall|Green|Hill|Harbor|Hbr|Creek|Meadows?|Estates?|Gardens?|Village|Vlg)\.?";
+/// Street suffixes: the USPS Publication 28 (Appendix C1) names and common abbreviations.
+const STREET_SUFFIX: &str = r"(?:Alley|Aly|Annex|Anex|Arcade|Avenue|Ave|Av|Bayou|Beach|Bend|Bluffs?|Bottom|Boulevard|Blvd|Branch|Bridge|Brg|Brooks?|Burgs?|Bypass|Byp|Camp|Canyon|Cape|Causeway|Centers?|Ctr|Circles?|Cir|Cliffs?|Club|Commons?|Corners?|Course|Courts?|Ct|Coves?|Cv|Creek|Crk|Crescent|Cres|Crest|Crossing|Xing|Crossroads?|Curve|Dale|Dam|Divide|Drives?|Dr|Estates?|Expressway|Expy|Extensions?|Ext|Falls?|Ferry|Fields?|Flats?|Fords?|Forest|Forges?|Forks?|Fort|Ft|Freeway|Fwy|Gardens?|Gateway|Glens?|Greens?|Groves?|Harbors?|Hbr|Haven|Heights|Hts|Highway|Hwy|Hills?|Hollow|Inlet|Islands?|Isle|Junctions?|Jct|Keys?|Knolls?|Lakes?|Land|Landing|Lane|Ln|Lights?|Loaf|Locks?|Lodge|Loop|Mall|Manors?|Meadows?|Mews|Mills?|Mission|Motorway|Mount|Mt|Mountains?|Neck|Orchard|Oval|Overpass|Parks?|Parkways?|Pkwy|Pass|Passage|Path|Pike|Pines?|Place|Pl|Plains?|Plaza|Plz|Points?|Pt|Ports?|Prairie|Radial|Ramp|Ranch|Rapids?|Rest|Ridges?|River|Roads?|Rd|Route|Rte|Row|Rue|Run|Shoals?|Shores?|Skyway|Springs?|Spurs?|Squares?|Sq|Station|Sta|Stravenue|Stream|Streets?|St|Summit|Terrace|Ter|Throughway|Trace|Track|Trafficway|Trail|Trl|Trailer|Tunnel|Turnpike|Tpke|Underpass|Unions?|Valleys?|Viaduct|Views?|Villages?|Vlg|Ville|Vista|Walks?|Wall|Ways?|Wells?|Broadway)\.?";
 const PHONE_WORDS: &str = r"(?i:pager|pgr|beeper|bpr|pg|ext|extension|phone|ph|tel|telephone|cell|cellphone|mobile|fax|call|contact|office|home|work|number|tele|voice|direct|#)";
 
 fn fix(p: &str) -> String {
@@ -601,6 +602,13 @@ fn build_rules() -> Vec<Spec> {
             0.93,
         ),
         rule(
+            "location.military",
+            Location,
+            r"\b(?:(?:PSC|CMR|Unit)\s+[0-9]{1,5},?\s+Box\s+[0-9]{1,5}|(?:APO|FPO|DPO)\s+(?:AA|AE|AP)|US(?:S|NS|NV|CGC)\s+\p{Lu}\p{L}+)\b",
+            0,
+            0.9,
+        ),
+        rule(
             "location.unit",
             Location,
             r"(?i)\b(?:apt|apartment|suite|ste|unit|bldg|building)\.?\s*#?\s*[0-9][A-Za-z0-9-]*\b",
@@ -608,11 +616,13 @@ fn build_rules() -> Vec<Spec> {
             0.85,
         ),
         rule(
-            "location.military",
+            "location.cross_street",
             Location,
-            r"\b(?:(?:PSC|CMR|Unit)\s+[0-9]{1,5},?\s+Box\s+[0-9]{1,5}|(?:APO|FPO|DPO)\s+(?:AA|AE|AP)|US[SN]V?\s+[A-Z][a-z]+)\b",
-            0,
-            0.9,
+            &format!(
+                r"\b(?:corner of|intersection of|and|&)\s+((?:\p{{Lu}}[\p{{L}}'.-]*\s+){{1,3}}{STREET_SUFFIX})(?:\s|[,.;]|$)"
+            ),
+            1,
+            0.8,
         ),
         rule(
             "location.po_box",
@@ -721,10 +731,12 @@ fn push(
         Check::CityState => city_state_ok(text, start, end),
         Check::MonthContext => month_alone_ok(text, start, end),
         Check::Phone => {
-            let before = &text[start.saturating_sub(1)..start];
+            let before = start.checked_sub(1).map(|i| bytes[i]);
             let after = bytes.get(end).copied();
             // "3/14/2021-555" style overlaps and decimals are not phone numbers.
-            before != "/" && before != "." && after != Some(b'/') && standalone(bytes, start, end)
+            !matches!(before, Some(b'/' | b'.'))
+                && after != Some(b'/')
+                && standalone(bytes, start, end)
         }
     };
     if ok && end > start {
@@ -906,8 +918,10 @@ fn month_alone_ok(text: &str, start: usize, end: usize) -> bool {
     }
     let head = text[..start].trim_end();
     let word_start = head
-        .rfind(|c: char| !c.is_alphanumeric())
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|(_, c)| !c.is_alphanumeric())
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let word = head[word_start..].to_ascii_lowercase();
     MONTH_CONTEXT.contains(&word.as_str())
 }
@@ -930,8 +944,10 @@ fn month_day_ok(text: &str, bytes: &[u8], start: usize, end: usize) -> bool {
     // The word before, skipping spaces and a colon.
     let head = text[..start].trim_end_matches([' ', '\t', ':', ',', '(']);
     let word_start = head
-        .rfind(|c: char| c.is_whitespace() || c == '(' || c == ',')
-        .map_or(0, |i| i + 1);
+        .char_indices()
+        .rev()
+        .find(|(_, c)| c.is_whitespace() || *c == '(' || *c == ',')
+        .map_or(0, |(i, c)| i + c.len_utf8());
     let word = head[word_start..].to_ascii_lowercase();
     if DATE_CONTEXT.contains(&word.as_str()) {
         // "5/5 strength", "1/2 tab": a count follows.
