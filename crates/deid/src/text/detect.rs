@@ -64,6 +64,7 @@ impl Detector {
     /// Force compilation of every rule and dictionary now (otherwise the first call to
     /// [`Detector::detect`] pays for it, about a second in a debug build).
     pub fn warm_up(&self) {
+        super::shape::warm_up();
         let _ = self.detect("warm up");
     }
 

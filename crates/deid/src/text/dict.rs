@@ -6,11 +6,11 @@ use std::sync::LazyLock;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
-const FIRST_FEMALE: &str = include_str!("../../data/first_female.txt");
-const FIRST_MALE: &str = include_str!("../../data/first_male.txt");
-const LAST: &str = include_str!("../../data/last.txt");
-const COMMON: &str = include_str!("../../data/common_words.txt");
-const VOCABULARY: &str = include_str!("../../data/vocabulary.txt");
+pub(crate) const FIRST_FEMALE: &str = include_str!("../../data/first_female.txt");
+pub(crate) const FIRST_MALE: &str = include_str!("../../data/first_male.txt");
+pub(crate) const LAST: &str = include_str!("../../data/last.txt");
+pub(crate) const COMMON: &str = include_str!("../../data/common_words.txt");
+pub(crate) const VOCABULARY: &str = include_str!("../../data/vocabulary.txt");
 const CITIES: &str = include_str!("../../data/cities.txt");
 const STATES: &str = include_str!("../../data/states.txt");
 

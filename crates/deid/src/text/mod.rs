@@ -28,6 +28,7 @@ mod log;
 mod names;
 mod patterns;
 mod policy;
+mod shape;
 mod surrogate;
 
 use serde::Serialize;

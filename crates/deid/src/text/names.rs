@@ -13,6 +13,7 @@ use regex::Regex;
 
 use super::dict::{WordInfo, DICT};
 use super::finding::Finding;
+use super::shape;
 use crate::category::Category;
 
 static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
@@ -239,6 +240,8 @@ struct Tok {
     oov: bool,
     /// Contains a letter outside ASCII.
     non_ascii: bool,
+    /// An unknown word spelled like a name (see [`super::shape`]).
+    name_shaped: bool,
     /// A lower-case surname particle ("van", "de"): part of a name only between names.
     particle: bool,
 }
@@ -265,8 +268,16 @@ fn token_info(core: &str) -> WordInfo {
 }
 
 fn tokenize(text: &str) -> Vec<Tok> {
+    let bytes = text.as_bytes();
     TOKEN
         .find_iter(text)
+        // Letters glued to digits ("HbA1c", "CD4") are codes, not names.
+        .filter(|m| {
+            let before = m.start().checked_sub(1).map(|i| bytes[i]);
+            let after = bytes.get(m.end()).copied();
+            !before.is_some_and(|b| b.is_ascii_digit())
+                && !after.is_some_and(|b| b.is_ascii_digit())
+        })
         .map(|m| {
             let s = m.as_str();
             let no_dot = s.strip_suffix('.').unwrap_or(s);
@@ -303,6 +314,7 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 strong,
                 oov: oov && !particle,
                 non_ascii,
+                name_shaped: oov && !particle && shape::name_score(core) > shape::NAME_THRESHOLD,
                 particle,
             }
         })
@@ -429,7 +441,10 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
                 && !(t.caps && t.info.last > 20_000 && t.info.first == 0)
             {
                 6
-            } else if t.oov && !short_caps && (all_oov && (2..=3).contains(&words) || t.non_ascii) {
+            } else if t.oov
+                && !short_caps
+                && (all_oov && (2..=3).contains(&words) || t.non_ascii || t.name_shaped)
+            {
                 8
             } else {
                 0
