@@ -83,13 +83,13 @@ impl From<airlock_vault::VaultError> for AppError {
             V::TierKeyMissing => ErrorCode::Forbidden,
             _ => ErrorCode::VaultError,
         };
-        AppError::new(code, capitalise(&e.to_string()))
+        AppError::new(code, sentence(&e.to_string()))
     }
 }
 
 impl From<airlock_audit::AuditError> for AppError {
     fn from(e: airlock_audit::AuditError) -> Self {
-        AppError::new(ErrorCode::VaultError, capitalise(&e.to_string()))
+        AppError::new(ErrorCode::VaultError, sentence(&e.to_string()))
     }
 }
 
@@ -100,7 +100,7 @@ impl From<sqlx::Error> for AppError {
 }
 
 /// Library errors are lower-case fragments; people see sentences.
-fn capitalise(s: &str) -> String {
+pub(crate) fn sentence(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => format!("{}{}.", f.to_uppercase(), c.as_str().trim_end_matches('.')),

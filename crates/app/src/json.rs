@@ -329,3 +329,369 @@ pub enum ExportFormat {
     /// Verifiable, signed.
     Jsonl,
 }
+
+/// What to receive: a folder, a folder with a manifest, or a BagIt bag.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct IngestRequest {
+    /// The folder (or bag) to receive.
+    pub source: String,
+    /// A checksum manifest (`sha256sum` style); without it a manifest at the top of the
+    /// folder is used, or the hashes become the baseline.
+    pub manifest: Option<String>,
+    /// Insist that the source is a BagIt bag.
+    pub bagit: bool,
+    /// CSV column holding each row's text (default: text, note, note_text, report, body).
+    pub csv_column: Option<String>,
+    /// JSONL field holding each line's text (same defaults).
+    pub jsonl_field: Option<String>,
+}
+
+/// What a source holds, before anything is read or stored.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct IngestPreflight {
+    /// How the sender described the data.
+    pub mode: airlock_ingest::plan::SourceMode,
+    /// Files that will be read.
+    #[ts(type = "number")]
+    pub files: u64,
+    /// Their bytes.
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// Files the manifest lists (0 for a bare folder).
+    #[ts(type = "number")]
+    pub listed: u64,
+    /// Files present but not listed.
+    #[ts(type = "number")]
+    pub extra: u64,
+    /// Files listed but absent.
+    #[ts(type = "number")]
+    pub missing: u64,
+    /// Entries that cannot be read (links, special files, non-UTF-8 names, over 4 GiB).
+    #[ts(type = "number")]
+    pub unreadable: u64,
+    /// Algorithms the manifest uses.
+    pub algorithms: Vec<airlock_ingest::digest::Algorithm>,
+    /// File counts by extension (lower case, `""` for none), most common first.
+    pub extensions: Vec<ExtensionCount>,
+    /// Bag problems already visible (tag manifests, Payload-Oxum).
+    pub bag_problems: Vec<String>,
+    /// Notes (weak algorithms, manifest found in the folder).
+    pub warnings: Vec<String>,
+}
+
+/// A file count for one extension.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ExtensionCount {
+    /// Lower-case extension without the dot.
+    pub extension: String,
+    /// Files.
+    #[ts(type = "number")]
+    pub files: u64,
+}
+
+/// Progress of a running ingest (sent at most every 250 ms).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct IngestProgress {
+    /// Files finished (stored, or found unreadable), this run and earlier runs.
+    #[ts(type = "number")]
+    pub files_done: u64,
+    /// Files to read in all.
+    #[ts(type = "number")]
+    pub files_total: u64,
+    /// Bytes read so far, this run and earlier runs.
+    #[ts(type = "number")]
+    pub bytes_done: u64,
+    /// Bytes to read in all.
+    #[ts(type = "number")]
+    pub bytes_total: u64,
+    /// Milliseconds since this run started.
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+}
+
+/// A batch's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum BatchStatus {
+    /// Being received, or interrupted (a rerun resumes it).
+    Receiving,
+    /// Everything verified; items released for work.
+    Received,
+    /// Problems found: a lead must release the verified files or abort.
+    NeedsDecision,
+    /// A lead released the verified files; problem files stay quarantined.
+    Released,
+    /// A lead aborted the batch; its items are discarded.
+    Aborted,
+}
+
+impl BatchStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchStatus::Receiving => "receiving",
+            BatchStatus::Received => "received",
+            BatchStatus::NeedsDecision => "needs_decision",
+            BatchStatus::Released => "released",
+            BatchStatus::Aborted => "aborted",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<BatchStatus> {
+        [
+            BatchStatus::Receiving,
+            BatchStatus::Received,
+            BatchStatus::NeedsDecision,
+            BatchStatus::Released,
+            BatchStatus::Aborted,
+        ]
+        .into_iter()
+        .find(|b| b.as_str() == s)
+    }
+}
+
+/// Files and bytes with one verdict.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct VerdictCount {
+    /// The verdict.
+    pub verdict: airlock_ingest::receipt::Verdict,
+    /// Files.
+    #[ts(type = "number")]
+    pub files: u64,
+    /// Bytes.
+    #[ts(type = "number")]
+    pub bytes: u64,
+}
+
+/// One file in an ingest report. `path` may name a patient: leads only.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ReportFile {
+    /// Path relative to the source.
+    pub path: String,
+    /// What happened to it.
+    pub verdict: airlock_ingest::receipt::Verdict,
+    /// Bytes.
+    #[ts(type = "number")]
+    pub size: u64,
+    /// Detected content.
+    pub kind: Option<airlock_ingest::detect::ContentKind>,
+    /// SHA-256 of what arrived, hex.
+    pub sha256: Option<String>,
+    /// The manifest's expectation: algorithm and hex digest (the strongest given).
+    pub expected: Option<ExpectedDigest>,
+    /// Items made from it.
+    #[ts(type = "number")]
+    pub items: u64,
+    /// Why it is not verified.
+    pub note: Option<String>,
+}
+
+/// A digest a manifest expected.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ExpectedDigest {
+    /// Algorithm.
+    pub algorithm: airlock_ingest::digest::Algorithm,
+    /// Hex digest.
+    pub hex: String,
+}
+
+/// The result of an ingest run (or of a delivery already received).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct IngestReport {
+    /// The batch.
+    pub batch_id: String,
+    /// Its state after this run.
+    pub status: BatchStatus,
+    /// How the sender described the data.
+    pub mode: airlock_ingest::plan::SourceMode,
+    /// Everything verified, nothing extra, no bag problem.
+    pub all_verified: bool,
+    /// The run was cancelled (or failed part-way); a rerun resumes.
+    pub cancelled: bool,
+    /// The delivery had already been received; nothing was read or stored.
+    pub already_received: bool,
+    /// Files and bytes per verdict.
+    pub totals: Vec<VerdictCount>,
+    /// Every file, in path order.
+    pub files: Vec<ReportFile>,
+    /// Bag-level findings.
+    pub bag_problems: Vec<String>,
+    /// Notes.
+    pub warnings: Vec<String>,
+    /// SHA-256 of the signed receipt's body, when the batch finished.
+    pub receipt_sha256: Option<String>,
+    /// Items now in the vault from this batch (all statuses).
+    #[ts(type = "number")]
+    pub items: u64,
+    /// Files read in this run.
+    #[ts(type = "number")]
+    pub files_read: u64,
+    /// Bytes read in this run.
+    #[ts(type = "number")]
+    pub bytes_read: u64,
+    /// Milliseconds this run took.
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+}
+
+/// A batch in the list of deliveries.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct BatchDto {
+    /// Batch id.
+    pub id: String,
+    /// How it was described.
+    pub mode: airlock_ingest::plan::SourceMode,
+    /// State.
+    pub status: BatchStatus,
+    /// Who received it.
+    pub received_by: Option<String>,
+    /// Start, RFC 3339.
+    pub started_at: String,
+    /// End, RFC 3339.
+    pub finished_at: Option<String>,
+    /// Files and bytes per verdict.
+    pub totals: Vec<VerdictCount>,
+    /// SHA-256 of the receipt body.
+    pub receipt_sha256: Option<String>,
+}
+
+/// An item's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ItemStatus {
+    /// Verified, waiting for its batch to be released.
+    Held,
+    /// Received and available for the next step.
+    Received,
+    /// Quarantined: mismatched, extra, empty or unsupported.
+    Quarantined,
+    /// Its batch was aborted.
+    Discarded,
+}
+
+impl ItemStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemStatus::Held => "held",
+            ItemStatus::Received => "received",
+            ItemStatus::Quarantined => "quarantined",
+            ItemStatus::Discarded => "discarded",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<ItemStatus> {
+        [
+            ItemStatus::Held,
+            ItemStatus::Received,
+            ItemStatus::Quarantined,
+            ItemStatus::Discarded,
+        ]
+        .into_iter()
+        .find(|i| i.as_str() == s)
+    }
+}
+
+/// Filters for the lead's item browser.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ItemFilter {
+    /// Only this batch.
+    pub batch_id: Option<String>,
+    /// Only this status.
+    pub status: Option<ItemStatus>,
+    /// Rows to skip.
+    pub offset: u32,
+    /// Rows to return (capped at 1,000).
+    pub limit: u32,
+}
+
+/// An item as the lead's browser shows it. `source_name` may name a patient.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ItemDto {
+    /// Item id.
+    pub id: String,
+    /// Short number.
+    #[ts(type = "number")]
+    pub number: u64,
+    /// Batch id.
+    pub batch_id: String,
+    /// What it is.
+    pub kind: String,
+    /// Bytes.
+    #[ts(type = "number")]
+    pub size: u64,
+    /// State.
+    pub status: ItemStatus,
+    /// The original relative path, with `#row N` / `#line N` for rows.
+    pub source_name: String,
+}
+
+/// A page of items.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ItemPage {
+    /// The rows.
+    pub rows: Vec<ItemDto>,
+    /// Items matching the filter.
+    #[ts(type = "number")]
+    pub total: u64,
+}
+
+/// A lead's decision on a batch with problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum BatchDecision {
+    /// Release the verified files; problem files stay quarantined.
+    ReleaseVerified,
+    /// Discard the whole batch.
+    Abort,
+}
+
+/// A receipt written out of the vault.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ReceiptExport {
+    /// The signed JSON receipt.
+    pub json_path: String,
+    /// The readable summary beside it.
+    pub text_path: String,
+    /// SHA-256 of the receipt body.
+    pub receipt_sha256: String,
+}
+
+/// The result of checking a receipt file.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ReceiptCheck {
+    /// Whether the signature holds.
+    pub ok: bool,
+    /// One sentence.
+    pub message: String,
+    /// The batch, when the file is a receipt.
+    pub receipt_id: Option<String>,
+    /// The vault it came from.
+    pub vault_id: Option<String>,
+    /// Who signed it.
+    pub received_by: Option<String>,
+    /// Whether it records a fully verified delivery.
+    pub all_verified: Option<bool>,
+    /// Files it lists.
+    #[ts(type = "number")]
+    pub files: u64,
+}

@@ -22,9 +22,11 @@
 
 mod account;
 mod audit_cases;
+mod batches;
 mod clock;
 mod demo;
 mod error;
+mod ingest;
 pub mod json;
 mod session;
 mod settings;
@@ -33,6 +35,8 @@ mod workspace;
 
 pub use account::MAX_BREAK_GLASS_MINUTES;
 pub use audit_cases::verify_export_file;
+pub use batches::{bag_validate, verify_receipt_file};
+pub use ingest::MAX_ROW_SPLIT_BYTES;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use demo::{DEMO_PROJECT, DEMO_USERS};
 pub use error::{AppError, ErrorCode};

@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 
 /// What a received file holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum ContentKind {
     /// A DICOM file (Part 10, or a dataset without preamble).
     Dicom,

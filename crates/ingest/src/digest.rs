@@ -9,8 +9,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A checksum algorithm found in a manifest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
+#[ts(export)]
 pub enum Algorithm {
     /// MD5: collisions are easy to make; accepted with a warning.
     Md5,
@@ -79,51 +80,65 @@ impl FromStr for Algorithm {
     }
 }
 
-/// Computes SHA-256 always, plus whichever other algorithms a manifest needs, in one pass.
-#[derive(Clone)]
+/// Computes the requested algorithms in one pass over the data.
+#[derive(Clone, Default)]
 pub struct MultiHasher {
-    sha256: Sha256,
+    sha256: Option<Sha256>,
     sha512: Option<Sha512>,
     sha1: Option<Sha1>,
     md5: Option<Md5>,
 }
 
-/// The digests of one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The digests of one file, by algorithm.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Digests {
-    /// SHA-256, always computed.
-    pub sha256: [u8; 32],
-    /// The others that were asked for.
-    pub extra: Vec<(Algorithm, Vec<u8>)>,
+    /// Algorithm and digest bytes, in [`Algorithm::ALL`] order.
+    pub values: Vec<(Algorithm, Vec<u8>)>,
 }
 
 impl Digests {
     /// The digest for `alg`, if it was computed.
     pub fn get(&self, alg: Algorithm) -> Option<&[u8]> {
-        if alg == Algorithm::Sha256 {
-            return Some(&self.sha256);
-        }
-        self.extra
+        self.values
             .iter()
             .find(|(a, _)| *a == alg)
             .map(|(_, d)| d.as_slice())
     }
+
+    /// Adds (or replaces) a digest computed elsewhere, e.g. the blob store's SHA-256.
+    pub fn with(mut self, alg: Algorithm, digest: &[u8]) -> Digests {
+        self.values.retain(|(a, _)| *a != alg);
+        self.values.push((alg, digest.to_vec()));
+        self.values.sort_by_key(|(a, _)| *a);
+        self
+    }
+
+    /// Whether every expected digest matches; `false` names the first that does not.
+    pub fn first_mismatch(&self, expected: &[(Algorithm, Vec<u8>)]) -> Option<Algorithm> {
+        expected
+            .iter()
+            .find(|(alg, want)| self.get(*alg) != Some(want.as_slice()))
+            .map(|(alg, _)| *alg)
+    }
 }
 
 impl MultiHasher {
-    /// A hasher for SHA-256 and `also`.
-    pub fn new(also: &[Algorithm]) -> MultiHasher {
+    /// A hasher computing exactly `algorithms`.
+    pub fn new(algorithms: &[Algorithm]) -> MultiHasher {
+        let has = |a| algorithms.contains(&a);
         MultiHasher {
-            sha256: Sha256::new(),
-            sha512: also.contains(&Algorithm::Sha512).then(Sha512::new),
-            sha1: also.contains(&Algorithm::Sha1).then(Sha1::new),
-            md5: also.contains(&Algorithm::Md5).then(Md5::new),
+            sha256: has(Algorithm::Sha256).then(Sha256::new),
+            sha512: has(Algorithm::Sha512).then(Sha512::new),
+            sha1: has(Algorithm::Sha1).then(Sha1::new),
+            md5: has(Algorithm::Md5).then(Md5::new),
         }
     }
 
     /// Feeds bytes to every algorithm.
     pub fn update(&mut self, bytes: &[u8]) {
-        self.sha256.update(bytes);
+        if let Some(h) = &mut self.sha256 {
+            h.update(bytes);
+        }
         if let Some(h) = &mut self.sha512 {
             h.update(bytes);
         }
@@ -135,27 +150,22 @@ impl MultiHasher {
         }
     }
 
-    /// The SHA-256 state alone (for callers that finish it themselves).
-    pub fn sha256_state(&self) -> &Sha256 {
-        &self.sha256
-    }
-
     /// Finishes every algorithm.
     pub fn finish(self) -> Digests {
-        let mut extra = Vec::new();
+        let mut values = Vec::new();
         if let Some(h) = self.md5 {
-            extra.push((Algorithm::Md5, h.finalize().to_vec()));
+            values.push((Algorithm::Md5, h.finalize().to_vec()));
         }
         if let Some(h) = self.sha1 {
-            extra.push((Algorithm::Sha1, h.finalize().to_vec()));
+            values.push((Algorithm::Sha1, h.finalize().to_vec()));
+        }
+        if let Some(h) = self.sha256 {
+            values.push((Algorithm::Sha256, h.finalize().to_vec()));
         }
         if let Some(h) = self.sha512 {
-            extra.push((Algorithm::Sha512, h.finalize().to_vec()));
+            values.push((Algorithm::Sha512, h.finalize().to_vec()));
         }
-        Digests {
-            sha256: self.sha256.finalize().into(),
-            extra,
-        }
+        Digests { values }
     }
 }
 
@@ -170,7 +180,7 @@ mod tests {
         h.update(b"bc");
         let d = h.finish();
         assert_eq!(
-            hex::encode(d.sha256),
+            hex::encode(d.get(Algorithm::Sha256).unwrap()),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert_eq!(
@@ -192,5 +202,13 @@ mod tests {
         assert_eq!(Algorithm::from_hex_len(63), None);
         assert!(Algorithm::Md5.is_weak() && !Algorithm::Sha256.is_weak());
         assert!(MultiHasher::new(&[]).finish().get(Algorithm::Md5).is_none());
+        let d = MultiHasher::new(&[Algorithm::Md5]).finish().with(Algorithm::Sha256, &[1; 32]);
+        assert_eq!(d.get(Algorithm::Sha256), Some(&[1u8; 32][..]));
+        assert_eq!(d.first_mismatch(&[(Algorithm::Sha256, vec![1; 32])]), None);
+        assert_eq!(
+            d.first_mismatch(&[(Algorithm::Sha512, vec![1; 64])]),
+            Some(Algorithm::Sha512),
+            "an algorithm that was not computed never matches"
+        );
     }
 }

@@ -24,6 +24,7 @@ pub mod detect;
 pub mod digest;
 pub mod manifest;
 pub mod plan;
+pub mod receipt;
 pub mod relpath;
 pub mod rows;
 pub mod source;

@@ -8,7 +8,7 @@ use crate::manifest::{parse_checksum_file, ManifestError, ManifestStyle, MAX_MAN
 use crate::relpath::RelPath;
 use crate::source::{walk, WalkIssue, WalkProblem};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::SystemTime;
 
 /// Largest single file received (4 GiB).
@@ -29,8 +29,9 @@ pub const MANIFEST_NAMES: [&str; 10] = [
 ];
 
 /// How the sender described what they sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum SourceMode {
     /// A bare folder: the hashes computed now become the baseline.
     Folder,

@@ -66,11 +66,29 @@ pub enum EventKind {
     SettingChanged,
     /// The demo project was filled with synthetic data.
     DemoSeeded,
+    /// A lead started (or resumed) receiving a delivery.
+    IngestStarted,
+    /// A delivery was received; detail holds counts per verdict and the receipt hash.
+    IngestCompleted,
+    /// Receiving was cancelled or failed part-way; a rerun resumes it.
+    IngestInterrupted,
+    /// A delivery was refused before anything was stored (hostile or malformed manifest, bad bag).
+    IngestRefused,
+    /// A delivery that was already received was offered again; nothing was stored.
+    IngestRepeated,
+    /// A lead released the verified files of a batch that had problems.
+    BatchReleased,
+    /// A lead aborted a batch; its items were discarded.
+    BatchAborted,
+    /// A batch's signed receipt was exported from the vault.
+    ReceiptExported,
+    /// A lead listed received items with their original file names.
+    SourceItemsViewed,
 }
 
 impl EventKind {
     /// Every kind, in declaration order (for filters and exhaustive tests).
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 29] = [
         EventKind::VaultCreated,
         EventKind::Login,
         EventKind::LoginFailed,
@@ -91,6 +109,15 @@ impl EventKind {
         EventKind::AuditExported,
         EventKind::SettingChanged,
         EventKind::DemoSeeded,
+        EventKind::IngestStarted,
+        EventKind::IngestCompleted,
+        EventKind::IngestInterrupted,
+        EventKind::IngestRefused,
+        EventKind::IngestRepeated,
+        EventKind::BatchReleased,
+        EventKind::BatchAborted,
+        EventKind::ReceiptExported,
+        EventKind::SourceItemsViewed,
     ];
 
     /// The stored name, e.g. `login_failed`.
@@ -116,6 +143,15 @@ impl EventKind {
             EventKind::AuditExported => "audit_exported",
             EventKind::SettingChanged => "setting_changed",
             EventKind::DemoSeeded => "demo_seeded",
+            EventKind::IngestStarted => "ingest_started",
+            EventKind::IngestCompleted => "ingest_completed",
+            EventKind::IngestInterrupted => "ingest_interrupted",
+            EventKind::IngestRefused => "ingest_refused",
+            EventKind::IngestRepeated => "ingest_repeated",
+            EventKind::BatchReleased => "batch_released",
+            EventKind::BatchAborted => "batch_aborted",
+            EventKind::ReceiptExported => "receipt_exported",
+            EventKind::SourceItemsViewed => "source_items_viewed",
         }
     }
 

@@ -58,6 +58,7 @@ impl Role {
             ListUsers => matches!(self, Lead | Compliance),
             ViewAudit | VerifyAudit | ExportAudit => matches!(self, Lead | Compliance),
             StartBreakGlass => matches!(self, Reviewer | Compliance),
+            Ingest | ViewSourceItems | DecideBatch | ExportReceipt => self == Lead,
         }
     }
 
@@ -126,11 +127,19 @@ pub enum Action {
     ExportAudit,
     /// Start emergency (break-glass) access.
     StartBreakGlass,
+    /// Receive data from a site into the vault.
+    Ingest,
+    /// List received items and batches with their original file names.
+    ViewSourceItems,
+    /// Release the verified files of a batch with problems, or abort the batch.
+    DecideBatch,
+    /// Export a batch's signed receipt (it names the received files).
+    ExportReceipt,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and documentation.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 16] = [
         Action::ChangeOwnPassphrase,
         Action::ManageOwnTotp,
         Action::ViewVaultInfo,
@@ -143,6 +152,10 @@ impl Action {
         Action::VerifyAudit,
         Action::ExportAudit,
         Action::StartBreakGlass,
+        Action::Ingest,
+        Action::ViewSourceItems,
+        Action::DecideBatch,
+        Action::ExportReceipt,
     ];
 
     /// The stored name, e.g. `add_user`.
@@ -160,6 +173,10 @@ impl Action {
             Action::VerifyAudit => "verify_audit",
             Action::ExportAudit => "export_audit",
             Action::StartBreakGlass => "start_break_glass",
+            Action::Ingest => "ingest",
+            Action::ViewSourceItems => "view_source_items",
+            Action::DecideBatch => "decide_batch",
+            Action::ExportReceipt => "export_receipt",
         }
     }
 }

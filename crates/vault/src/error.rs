@@ -37,6 +37,9 @@ pub enum VaultError {
     /// A blob exists but does not decrypt with its tier's key or fails its integrity check.
     #[error("stored content {0} is damaged or was not written by this vault")]
     BlobCorrupt(String),
+    /// A sealed database record does not open (damaged, moved, or another vault's).
+    #[error("a sealed record in the vault database is damaged or does not belong here")]
+    SealedRecordCorrupt,
     /// The caller does not hold the key for a blob's tier.
     #[error("this account's keys cannot open source-tier content")]
     TierKeyMissing,

@@ -84,6 +84,10 @@ pub mod purpose {
     pub const BLOB_NAME: &str = "blob-name-hmac";
     /// age identity for pre-login events (from the work key).
     pub const INTAKE_IDENTITY: &str = "intake-x25519";
+    /// XChaCha20-Poly1305 key sealing small records of a tier (from that tier's key).
+    pub const FIELD_SEAL: &str = "field-seal-xchacha20poly1305";
+    /// HMAC key for lookup tags of a tier (from that tier's key).
+    pub const LOOKUP_TAG: &str = "lookup-tag-hmac";
 }
 
 /// A user's personal keys, created at enrolment and wrapped in their slot: an Ed25519

@@ -28,7 +28,7 @@ mod intake;
 mod keys;
 mod slots;
 
-pub use blobs::{BlobRef, BlobStore, Tier};
+pub use blobs::{BlobRef, BlobStore, StoredBlob, Tier};
 pub use error::VaultError;
 pub use fsutil::write_atomic;
 pub use header::{

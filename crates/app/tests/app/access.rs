@@ -1,11 +1,18 @@
 //! Who may do what, and who may get in.
 
 use crate::support::{pw, team, user_of, Fixture, LEAD};
-use airlock_app::json::{AuditFilter, ExportFormat, Policy, UserStatus};
+use airlock_app::json::{AuditFilter, BatchDecision, ExportFormat, Policy, UserStatus};
 use airlock_app::{Action, AppError, ErrorCode, Role, Workspace};
 use airlock_vault::{Tier, Vault};
 use secrecy::SecretString;
 use time::Duration;
+
+/// Batches the lead received before the matrix walk: one with a problem (to decide on)
+/// and one clean (to export the receipt of).
+struct Batches {
+    undecided: String,
+    clean: String,
+}
 
 /// Performs the use case that `action` names, as the logged-in user.
 async fn attempt(
@@ -13,6 +20,7 @@ async fn attempt(
     fx: &Fixture,
     action: Action,
     n: usize,
+    batches: &Batches,
 ) -> Result<(), AppError> {
     let me = ws.active().await?.role();
     let (_, my_pass) = user_of(me);
@@ -59,6 +67,21 @@ async fn attempt(
             .start_break_glass("testing the permission matrix", 5)
             .await
             .map(drop),
+        Action::Ingest => {
+            let src = crate::support::synthetic_folder(&fx.vault, &format!("matrix{n}"), 2);
+            s.ingest(&crate::support::request(&src), &|_| {}, Default::default())
+                .await
+                .map(drop)
+        }
+        Action::ViewSourceItems => s.list_items(&Default::default()).await.map(drop),
+        Action::DecideBatch => s
+            .decide_batch(&batches.undecided, BatchDecision::ReleaseVerified, None)
+            .await
+            .map(drop),
+        Action::ExportReceipt => s
+            .export_receipt(&batches.clean, &fx.vault.with_file_name(format!("receipt{n}.json")))
+            .await
+            .map(drop),
     }
 }
 
@@ -78,13 +101,29 @@ async fn every_role_action_pair_is_enforced_as_the_table_says() {
             .await
             .unwrap();
     }
+    let s = lead.active().await.unwrap();
+    let clean = crate::support::synthetic_folder(&fx.vault, "clean", 2);
+    let clean = s
+        .ingest(&crate::support::request(&clean), &|_| {}, Default::default())
+        .await
+        .unwrap();
+    let undecided = crate::support::synthetic_folder(&fx.vault, "undecided", 2);
+    std::fs::write(undecided.join("SHA256SUMS"), "0000000000000000000000000000000000000000000000000000000000000000  gone.txt\n").unwrap();
+    let undecided = s
+        .ingest(&crate::support::request(&undecided), &|_| {}, Default::default())
+        .await
+        .unwrap();
+    let batches = Batches {
+        undecided: undecided.batch_id,
+        clean: clean.batch_id,
+    };
     lead.logout().await.unwrap();
 
     let mut n = 0;
     for role in Role::ALL {
         for action in Action::ALL {
             let mut ws = fx.login_as(role).await;
-            let result = attempt(&mut ws, &fx, action, n).await;
+            let result = attempt(&mut ws, &fx, action, n, &batches).await;
             n += 1;
             if role.may(action) {
                 assert!(

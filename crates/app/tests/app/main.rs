@@ -3,4 +3,5 @@
 
 mod access;
 mod audit_trail;
+mod ingest;
 mod support;

@@ -98,3 +98,25 @@ pub async fn event_kinds(fx: &Fixture) -> Vec<String> {
         .map(|r| r.action.as_str().to_string())
         .collect()
 }
+
+/// A folder of `n` synthetic text notes next to the vault, named `name`.
+pub fn synthetic_folder(vault: &std::path::Path, name: &str, n: usize) -> PathBuf {
+    let dir = vault.with_file_name(format!("src-{name}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..n {
+        std::fs::write(
+            dir.join(format!("note-{i:03}.txt")),
+            format!("Synthetic discharge note {i} for folder {name}.\n"),
+        )
+        .unwrap();
+    }
+    dir
+}
+
+/// An ingest request for a folder (manifest found in it, if any).
+pub fn request(source: &std::path::Path) -> airlock_app::json::IngestRequest {
+    airlock_app::json::IngestRequest {
+        source: source.display().to_string(),
+        ..Default::default()
+    }
+}

@@ -4,4 +4,4 @@
  * What an audit event records. The string form (`snake_case`) is what the audit log
  * stores and hashes, so existing names must never change.
  */
-export type EventKind = "vault_created" | "login" | "login_failed" | "login_refused" | "account_locked" | "account_unlocked" | "logout" | "user_added" | "user_disabled" | "passphrase_changed" | "recovery_used" | "totp_enabled" | "totp_disabled" | "break_glass_started" | "access_denied" | "audit_viewed" | "audit_verified" | "audit_exported" | "setting_changed" | "demo_seeded";
+export type EventKind = "vault_created" | "login" | "login_failed" | "login_refused" | "account_locked" | "account_unlocked" | "logout" | "user_added" | "user_disabled" | "passphrase_changed" | "recovery_used" | "totp_enabled" | "totp_disabled" | "break_glass_started" | "access_denied" | "audit_viewed" | "audit_verified" | "audit_exported" | "setting_changed" | "demo_seeded" | "ingest_started" | "ingest_completed" | "ingest_interrupted" | "ingest_refused" | "ingest_repeated" | "batch_released" | "batch_aborted" | "receipt_exported" | "source_items_viewed";
