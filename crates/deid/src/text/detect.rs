@@ -30,6 +30,8 @@ fn rank(f: &Finding) -> u8 {
         }
         Category::Age => 84,
         Category::Fax | Category::Phone => 80,
+        // "ZIP code: 02139" is a ZIP code, not an identifier labelled "code".
+        Category::Zip if f.rule == "zip.labelled" => 91,
         Category::Zip => 75,
         Category::Location => {
             if f.rule == "location.city_dictionary" {

@@ -17,6 +17,8 @@ const STATES: &str = include_str!("../../data/states.txt");
 /// Words that are never taken for a name on dictionary evidence alone: clinical
 /// vocabulary, section headings and function words that the name lists also contain.
 const STOP: &str = "\
+he she it we they i you him his hers them their theirs our ours us me my mine who whom whose \
+what when where why how which that these those then than here also not yes but so \
 a about above abdomen abd ace acute adm admission admit admitted advil after afib again age \
 albumin alert all allergies allergy also am amb an and angio ante anterior any apt are as \
 assessment at attending   back bact bed before bid bilateral blood bmp bp brain \
@@ -164,6 +166,38 @@ impl Dictionaries {
     /// Look up a word; `lower` must already be lower case.
     pub fn word(&self, lower: &str) -> WordInfo {
         self.words.get(lower).copied().unwrap_or_default()
+    }
+
+    /// Like [`Dictionaries::word`], but an inflected form of a dictionary word
+    /// ("records", "gets", "medications", "denied") also counts as that word, unless the
+    /// form is itself a frequent name ("Hayes"); the name flags stay those of the form.
+    pub fn word_or_stem(&self, lower: &str) -> WordInfo {
+        let mut info = self.word(lower);
+        let frequent_name =
+            (info.first > 0 && info.first <= 2000) || (info.last > 0 && info.last <= 20_000);
+        if info.common || info.vocab || lower.len() < 4 || frequent_name {
+            return info;
+        }
+        let stems = [
+            lower.strip_suffix("ies").map(|s| format!("{s}y")),
+            lower.strip_suffix("es").map(str::to_owned),
+            lower.strip_suffix('s').map(str::to_owned),
+            lower.strip_suffix("ed").map(str::to_owned),
+            lower.strip_suffix('d').map(str::to_owned),
+            lower.strip_suffix("ing").map(str::to_owned),
+            lower.strip_suffix("ing").map(|s| format!("{s}e")),
+            lower.strip_suffix("ly").map(str::to_owned),
+        ];
+        for stem in stems.into_iter().flatten().filter(|s| s.len() >= 3) {
+            let w = self.word(&stem);
+            // Rare short stems ("frit" from "Frits") would hide names.
+            if w.common || w.vocab && stem.len() >= 6 {
+                info.common |= w.common;
+                info.vocab |= w.vocab;
+                break;
+            }
+        }
+        info
     }
 }
 

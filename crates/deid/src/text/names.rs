@@ -248,7 +248,7 @@ struct Tok {
 
 fn token_info(core: &str) -> WordInfo {
     let lower = core.to_lowercase();
-    let mut info = DICT.word(&lower);
+    let mut info = DICT.word_or_stem(&lower);
     let capital_parts = core
         .split(['-', '\'', '’'])
         .all(|p| p.starts_with(char::is_uppercase));
@@ -336,7 +336,7 @@ fn label_before(text: &str, start: usize) -> Option<bool> {
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    let head = text[from..start].trim_end_matches([' ', '\t', ':', '#', '-']);
+    let head = text[from..start].trim_end_matches([' ', '\t', ':', '#', '-', '\'', '"', '‘', '“']);
     if head.ends_with('(') {
         return Some(false);
     }
@@ -384,7 +384,18 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         "name.shape",
     ];
     let mut i = 0;
+    let mut pending_label = None;
     while i < toks.len() {
+        // A capitalised label word ("Hi", "Dear", "Mother") opening a chain is context
+        // for the rest of the chain, not part of it.
+        if i + 1 < toks.len() && joined(text, &toks[i], &toks[i + 1]) && !toks[i].info.title {
+            let word = text[toks[i].start..toks[i].end].to_lowercase();
+            if let Some(&strong) = LABELS.get(word.as_str()).filter(|&&s| s) {
+                pending_label = Some(strong);
+                i += 1;
+                continue;
+            }
+        }
         // A chain of joined tokens starting at i.
         let mut j = i;
         while j + 1 < toks.len()
@@ -395,14 +406,21 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
             j += 1;
         }
         let chain = i..=j;
-        let label = label_before(text, toks[i].start);
+        let label = pending_label
+            .take()
+            .or_else(|| label_before(text, toks[i].start));
         let credential = CREDENTIAL.is_match(&text[toks[j].full_end..]);
         let has_comma = chain
             .clone()
             .skip(1)
             .any(|k| text[toks[k - 1].full_end..toks[k].start].contains(','));
         let any_strong = chain.clone().any(|k| toks[k].strong);
-        let any_anchor = chain.clone().any(|k| toks[k].strong || toks[k].oov);
+        // What makes a chain of capitalised words a name: a name-list word that is no
+        // ordinary word, a name-shaped unknown word, or unknown words among no common ones.
+        let has_common = chain.clone().any(|k| toks[k].info.common);
+        let any_anchor = chain
+            .clone()
+            .any(|k| toks[k].strong || toks[k].name_shaped || toks[k].oov && !has_common);
         let neutral = |k: usize| toks[k].initial || toks[k].info.title || toks[k].particle;
         let words = chain.clone().filter(|&k| !neutral(k)).count();
         let all_oov = chain.clone().all(|k| toks[k].oov || neutral(k));
@@ -411,18 +429,24 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
             if t.info.title && !t.initial || t.particle {
                 continue;
             }
-            let namey = t.info.is_name() || t.initial || t.oov;
+            let rare_word = t.info.vocab && !t.info.common;
+            let namey = t.info.is_name() || t.initial || t.oov || rare_word && any_anchor;
+            // "Rosetta Loggia", "Carolos Talon": a word right after a first name.
+            let after_first = k > i && toks[k - 1].strong && toks[k - 1].info.first > 0;
             // Stop words (clinical vocabulary, function words) are names only after a title.
             let clinical = t.info.stop;
             let short_caps = t.caps && t.end - t.start <= 3;
             let plain_word = (t.info.common || t.info.vocab) && !t.info.is_name();
-            let rule = if title_before(text, &toks, k) || (k > i && is_name[k - 1] == 1 && namey) {
+            let rule = if title_before(text, &toks, k)
+                || (k > i && is_name[k - 1] == 1 && namey)
+                || (after_first && !clinical && !t.initial)
+            {
                 1
             } else if label == Some(true) && !clinical && !plain_word
                 || label == Some(false)
                     && namey
                     && !clinical
-                    && (t.strong || t.oov || any_strong || j > i)
+                    && (t.strong || t.name_shaped || any_strong || j > i)
             {
                 2
             } else if credential && !clinical && !plain_word {
@@ -464,7 +488,10 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         }
         let t = &toks[k];
         let next = k + 1 < toks.len() && is_name[k + 1] != 0 && joined(text, t, &toks[k + 1]);
-        let prev = k > 0 && is_name[k - 1] != 0 && joined(text, &toks[k - 1], t);
+        let prev = k > 0
+            && is_name[k - 1] != 0
+            && joined(text, &toks[k - 1], t)
+            && !CREDENTIAL.is_match(&text[toks[k - 1].full_end..]);
         if (t.initial && (next || prev)) || (t.particle && next) {
             is_name[k] = 5;
         }

@@ -348,13 +348,13 @@ fn build_rules() -> Vec<Spec> {
         labelled(
             "biometric.labelled",
             Biometric,
-            r"fingerprint|finger print|retina(?:l)?(?: scan)?|iris(?: scan)?|voice ?print|biometric|palm ?print|face ?(?:id|print)|dna(?: profile)?|gait",
+            r"(?:fingerprint|finger print|retina(?:l)?(?: scan)?|iris(?: scan)?|voice ?print|biometric|palm ?print|face ?(?:id|print)|dna(?: profile)?|gait)(?: template| sample| record| hash| scan| signature| profile| data)?",
             0.9,
         ),
         labelled(
             "other_id.labelled",
             OtherId,
-            r"id|identifier|ident|ref(?:erence)?|accession|specimen|order|requisition|control|claim|file|report|study|sample|admission|episode|ticket|confirmation|tracking|badge|employee|staff|student|username|user",
+            r"id|identifier|ident|ref(?:erence)?|accession|specimen|order|requisition|control|claim|file|report|study|sample|admission|episode|ticket|confirmation|tracking|badge|employee|staff|student|username|user|code|study code|enrollment|enrolment|registry|subject|participant",
             0.85,
         ),
         rule_c(
@@ -392,7 +392,7 @@ fn build_rules() -> Vec<Spec> {
         rule_c(
             "other_id.code",
             OtherId,
-            r"\b[A-Za-z]*[0-9][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*\b",
+            r"\b[A-Za-z]*[0-9][A-Za-z0-9]*(?:[-/][A-Za-z0-9]+)*\b",
             0,
             0.6,
             Check::Code,
