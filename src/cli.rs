@@ -76,6 +76,152 @@ pub enum Command {
     /// Read, verify and export the audit trail.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Receive a folder, a folder with a checksum manifest, or a BagIt bag (lead). Exits
+    /// 0 only when every file verified; problem files are quarantined.
+    Ingest {
+        /// The folder or bag that arrived.
+        source: PathBuf,
+        /// A `sha256sum`-style manifest (also sha512/sha1/md5, GNU or --tag style). Without
+        /// it, a SHA256SUMS-like file at the top of SOURCE is used, or the hashes become
+        /// the baseline.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Insist that SOURCE is a BagIt bag (bags are also recognised without it).
+        #[arg(long)]
+        bagit: bool,
+        /// CSV column holding each row's text (default: text, note, note_text, report, body).
+        #[arg(long)]
+        text_column: Option<String>,
+        /// JSONL field holding each line's text (same defaults).
+        #[arg(long)]
+        text_field: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Deliveries received: list, report, release, abort, receipt (lead).
+    #[command(subcommand)]
+    Batch(BatchCmd),
+    /// Received items (lead).
+    #[command(subcommand)]
+    Items(ItemsCmd),
+    /// Signed receipts of deliveries.
+    #[command(subcommand)]
+    Receipt(ReceiptCmd),
+    /// BagIt bags (RFC 8493).
+    #[command(subcommand)]
+    Bag(BagCmd),
+    /// Inter-annotator agreement over a CSV of ratings (columns item,annotator,label); no
+    /// vault needed.
+    Agreement {
+        /// The ratings CSV.
+        #[arg(long)]
+        input: PathBuf,
+        /// Level of measurement of the labels.
+        #[arg(long, value_enum, default_value_t = LevelArg::Nominal)]
+        level: LevelArg,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}
+
+/// Levels of measurement for `agreement`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LevelArg {
+    /// Unordered categories.
+    Nominal,
+    /// Ordered numeric categories.
+    Ordinal,
+    /// Numbers whose differences mean something.
+    Interval,
+}
+
+/// `airlock batch …`
+#[derive(Subcommand, Debug)]
+pub enum BatchCmd {
+    /// Every delivery, newest first.
+    List {
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// The report of one delivery (names files; audited).
+    Show {
+        /// Batch id.
+        batch: String,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Release the verified files of a batch with problems (problem files stay quarantined).
+    Release {
+        /// Batch id.
+        batch: String,
+    },
+    /// Discard a batch (it may then be received again).
+    Abort {
+        /// Batch id.
+        batch: String,
+        /// Why (recorded).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Write a batch's signed receipt (JSON) and a readable summary (FILE.txt).
+    Receipt {
+        /// Batch id.
+        batch: String,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// `airlock items …`
+#[derive(Subcommand, Debug)]
+pub enum ItemsCmd {
+    /// Received items with their original names (audited).
+    List {
+        /// Only this batch.
+        #[arg(long)]
+        batch: Option<String>,
+        /// Only this status: held, received, quarantined, discarded.
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many items.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}
+
+/// `airlock receipt …`
+#[derive(Subcommand, Debug)]
+pub enum ReceiptCmd {
+    /// Check a receipt's signature offline (no login needed). Exit 3 when it fails.
+    Verify {
+        /// The receipt JSON.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}
+
+/// `airlock bag …`
+#[derive(Subcommand, Debug)]
+pub enum BagCmd {
+    /// Validate a bag: every payload and tag manifest, Payload-Oxum, files no manifest
+    /// lists (no login needed). Exit 3 when invalid.
+    Validate {
+        /// The bag's folder.
+        dir: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
 }
 
 impl Command {
@@ -87,7 +233,14 @@ impl Command {
                 *format
             }
             Command::Audit(AuditCmd::Verify { format, .. })
-            | Command::Audit(AuditCmd::List { format, .. }) => *format,
+            | Command::Audit(AuditCmd::List { format, .. })
+            | Command::Ingest { format, .. }
+            | Command::Batch(BatchCmd::List { format })
+            | Command::Batch(BatchCmd::Show { format, .. })
+            | Command::Items(ItemsCmd::List { format, .. })
+            | Command::Receipt(ReceiptCmd::Verify { format, .. })
+            | Command::Bag(BagCmd::Validate { format, .. })
+            | Command::Agreement { format, .. } => *format,
             _ => None,
         };
         f.unwrap_or(Format::Text)

@@ -1,24 +1,37 @@
 //! `airlock`: the command-line interface. Parses arguments, reads passphrases, calls
 //! `airlock-app`, prints. Exit codes: 0 success, 1 failure (one sentence on stderr),
-//! 2 usage error, 3 `audit verify` found damage.
+//! 2 usage error, 3 `audit verify`/`receipt verify`/`bag validate` found damage, 4 `ingest`
+//! received a delivery with problems, 130 `ingest` interrupted (a rerun resumes).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod cli;
 mod output;
+mod progress;
 
-use airlock_app::json::{AuditFilter, ExportFormat, Policy};
+use airlock_app::json::{
+    AuditFilter, BatchDecision, ExportFormat, IngestRequest, ItemFilter, ItemStatus, Policy,
+};
 use airlock_app::{AppError, Workspace};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
-use cli::{AuditCmd, Cli, Command, Format, UserCmd, VaultCmd};
+use cli::{
+    AuditCmd, BagCmd, BatchCmd, Cli, Command, Format, ItemsCmd, LevelArg, ReceiptCmd, UserCmd,
+    VaultCmd,
+};
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
-/// Exit code when `audit verify` finds the chain damaged.
+/// Exit code when `audit verify`, `receipt verify` or `bag validate` finds damage.
 const EXIT_DAMAGED: u8 = 3;
+/// Exit code when `ingest` received the delivery with problems (quarantined files).
+const EXIT_PROBLEMS: u8 = 4;
+/// Exit code when `ingest` was interrupted (Ctrl-C); a rerun resumes.
+const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -122,6 +135,26 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let report = airlock_app::verify_export_file(file)?;
             output::verify(&report, cli.format());
             return Ok(verify_exit(report.ok));
+        }
+        Command::Receipt(ReceiptCmd::Verify { file, .. }) => {
+            let check = airlock_app::verify_receipt_file(file)?;
+            output::receipt_check(&check, cli.format());
+            return Ok(verify_exit(check.ok));
+        }
+        Command::Bag(BagCmd::Validate { dir, .. }) => {
+            let report = airlock_app::bag_validate(dir)?;
+            output::bag_report(&report, cli.format());
+            return Ok(verify_exit(report.valid));
+        }
+        Command::Agreement { input, level, .. } => {
+            let level = match level {
+                LevelArg::Nominal => airlock_app::AgreementLevel::Nominal,
+                LevelArg::Ordinal => airlock_app::AgreementLevel::Ordinal,
+                LevelArg::Interval => airlock_app::AgreementLevel::Interval,
+            };
+            let report = airlock_app::agreement_from_csv(input, level)?;
+            output::agreement(&report, cli.format());
+            return Ok(ExitCode::SUCCESS);
         }
         Command::Vault(VaultCmd::Recover {
             recovery_code_file,
@@ -301,7 +334,115 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
                 output::audit_page(&page, fmt);
             }
         },
-        Command::Init { .. } | Command::Demo { .. } => unreachable!("handled before login"),
+        Command::Ingest {
+            source,
+            manifest,
+            bagit,
+            text_column,
+            text_field,
+            ..
+        } => {
+            let req = IngestRequest {
+                source: source.display().to_string(),
+                manifest: manifest.as_ref().map(|m| m.display().to_string()),
+                bagit: *bagit,
+                csv_column: text_column.clone(),
+                jsonl_field: text_field.clone(),
+            };
+            let cancel = Arc::new(AtomicBool::new(false));
+            let on_signal = cancel.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    on_signal.store(true, Ordering::Relaxed);
+                }
+            });
+            let bar = progress::Bar::new();
+            let result = ws
+                .active()
+                .await?
+                .ingest(&req, &|p| bar.update(&p), cancel)
+                .await;
+            bar.finish();
+            let report = result?;
+            output::ingest_report(&report, fmt);
+            if report.cancelled {
+                eprintln!(
+                    "airlock: receiving was interrupted; run the same command again to resume"
+                );
+                return Ok(ExitCode::from(EXIT_INTERRUPTED));
+            }
+            if !report.all_verified {
+                eprintln!(
+                    "airlock: the delivery has problems; problem files are quarantined (decide with `airlock batch release|abort {}`)",
+                    report.batch_id
+                );
+                return Ok(ExitCode::from(EXIT_PROBLEMS));
+            }
+        }
+        Command::Batch(cmd) => {
+            match cmd {
+                BatchCmd::List { .. } => {
+                    let list = ws.active().await?.list_batches().await?;
+                    output::batches(&list, fmt);
+                }
+                BatchCmd::Show { batch, .. } => {
+                    let report = ws.active().await?.batch_report(batch).await?;
+                    output::ingest_report(&report, fmt);
+                }
+                BatchCmd::Release { batch } => {
+                    ws.active()
+                        .await?
+                        .decide_batch(batch, BatchDecision::ReleaseVerified, None)
+                        .await?;
+                    println!("Released the verified files of batch {batch}; problem files stay quarantined.");
+                }
+                BatchCmd::Abort { batch, reason } => {
+                    ws.active()
+                        .await?
+                        .decide_batch(batch, BatchDecision::Abort, Some(reason))
+                        .await?;
+                    println!("Aborted batch {batch}; its items are discarded.");
+                }
+                BatchCmd::Receipt { batch, out } => {
+                    let r = ws.active().await?.export_receipt(batch, out).await?;
+                    println!(
+                        "Wrote the signed receipt to {} and a summary to {} (receipt sha256 {}).",
+                        r.json_path, r.text_path, r.receipt_sha256
+                    );
+                }
+            }
+        }
+        Command::Items(ItemsCmd::List {
+            batch,
+            status,
+            limit,
+            ..
+        }) => {
+            let status = status
+                .as_deref()
+                .map(|s| {
+                    ItemStatus::parse(s).ok_or_else(|| {
+                        anyhow!("unknown status {s:?}: expected held, received, quarantined or discarded")
+                    })
+                })
+                .transpose()?;
+            let page = ws
+                .active()
+                .await?
+                .list_items(&ItemFilter {
+                    batch_id: batch.clone(),
+                    status,
+                    offset: 0,
+                    limit: *limit,
+                })
+                .await?;
+            output::items(&page, fmt);
+        }
+        Command::Init { .. }
+        | Command::Demo { .. }
+        | Command::Receipt(_)
+        | Command::Bag(_)
+        | Command::Agreement { .. } => unreachable!("handled before login"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,7 +1,12 @@
 //! Printing results: aligned text for people, JSON for scripts.
 
 use crate::cli::Format;
-use airlock_app::json::{AuditPage, CreatedVault, DemoInfo, UserDto, VaultInfo, VerifyReport};
+use crate::progress::bytes;
+use airlock_app::json::{
+    AuditPage, BatchDto, CreatedVault, DemoInfo, IngestReport, ItemPage, ReceiptCheck, UserDto,
+    VaultInfo, VerdictCount, VerifyReport,
+};
+use airlock_app::BagReport;
 use serde::Serialize;
 
 fn json<T: Serialize>(v: &T) {
@@ -149,4 +154,200 @@ pub fn audit_page(p: &AuditPage, f: Format) {
         );
     }
     println!("{} of {} events shown", p.rows.len(), p.total);
+}
+
+fn name_of<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn totals_line(totals: &[VerdictCount]) -> String {
+    totals
+        .iter()
+        .map(|t| format!("{} {} ({})", t.files, name_of(&t.verdict), bytes(t.bytes)))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+pub fn ingest_report(r: &IngestReport, f: Format) {
+    if f == Format::Json {
+        return json(r);
+    }
+    let state = if r.cancelled {
+        "INTERRUPTED — run the same command again to resume".to_string()
+    } else if r.already_received {
+        format!(
+            "already received ({}); nothing was stored again",
+            name_of(&r.status)
+        )
+    } else if r.all_verified {
+        "everything verified".to_string()
+    } else {
+        "PROBLEMS FOUND — problem files are quarantined, verified files held for your decision"
+            .to_string()
+    };
+    println!("Batch {} ({}): {state}", r.batch_id, name_of(&r.mode));
+    println!("  {}", totals_line(&r.totals));
+    if r.files_read > 0 {
+        let secs = (r.elapsed_ms as f64 / 1000.0).max(0.001);
+        println!(
+            "  read {} files, {} in {:.1} s ({}/s, {:.0} files/s); {} items in the vault from this batch",
+            r.files_read,
+            bytes(r.bytes_read),
+            secs,
+            bytes((r.bytes_read as f64 / secs) as u64),
+            r.files_read as f64 / secs,
+            r.items
+        );
+    }
+    for p in &r.bag_problems {
+        println!("  bag: {p}");
+    }
+    let bad: Vec<_> = r
+        .files
+        .iter()
+        .filter(|f| !matches!(name_of(&f.verdict).as_str(), "verified" | "baseline"))
+        .collect();
+    if !bad.is_empty() {
+        println!();
+        println!("  {:<12} file", "verdict");
+        for b in bad {
+            println!("  {:<12} {}", name_of(&b.verdict), b.path);
+            if let (Some(exp), Some(got)) = (&b.expected, &b.sha256) {
+                if name_of(&b.verdict) == "mismatched" {
+                    println!(
+                        "  {:<12}   expected {} {}",
+                        "",
+                        name_of(&exp.algorithm),
+                        exp.hex
+                    );
+                    println!("  {:<12}   actual   sha256 {got}", "");
+                }
+            }
+            if let Some(n) = &b.note {
+                println!("  {:<12}   {n}", "");
+            }
+        }
+    }
+    for w in &r.warnings {
+        println!("  note: {w}");
+    }
+    if let Some(h) = &r.receipt_sha256 {
+        println!(
+            "  signed receipt sha256 {h} (export: airlock batch receipt {} --out FILE)",
+            r.batch_id
+        );
+    }
+}
+
+pub fn batches(list: &[BatchDto], f: Format) {
+    if f == Format::Json {
+        return json(&list);
+    }
+    println!(
+        "{:<36}  {:<8} {:<15} {:<20} totals",
+        "batch", "mode", "status", "started"
+    );
+    for b in list {
+        println!(
+            "{:<36}  {:<8} {:<15} {:<20} {}",
+            b.id,
+            name_of(&b.mode),
+            name_of(&b.status),
+            b.started_at,
+            totals_line(&b.totals)
+        );
+    }
+}
+
+pub fn items(p: &ItemPage, f: Format) {
+    if f == Format::Json {
+        return json(p);
+    }
+    println!(
+        "{:>7}  {:<11} {:<12} {:>10}  source",
+        "item", "kind", "status", "bytes"
+    );
+    for i in &p.rows {
+        println!(
+            "{:>7}  {:<11} {:<12} {:>10}  {}",
+            i.number,
+            i.kind,
+            name_of(&i.status),
+            i.size,
+            i.source_name
+        );
+    }
+    println!("{} of {} items shown", p.rows.len(), p.total);
+}
+
+pub fn receipt_check(c: &ReceiptCheck, f: Format) {
+    if f == Format::Json {
+        return json(c);
+    }
+    println!("{} {}", if c.ok { "✓" } else { "✗" }, c.message);
+}
+
+pub fn bag_report(r: &BagReport, f: Format) {
+    if f == Format::Json {
+        return json(r);
+    }
+    let algs: Vec<_> = r.algorithms.iter().map(|a| a.as_str()).collect();
+    if r.valid {
+        println!(
+            "✓ valid BagIt {} bag: {} payload files, {} checked with {}{}",
+            r.version,
+            r.payload_files,
+            bytes(r.payload_bytes),
+            algs.join(", "),
+            if r.tag_manifests_checked {
+                ", tag manifests checked"
+            } else {
+                ""
+            }
+        );
+    } else {
+        println!("✗ invalid bag ({} problems):", r.problems.len());
+        for p in &r.problems {
+            println!(
+                "  {:<14} {}{}",
+                name_of(&p.kind),
+                p.path.as_deref().unwrap_or("-"),
+                p.algorithm.map(|a| format!(" ({a})")).unwrap_or_default()
+            );
+        }
+    }
+    for w in &r.warnings {
+        println!("  note: {w}");
+    }
+}
+
+pub fn agreement<T: Serialize>(report: &T, f: Format) {
+    let v = serde_json::to_value(report).expect("reports serialise");
+    if f == Format::Json {
+        return json(&v);
+    }
+    for key in [
+        "percent_agreement",
+        "cohen_kappa",
+        "fleiss_kappa",
+        "krippendorff_alpha",
+    ] {
+        match v.get(key) {
+            Some(serde_json::Value::Number(n)) => {
+                println!("{key:<20} {:.4}", n.as_f64().unwrap_or(f64::NAN))
+            }
+            Some(serde_json::Value::Null) => println!("{key:<20} undefined"),
+            _ => {}
+        }
+    }
+    if let Some(w) = v.get("warnings").and_then(|w| w.as_array()) {
+        for w in w {
+            if let Some(m) = w.get("message").and_then(|m| m.as_str()) {
+                println!("note: {m}");
+            }
+        }
+    }
 }

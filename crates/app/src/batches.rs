@@ -4,8 +4,8 @@
 
 use crate::error::{AppError, ErrorCode};
 use crate::json::{
-    BatchDecision, BatchDto, BatchStatus, IngestReport, ItemDto, ItemFilter, ItemPage,
-    ItemStatus, ReceiptCheck, ReceiptExport, VerdictCount,
+    BatchDecision, BatchDto, BatchStatus, IngestReport, ItemDto, ItemFilter, ItemPage, ItemStatus,
+    ReceiptCheck, ReceiptExport, VerdictCount,
 };
 use crate::session::Session;
 use crate::{account::user_names, rfc3339};
@@ -106,7 +106,10 @@ impl Session {
                         _ => return Err(damaged()),
                     },
                     status: BatchStatus::parse(&r.get::<String, _>(2)).ok_or_else(damaged)?,
-                    received_by: by.parse::<UserId>().ok().and_then(|u| names.get(&u).cloned()),
+                    received_by: by
+                        .parse::<UserId>()
+                        .ok()
+                        .and_then(|u| names.get(&u).cloned()),
                     started_at: r.get(4),
                     finished_at: r.get(5),
                     totals: counts_from_json(&r.get::<String, _>(6)),
@@ -220,7 +223,9 @@ impl Session {
             return Err(AppError::invalid("Say why the batch is aborted."));
         }
         if reason.is_some_and(|r| r.chars().count() > 2000) {
-            return Err(AppError::invalid("The reason must be at most 2,000 characters."));
+            return Err(AppError::invalid(
+                "The reason must be at most 2,000 characters.",
+            ));
         }
         let mut tx = self.begin().await?;
         let status: Option<String> = sqlx::query_scalar("SELECT status FROM batches WHERE id = ?")
@@ -233,12 +238,17 @@ impl Session {
         .ok_or_else(damaged)?;
         let allowed = match decision {
             BatchDecision::ReleaseVerified => status == BatchStatus::NeedsDecision,
-            BatchDecision::Abort => matches!(status, BatchStatus::NeedsDecision | BatchStatus::Receiving),
+            BatchDecision::Abort => {
+                matches!(status, BatchStatus::NeedsDecision | BatchStatus::Receiving)
+            }
         };
         if !allowed {
             return Err(AppError::new(
                 ErrorCode::Conflict,
-                format!("This batch is {} and cannot be changed that way.", status.as_str().replace('_', " ")),
+                format!(
+                    "This batch is {} and cannot be changed that way.",
+                    status.as_str().replace('_', " ")
+                ),
             ));
         }
         let now = rfc3339(self.now());
@@ -257,10 +267,12 @@ impl Session {
         };
         let (new_status, kind) = match decision {
             BatchDecision::ReleaseVerified => {
-                sqlx::query("UPDATE items SET status = 'received' WHERE batch_id = ? AND status = 'held'")
-                    .bind(batch)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "UPDATE items SET status = 'received' WHERE batch_id = ? AND status = 'held'",
+                )
+                .bind(batch)
+                .execute(&mut *tx)
+                .await?;
                 (BatchStatus::Released, EventKind::BatchReleased)
             }
             BatchDecision::Abort => {
@@ -307,10 +319,14 @@ impl Session {
         text_path.push(".txt");
         let text_path = std::path::PathBuf::from(text_path);
         let write_err = |e: std::io::Error| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                AppError::new(ErrorCode::NotFound, "The folder for the receipt does not exist.")
-            }
-            _ => AppError::new(ErrorCode::InvalidInput, "The receipt could not be written there."),
+            std::io::ErrorKind::NotFound => AppError::new(
+                ErrorCode::NotFound,
+                "The folder for the receipt does not exist.",
+            ),
+            _ => AppError::new(
+                ErrorCode::InvalidInput,
+                "The receipt could not be written there.",
+            ),
         };
         write_atomic(out, &json).map_err(write_err)?;
         write_atomic(&text_path, summary_text(&signed).as_bytes()).map_err(write_err)?;
@@ -318,7 +334,8 @@ impl Session {
         let mut d = self.draft(EventKind::ReceiptExported, Outcome::Success);
         d.object_kind = Some("batch".into());
         d.object_id = Some(batch.to_string());
-        d.detail.insert("receipt_sha256".into(), digest.clone().into());
+        d.detail
+            .insert("receipt_sha256".into(), digest.clone().into());
         let mut tx = self.begin().await?;
         self.record(&mut tx, d).await?;
         tx.commit().await?;
@@ -336,7 +353,9 @@ mod tests {
 
     #[test]
     fn counts_parse_back_in_report_order() {
-        let c = counts_from_json(r#"{"missing":{"files":1,"bytes":0},"verified":{"files":2,"bytes":9}}"#);
+        let c = counts_from_json(
+            r#"{"missing":{"files":1,"bytes":0},"verified":{"files":2,"bytes":9}}"#,
+        );
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].verdict, Verdict::Verified);
         assert!(counts_from_json("not json").is_empty());

@@ -11,8 +11,8 @@ use crate::json::{
     BatchStatus, ExpectedDigest, ExtensionCount, IngestPreflight, IngestProgress, IngestReport,
     IngestRequest, ItemStatus, ReportFile, VerdictCount,
 };
-use crate::session::Session;
 use crate::rfc3339;
+use crate::session::Session;
 use airlock_ingest::detect::{ContentKind, Sniffer};
 use airlock_ingest::digest::{Algorithm, MultiHasher};
 use airlock_ingest::plan::{self, Plan, PlanError, PlanRequest, PlannedFile, Skipped, SourceMode};
@@ -107,7 +107,12 @@ fn plan_request(req: &IngestRequest) -> PlanRequest {
 }
 
 fn row_config(req: &IngestRequest) -> RowConfig {
-    let clean = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let clean = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+    };
     RowConfig {
         csv_column: clean(&req.csv_column),
         jsonl_field: clean(&req.jsonl_field),
@@ -292,7 +297,10 @@ fn split_rows(
         _ => rows::jsonl_rows(&bytes, cfg.jsonl_field.as_deref()),
     }
     .map_err(|e| e.to_string())?;
-    Ok(rows.iter().map(|r| (r.index, r.text.len() as u64)).collect())
+    Ok(rows
+        .iter()
+        .map(|r| (r.index, r.text.len() as u64))
+        .collect())
 }
 
 /// Runs `work` (indices into `files`) on every core; outcomes go to `tx`.
@@ -377,10 +385,7 @@ fn path_tag(blobs: &BlobStore, batch: &str, path: &str) -> Result<String, AppErr
 }
 
 fn hex_expected(expected: &[(Algorithm, Vec<u8>)]) -> BTreeMap<Algorithm, String> {
-    expected
-        .iter()
-        .map(|(a, d)| (*a, hex::encode(d)))
-        .collect()
+    expected.iter().map(|(a, d)| (*a, hex::encode(d))).collect()
 }
 
 fn totals(files: &[ReceiptFile]) -> BTreeMap<Verdict, Tally> {
@@ -413,14 +418,10 @@ fn report_file(f: &ReceiptFile) -> ReportFile {
         size: f.size,
         kind: f.kind,
         sha256: f.sha256.clone(),
-        expected: f
-            .expected
-            .iter()
-            .next_back()
-            .map(|(a, h)| ExpectedDigest {
-                algorithm: *a,
-                hex: h.clone(),
-            }),
+        expected: f.expected.iter().next_back().map(|(a, h)| ExpectedDigest {
+            algorithm: *a,
+            hex: h.clone(),
+        }),
         items: f.items,
         note: f.note.clone(),
     }
@@ -475,7 +476,8 @@ impl Session {
             .map_err(plan_error)?;
         let mut ext: HashMap<String, u64> = HashMap::new();
         for f in &p.files {
-            *ext.entry(f.path.extension().unwrap_or_default()).or_default() += 1;
+            *ext.entry(f.path.extension().unwrap_or_default())
+                .or_default() += 1;
         }
         let mut extensions: Vec<ExtensionCount> = ext
             .into_iter()
@@ -487,7 +489,11 @@ impl Session {
             mode: p.mode,
             files: p.files.len() as u64,
             bytes: p.total_bytes(),
-            listed: p.files.iter().filter(|f| f.listed && p.mode != SourceMode::Folder).count() as u64,
+            listed: p
+                .files
+                .iter()
+                .filter(|f| f.listed && p.mode != SourceMode::Folder)
+                .count() as u64,
             extra: p.files.iter().filter(|f| !f.listed).count() as u64,
             missing: count(|s| matches!(s, Skipped::Missing)),
             unreadable: count(|s| !matches!(s, Skipped::Missing)),
@@ -532,10 +538,11 @@ impl Session {
         };
         blobs.sweep_stale_temps(STALE_TEMP);
         let tag = source_tag(&blobs, &p)?;
-        let existing = sqlx::query("SELECT id, status, started_at FROM batches WHERE source_tag = ?")
-            .bind(&tag)
-            .fetch_optional(&self.pool)
-            .await?;
+        let existing =
+            sqlx::query("SELECT id, status, started_at FROM batches WHERE source_tag = ?")
+                .bind(&tag)
+                .fetch_optional(&self.pool)
+                .await?;
         let (batch_id, started_at, resumed) = match existing {
             Some(row) => {
                 let id: String = row.get(0);
@@ -596,10 +603,12 @@ impl Session {
             let id: String = r.get(1);
             let sealed: Vec<u8> = r.get(6);
             let opened = blobs.unseal(Tier::Source, id.as_bytes(), &sealed)?;
-            let s: SealedFile = serde_json::from_slice(&opened)
-                .map_err(|_| AppError::new(ErrorCode::VaultError, "A stored file record is damaged."))?;
-            let verdict = Verdict::parse(&r.get::<String, _>(5))
-                .ok_or_else(|| AppError::new(ErrorCode::VaultError, "A stored file record is damaged."))?;
+            let s: SealedFile = serde_json::from_slice(&opened).map_err(|_| {
+                AppError::new(ErrorCode::VaultError, "A stored file record is damaged.")
+            })?;
+            let verdict = Verdict::parse(&r.get::<String, _>(5)).ok_or_else(|| {
+                AppError::new(ErrorCode::VaultError, "A stored file record is damaged.")
+            })?;
             done.insert(
                 r.get(0),
                 (
@@ -635,11 +644,16 @@ impl Session {
         let bytes = Arc::new(AtomicU64::new(0));
         let (tx_out, mut rx) = tokio::sync::mpsc::channel::<FileOutcome>(64);
         let worker = tokio::task::spawn_blocking({
-            let (files, blobs, cancel, bytes) = (files.clone(), blobs.clone(), cancel.clone(), bytes.clone());
+            let (files, blobs, cancel, bytes) =
+                (files.clone(), blobs.clone(), cancel.clone(), bytes.clone());
             let algorithms: Vec<Algorithm> = p.algorithms.iter().copied().collect();
             let rows_cfg = row_config(req);
             let work = work.clone();
-            move || run_workers(files, work, blobs, algorithms, rows_cfg, cancel, bytes, tx_out)
+            move || {
+                run_workers(
+                    files, work, blobs, algorithms, rows_cfg, cancel, bytes, tx_out,
+                )
+            }
         });
         let mut pending: Vec<FileOutcome> = Vec::new();
         let mut last_commit = Instant::now();
@@ -659,7 +673,9 @@ impl Session {
                 _ = ticker.tick() => {}
             }
             let due = !pending.is_empty()
-                && (closed || pending.len() >= COMMIT_FILES || last_commit.elapsed() >= COMMIT_EVERY);
+                && (closed
+                    || pending.len() >= COMMIT_FILES
+                    || last_commit.elapsed() >= COMMIT_EVERY);
             if due && failure.is_none() {
                 match self
                     .commit_outcomes(&blobs, &batch_id, &p, &tags, &pending)
@@ -719,7 +735,12 @@ impl Session {
             );
             d.detail.insert(
                 "reason".into(),
-                if failure.is_some() { "error" } else { "cancelled" }.into(),
+                if failure.is_some() {
+                    "error"
+                } else {
+                    "cancelled"
+                }
+                .into(),
             );
             let mut tx = self.begin().await?;
             self.record(&mut tx, d).await?;
@@ -767,7 +788,9 @@ impl Session {
             .truncate(false)
             .write(true)
             .open(path)
-            .map_err(|e| AppError::from(airlock_vault::VaultError::io("opening the ingest lock", e)))?;
+            .map_err(|e| {
+                AppError::from(airlock_vault::VaultError::io("opening the ingest lock", e))
+            })?;
         match file.try_lock() {
             Ok(()) => Ok(file),
             Err(std::fs::TryLockError::WouldBlock) => Err(AppError::new(
@@ -890,7 +913,10 @@ impl Session {
             finished_at: rfc3339(self.now()),
             source: ReceiptSource {
                 mode: p.mode,
-                manifest_sha256: p.manifest_bytes.as_ref().map(|b| hex::encode(Sha256::digest(b))),
+                manifest_sha256: p
+                    .manifest_bytes
+                    .as_ref()
+                    .map(|b| hex::encode(Sha256::digest(b))),
                 algorithms: if p.mode == SourceMode::Folder {
                     Vec::new()
                 } else {
@@ -930,19 +956,25 @@ impl Session {
         .execute(&mut *tx)
         .await?;
         if all_verified {
-            sqlx::query("UPDATE items SET status = 'received' WHERE batch_id = ? AND status = 'held'")
-                .bind(batch)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "UPDATE items SET status = 'received' WHERE batch_id = ? AND status = 'held'",
+            )
+            .bind(batch)
+            .execute(&mut *tx)
+            .await?;
         }
         let mut d = self.draft(EventKind::IngestCompleted, Outcome::Success);
         d.object_kind = Some("batch".into());
         d.object_id = Some(batch.to_string());
-        d.detail.insert("receipt_sha256".into(), digest.clone().into());
+        d.detail
+            .insert("receipt_sha256".into(), digest.clone().into());
         d.detail.insert("all_verified".into(), all_verified.into());
         let mut c = serde_json::Map::new();
         for (v, t) in &counts {
-            c.insert(v.as_str().into(), serde_json::json!({"files": t.files, "bytes": t.bytes}));
+            c.insert(
+                v.as_str().into(),
+                serde_json::json!({"files": t.files, "bytes": t.bytes}),
+            );
         }
         d.detail.insert("counts".into(), c.into());
         self.record(&mut tx, d).await?;
@@ -953,15 +985,22 @@ impl Session {
     }
 
     /// The signed receipt of a finished batch, verified.
-    pub(crate) async fn load_receipt(&self, batch: &str) -> Result<(SignedReceipt, BatchStatus), AppError> {
-        let row = sqlx::query("SELECT status, receipt_blob, receipt_size FROM batches WHERE id = ?")
-            .bind(batch)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "No batch has this id."))?;
+    pub(crate) async fn load_receipt(
+        &self,
+        batch: &str,
+    ) -> Result<(SignedReceipt, BatchStatus), AppError> {
+        let row =
+            sqlx::query("SELECT status, receipt_blob, receipt_size FROM batches WHERE id = ?")
+                .bind(batch)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| AppError::new(ErrorCode::NotFound, "No batch has this id."))?;
         let status = BatchStatus::parse(&row.get::<String, _>(0))
             .ok_or_else(|| AppError::new(ErrorCode::VaultError, "A batch record is damaged."))?;
-        let (Some(name), Some(size)) = (row.get::<Option<String>, _>(1), row.get::<Option<i64>, _>(2)) else {
+        let (Some(name), Some(size)) = (
+            row.get::<Option<String>, _>(1),
+            row.get::<Option<i64>, _>(2),
+        ) else {
             return Err(AppError::new(
                 ErrorCode::Conflict,
                 "This batch has not finished; run the same ingest again to resume it.",
@@ -974,13 +1013,20 @@ impl Session {
             size: size as u64,
         })?;
         let signed = airlock_ingest::receipt::verify_receipt(&bytes).map_err(|_| {
-            AppError::new(ErrorCode::VaultError, "The batch's stored receipt does not verify.")
+            AppError::new(
+                ErrorCode::VaultError,
+                "The batch's stored receipt does not verify.",
+            )
         })?;
         Ok((signed, status))
     }
 
     /// The report of a finished batch.
-    pub(crate) async fn stored_report(&self, batch: &str, already: bool) -> Result<IngestReport, AppError> {
+    pub(crate) async fn stored_report(
+        &self,
+        batch: &str,
+        already: bool,
+    ) -> Result<IngestReport, AppError> {
         let (signed, status) = self.load_receipt(batch).await?;
         let items = self.batch_item_count(batch).await?;
         Ok(report_from_receipt(&signed, status, items, already))

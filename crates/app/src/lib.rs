@@ -30,6 +30,7 @@ mod ingest;
 pub mod json;
 mod session;
 mod settings;
+mod standalone;
 mod users;
 mod workspace;
 
@@ -37,6 +38,12 @@ pub use account::MAX_BREAK_GLASS_MINUTES;
 pub use audit_cases::verify_export_file;
 pub use batches::{bag_validate, verify_receipt_file};
 pub use ingest::MAX_ROW_SPLIT_BYTES;
+pub use standalone::agreement_from_csv;
+
+/// Agreement levels of measurement, re-exported for the CLI.
+pub use airlock_agreement::Level as AgreementLevel;
+/// A BagIt validation report, re-exported for the CLI.
+pub use airlock_ingest::bagit::BagReport;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use demo::{DEMO_PROJECT, DEMO_USERS};
 pub use error::{AppError, ErrorCode};

@@ -79,7 +79,10 @@ async fn attempt(
             .await
             .map(drop),
         Action::ExportReceipt => s
-            .export_receipt(&batches.clean, &fx.vault.with_file_name(format!("receipt{n}.json")))
+            .export_receipt(
+                &batches.clean,
+                &fx.vault.with_file_name(format!("receipt{n}.json")),
+            )
             .await
             .map(drop),
     }
@@ -104,13 +107,25 @@ async fn every_role_action_pair_is_enforced_as_the_table_says() {
     let s = lead.active().await.unwrap();
     let clean = crate::support::synthetic_folder(&fx.vault, "clean", 2);
     let clean = s
-        .ingest(&crate::support::request(&clean), &|_| {}, Default::default())
+        .ingest(
+            &crate::support::request(&clean),
+            &|_| {},
+            Default::default(),
+        )
         .await
         .unwrap();
     let undecided = crate::support::synthetic_folder(&fx.vault, "undecided", 2);
-    std::fs::write(undecided.join("SHA256SUMS"), "0000000000000000000000000000000000000000000000000000000000000000  gone.txt\n").unwrap();
+    std::fs::write(
+        undecided.join("SHA256SUMS"),
+        "0000000000000000000000000000000000000000000000000000000000000000  gone.txt\n",
+    )
+    .unwrap();
     let undecided = s
-        .ingest(&crate::support::request(&undecided), &|_| {}, Default::default())
+        .ingest(
+            &crate::support::request(&undecided),
+            &|_| {},
+            Default::default(),
+        )
         .await
         .unwrap();
     let batches = Batches {

@@ -32,7 +32,10 @@ fn manifest_for(dir: &Path) {
     std::fs::write(dir.join("SHA256SUMS"), text).unwrap();
 }
 
-async fn ingest(ws: &mut Workspace, req: &IngestRequest) -> Result<IngestReport, airlock_app::AppError> {
+async fn ingest(
+    ws: &mut Workspace,
+    req: &IngestRequest,
+) -> Result<IngestReport, airlock_app::AppError> {
     ws.active()
         .await
         .unwrap()
@@ -81,7 +84,11 @@ async fn items(ws: &mut Workspace) -> Vec<airlock_app::json::ItemDto> {
 async fn a_verified_delivery_is_stored_encrypted_released_and_receipted() {
     let fx = team().await;
     let src = synthetic_folder(&fx.vault, "good", 5);
-    std::fs::write(src.join("Roe, Jane - MRN 0000.txt"), "Synthetic note for a synthetic person.\n").unwrap();
+    std::fs::write(
+        src.join("Roe, Jane - MRN 0000.txt"),
+        "Synthetic note for a synthetic person.\n",
+    )
+    .unwrap();
     manifest_for(&src);
     let mut ws = fx.login_as(Role::Lead).await;
     let r = ingest(&mut ws, &request(&src)).await.unwrap();
@@ -93,7 +100,9 @@ async fn a_verified_delivery_is_stored_encrypted_released_and_receipted() {
     let listed = items(&mut ws).await;
     assert_eq!(listed.len(), 6);
     assert!(listed.iter().all(|i| i.status == ItemStatus::Received));
-    assert!(listed.iter().any(|i| i.source_name == "Roe, Jane - MRN 0000.txt"));
+    assert!(listed
+        .iter()
+        .any(|i| i.source_name == "Roe, Jane - MRN 0000.txt"));
 
     // Nothing identifying on disk in the clear: not the file name, not the content.
     for f in blob_files(&fx.vault) {
@@ -105,7 +114,10 @@ async fn a_verified_delivery_is_stored_encrypted_released_and_receipted() {
     for name in ["vault.db", "vault.db-wal"] {
         if let Ok(bytes) = std::fs::read(fx.vault.join(name)) {
             let text = String::from_utf8_lossy(&bytes);
-            assert!(!text.contains("Roe, Jane"), "{name} holds a file name in the clear");
+            assert!(
+                !text.contains("Roe, Jane"),
+                "{name} holds a file name in the clear"
+            );
         }
     }
 
@@ -116,8 +128,12 @@ async fn a_verified_delivery_is_stored_encrypted_released_and_receipted() {
     assert_eq!(Some(exported.receipt_sha256.clone()), r.receipt_sha256);
     let check = airlock_app::verify_receipt_file(&out).unwrap();
     assert!(check.ok, "{}", check.message);
-    assert!(std::fs::read_to_string(&exported.text_path).unwrap().contains("everything verified"));
-    let tampered = std::fs::read_to_string(&out).unwrap().replace("\"verified\"", "\"mismatched\"");
+    assert!(std::fs::read_to_string(&exported.text_path)
+        .unwrap()
+        .contains("everything verified"));
+    let tampered = std::fs::read_to_string(&out)
+        .unwrap()
+        .replace("\"verified\"", "\"mismatched\"");
     std::fs::write(&out, tampered).unwrap();
     assert!(!airlock_app::verify_receipt_file(&out).unwrap().ok);
 
@@ -140,10 +156,19 @@ async fn a_verified_delivery_is_stored_encrypted_released_and_receipted() {
         .await
         .unwrap();
     let log = std::fs::read_to_string(&export).unwrap();
-    for kind in ["ingest_started", "ingest_completed", "ingest_repeated", "receipt_exported", "source_items_viewed"] {
+    for kind in [
+        "ingest_started",
+        "ingest_completed",
+        "ingest_repeated",
+        "receipt_exported",
+        "source_items_viewed",
+    ] {
         assert!(log.contains(kind), "{kind} is audited");
     }
-    assert!(!log.contains("Roe") && !log.contains("note-000"), "no file names in the audit log");
+    assert!(
+        !log.contains("Roe") && !log.contains("note-000"),
+        "no file names in the audit log"
+    );
     assert!(c.active().await.unwrap().audit_verify().await.unwrap().ok);
 }
 
@@ -163,17 +188,36 @@ async fn one_flipped_byte_in_any_file_is_detected_and_quarantined() {
         assert!(!r.all_verified);
         assert_eq!(r.status, BatchStatus::NeedsDecision);
         assert_eq!(count(&r, Verdict::Mismatched), 1, "file {target}");
-        let bad = r.files.iter().find(|f| f.verdict == Verdict::Mismatched).unwrap();
+        let bad = r
+            .files
+            .iter()
+            .find(|f| f.verdict == Verdict::Mismatched)
+            .unwrap();
         assert_eq!(bad.path, format!("note-{target:03}.txt"));
-        assert_ne!(bad.sha256.as_deref(), bad.expected.as_ref().map(|e| e.hex.as_str()));
+        assert_ne!(
+            bad.sha256.as_deref(),
+            bad.expected.as_ref().map(|e| e.hex.as_str())
+        );
         let batch_items: Vec<_> = items(&mut ws)
             .await
             .into_iter()
             .filter(|i| i.batch_id == r.batch_id)
             .collect();
-        assert_eq!(batch_items.iter().filter(|i| i.status == ItemStatus::Quarantined).count(), 1);
-        assert_eq!(batch_items.iter().filter(|i| i.status == ItemStatus::Held).count(), 3,
-            "verified files wait for the lead's decision");
+        assert_eq!(
+            batch_items
+                .iter()
+                .filter(|i| i.status == ItemStatus::Quarantined)
+                .count(),
+            1
+        );
+        assert_eq!(
+            batch_items
+                .iter()
+                .filter(|i| i.status == ItemStatus::Held)
+                .count(),
+            3,
+            "verified files wait for the lead's decision"
+        );
     }
 }
 
@@ -191,7 +235,11 @@ async fn missing_extra_empty_unsupported_and_unreadable_files_are_reported() {
     std::os::unix::fs::symlink("/etc/hostname", src.join("link.txt")).unwrap();
     {
         use std::os::unix::ffi::OsStrExt;
-        std::fs::write(src.join(std::ffi::OsStr::from_bytes(b"bad\xffname.txt")), b"x").unwrap();
+        std::fs::write(
+            src.join(std::ffi::OsStr::from_bytes(b"bad\xffname.txt")),
+            b"x",
+        )
+        .unwrap();
     }
     let mut ws = fx.login_as(Role::Lead).await;
     let r = ingest(&mut ws, &request(&src)).await.unwrap();
@@ -200,20 +248,41 @@ async fn missing_extra_empty_unsupported_and_unreadable_files_are_reported() {
     assert_eq!(count(&r, Verdict::Extra), 1);
     assert_eq!(count(&r, Verdict::Empty), 1);
     assert_eq!(count(&r, Verdict::Unsupported), 1);
-    assert_eq!(count(&r, Verdict::Unreadable), 2, "the link and the non-UTF-8 name");
+    assert_eq!(
+        count(&r, Verdict::Unreadable),
+        2,
+        "the link and the non-UTF-8 name"
+    );
     assert_eq!(r.status, BatchStatus::NeedsDecision);
 
     // The lead releases the verified files; problem files stay quarantined.
     let s = ws.active().await.unwrap();
     assert_eq!(
-        s.decide_batch(&r.batch_id, BatchDecision::ReleaseVerified, None).await.unwrap(),
+        s.decide_batch(&r.batch_id, BatchDecision::ReleaseVerified, None)
+            .await
+            .unwrap(),
         BatchStatus::Released
     );
-    let e = s.decide_batch(&r.batch_id, BatchDecision::Abort, Some("changed my mind")).await.unwrap_err();
+    let e = s
+        .decide_batch(&r.batch_id, BatchDecision::Abort, Some("changed my mind"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::Conflict, "a decided batch stays decided");
     let listed = items(&mut ws).await;
-    assert_eq!(listed.iter().filter(|i| i.status == ItemStatus::Received).count(), 2);
-    assert_eq!(listed.iter().filter(|i| i.status == ItemStatus::Quarantined).count(), 3);
+    assert_eq!(
+        listed
+            .iter()
+            .filter(|i| i.status == ItemStatus::Received)
+            .count(),
+        2
+    );
+    assert_eq!(
+        listed
+            .iter()
+            .filter(|i| i.status == ItemStatus::Quarantined)
+            .count(),
+        3
+    );
 }
 
 #[tokio::test]
@@ -224,7 +293,10 @@ async fn hostile_manifests_are_refused_and_change_nothing() {
     let cases = [
         ("escape", format!("{good}  ../outside.txt\n")),
         ("absolute", format!("{good}  /etc/passwd\n")),
-        ("duplicate", format!("{good}  note-000.txt\n{good} *note-000.txt\n")),
+        (
+            "duplicate",
+            format!("{good}  note-000.txt\n{good} *note-000.txt\n"),
+        ),
         ("malformed", "this is not a manifest\n".to_string()),
         ("badhex", format!("{}  note-000.txt\n", &good[..50])),
     ];
@@ -233,8 +305,16 @@ async fn hostile_manifests_are_refused_and_change_nothing() {
         std::fs::write(src.join("SHA256SUMS"), manifest).unwrap();
         let e = ingest(&mut ws, &request(&src)).await.unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidInput, "{name}: {}", e.message);
-        assert!(e.message.contains("line"), "{name}: the message names the line: {}", e.message);
-        assert!(!e.message.contains("passwd") && !e.message.contains("note-000"), "{}", e.message);
+        assert!(
+            e.message.contains("line"),
+            "{name}: the message names the line: {}",
+            e.message
+        );
+        assert!(
+            !e.message.contains("passwd") && !e.message.contains("note-000"),
+            "{}",
+            e.message
+        );
     }
     assert!(blob_files(&fx.vault).is_empty(), "nothing was stored");
     assert!(items(&mut ws).await.is_empty());
@@ -251,7 +331,11 @@ async fn a_cancelled_ingest_resumes_and_stores_every_file_once() {
     let src = fx.vault.with_file_name("src-big");
     std::fs::create_dir_all(&src).unwrap();
     for i in 0..300u32 {
-        let body: Vec<u8> = format!("synthetic file {i} ").bytes().cycle().take(200_000).collect();
+        let body: Vec<u8> = format!("synthetic file {i} ")
+            .bytes()
+            .cycle()
+            .take(200_000)
+            .collect();
         std::fs::write(src.join(format!("f{i:04}.txt")), body).unwrap();
     }
     manifest_for(&src);
@@ -280,7 +364,11 @@ async fn a_cancelled_ingest_resumes_and_stores_every_file_once() {
         .unwrap();
     watcher.join().unwrap();
     assert!(seen.load(Ordering::Relaxed) > 0, "progress was reported");
-    assert!(first.cancelled, "the run stopped early: {} files read", first.files_read);
+    assert!(
+        first.cancelled,
+        "the run stopped early: {} files read",
+        first.files_read
+    );
     assert_eq!(first.status, BatchStatus::Receiving);
     assert!(first.files_read < 300);
     let stored_after_cancel = items(&mut ws).await.len();
@@ -288,13 +376,24 @@ async fn a_cancelled_ingest_resumes_and_stores_every_file_once() {
 
     let second = ingest(&mut ws, &request(&src)).await.unwrap();
     assert!(second.all_verified, "{:?}", second.totals);
-    assert_eq!(second.batch_id, first.batch_id, "the rerun resumed the same batch");
+    assert_eq!(
+        second.batch_id, first.batch_id,
+        "the rerun resumed the same batch"
+    );
     assert_eq!(count(&second, Verdict::Verified), 300);
-    assert_eq!(second.files_read as usize, 300 - stored_after_cancel, "stored files are skipped");
+    assert_eq!(
+        second.files_read as usize,
+        300 - stored_after_cancel,
+        "stored files are skipped"
+    );
     let all = items(&mut ws).await;
     assert_eq!(all.len(), 300, "each file is an item exactly once");
     assert!(all.iter().all(|i| i.status == ItemStatus::Received));
-    assert_eq!(blob_files(&fx.vault).len(), 301, "300 files and one receipt, each stored once");
+    assert_eq!(
+        blob_files(&fx.vault).len(),
+        301,
+        "300 files and one receipt, each stored once"
+    );
     ws.logout().await.unwrap();
     let kinds = crate::support::event_kinds(&fx).await;
     assert!(kinds.contains(&"ingest_interrupted".to_string()));
@@ -305,30 +404,75 @@ async fn bags_csv_rows_and_jsonl_lines() {
     let fx = team().await;
     let bag = fx.vault.with_file_name("bag");
     std::fs::create_dir_all(bag.join("data")).unwrap();
-    std::fs::write(bag.join("data/notes.csv"), "id,text\n1,first synthetic note\n2,\"second, with comma\"\n3,third\n").unwrap();
-    std::fs::write(bag.join("data/lines.jsonl"), "{\"text\":\"a\"}\n{\"text\":\"b\"}\n").unwrap();
+    std::fs::write(
+        bag.join("data/notes.csv"),
+        "id,text\n1,first synthetic note\n2,\"second, with comma\"\n3,third\n",
+    )
+    .unwrap();
+    std::fs::write(
+        bag.join("data/lines.jsonl"),
+        "{\"text\":\"a\"}\n{\"text\":\"b\"}\n",
+    )
+    .unwrap();
     let mut manifest = String::new();
     for f in ["data/lines.jsonl", "data/notes.csv"] {
         manifest += &format!("{}  {f}\n", sha(&std::fs::read(bag.join(f)).unwrap()));
     }
     std::fs::write(bag.join("manifest-sha256.txt"), &manifest).unwrap();
-    std::fs::write(bag.join("bagit.txt"), "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n").unwrap();
-    let octets: u64 = ["data/lines.jsonl", "data/notes.csv"].iter().map(|f| std::fs::metadata(bag.join(f)).unwrap().len()).sum();
-    std::fs::write(bag.join("bag-info.txt"), format!("Source-Organization: Synthetic Site\nPayload-Oxum: {octets}.2\n")).unwrap();
+    std::fs::write(
+        bag.join("bagit.txt"),
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+    )
+    .unwrap();
+    let octets: u64 = ["data/lines.jsonl", "data/notes.csv"]
+        .iter()
+        .map(|f| std::fs::metadata(bag.join(f)).unwrap().len())
+        .sum();
+    std::fs::write(
+        bag.join("bag-info.txt"),
+        format!("Source-Organization: Synthetic Site\nPayload-Oxum: {octets}.2\n"),
+    )
+    .unwrap();
     let mut ws = fx.login_as(Role::Lead).await;
-    let r = ingest(&mut ws, &IngestRequest { bagit: true, ..request(&bag) }).await.unwrap();
+    let r = ingest(
+        &mut ws,
+        &IngestRequest {
+            bagit: true,
+            ..request(&bag)
+        },
+    )
+    .await
+    .unwrap();
     assert!(r.all_verified, "{:?} {:?}", r.totals, r.bag_problems);
     assert_eq!(r.items, 5, "three CSV rows and two JSONL lines");
-    let names: Vec<String> = items(&mut ws).await.into_iter().map(|i| i.source_name).collect();
-    assert!(names.contains(&"data/notes.csv #row 2".to_string()), "{names:?}");
-    assert!(names.contains(&"data/lines.jsonl #line 1".to_string()), "{names:?}");
+    let names: Vec<String> = items(&mut ws)
+        .await
+        .into_iter()
+        .map(|i| i.source_name)
+        .collect();
+    assert!(
+        names.contains(&"data/notes.csv #row 2".to_string()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"data/lines.jsonl #line 1".to_string()),
+        "{names:?}"
+    );
 
     // A bag that needs fetching is refused before anything is stored.
     let fetch = fx.vault.with_file_name("bag2");
     std::fs::create_dir_all(fetch.join("data")).unwrap();
-    std::fs::write(fetch.join("bagit.txt"), "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n").unwrap();
+    std::fs::write(
+        fetch.join("bagit.txt"),
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n",
+    )
+    .unwrap();
     std::fs::write(fetch.join("manifest-sha256.txt"), "").unwrap();
-    std::fs::write(fetch.join("fetch.txt"), "https://example.invalid/x 1 data/x\n").unwrap();
+    std::fs::write(
+        fetch.join("fetch.txt"),
+        "https://example.invalid/x 1 data/x\n",
+    )
+    .unwrap();
     let e = ingest(&mut ws, &request(&fetch)).await.unwrap_err();
     assert!(e.message.contains("fetch.txt"), "{}", e.message);
 
@@ -355,12 +499,22 @@ async fn only_leads_ingest_and_other_keys_cannot_read_what_arrived() {
         // Even with the vault crate used directly, their keys do not open source blobs.
         let mut v = airlock_vault::Vault::open(&fx.vault).unwrap();
         let (name, pass) = user_of(role);
-        let (_, _, keys) = v.unlock(name, &pw(pass), time::OffsetDateTime::now_utc()).ok().unwrap();
+        let (_, _, keys) = v
+            .unlock(name, &pw(pass), time::OffsetDateTime::now_utc())
+            .ok()
+            .unwrap();
         let store = v.blobs(&keys.work, keys.source.as_ref());
         for f in blob_files(&fx.vault) {
             let name = f.file_name().unwrap().to_string_lossy().to_string();
-            let blob = airlock_vault::BlobRef { tier: Tier::Source, name, size: 0 };
-            assert!(store.read_all(&blob).is_err(), "{role} cannot read source content");
+            let blob = airlock_vault::BlobRef {
+                tier: Tier::Source,
+                name,
+                size: 0,
+            };
+            assert!(
+                store.read_all(&blob).is_err(),
+                "{role} cannot read source content"
+            );
         }
     }
 }
@@ -370,15 +524,27 @@ async fn aborting_a_batch_discards_it_and_lets_the_delivery_be_received_again() 
     let fx: Fixture = team().await;
     let src = synthetic_folder(&fx.vault, "abort", 2);
     manifest_for(&src);
-    std::fs::write(src.join("note-000.txt"), b"changed after the manifest was made").unwrap();
+    std::fs::write(
+        src.join("note-000.txt"),
+        b"changed after the manifest was made",
+    )
+    .unwrap();
     let mut ws = fx.login_as(Role::Lead).await;
     let r = ingest(&mut ws, &request(&src)).await.unwrap();
     assert_eq!(r.status, BatchStatus::NeedsDecision);
     let s = ws.active().await.unwrap();
-    let e = s.decide_batch(&r.batch_id, BatchDecision::Abort, None).await.unwrap_err();
+    let e = s
+        .decide_batch(&r.batch_id, BatchDecision::Abort, None)
+        .await
+        .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput, "an abort needs a reason");
-    s.decide_batch(&r.batch_id, BatchDecision::Abort, Some("site will resend")).await.unwrap();
-    assert!(items(&mut ws).await.iter().all(|i| i.status == ItemStatus::Discarded));
+    s.decide_batch(&r.batch_id, BatchDecision::Abort, Some("site will resend"))
+        .await
+        .unwrap();
+    assert!(items(&mut ws)
+        .await
+        .iter()
+        .all(|i| i.status == ItemStatus::Discarded));
     let again = ingest(&mut ws, &request(&src)).await.unwrap();
     assert!(!again.already_received);
     assert_ne!(again.batch_id, r.batch_id);
