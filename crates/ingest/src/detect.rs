@@ -154,7 +154,7 @@ fn looks_like_bare_dataset(h: &[u8]) -> bool {
     }
     let explicit = h[4].is_ascii_uppercase() && h[5].is_ascii_uppercase();
     let implicit_len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
-    explicit || (implicit_len > 0 && implicit_len < 1024 && implicit_len % 2 == 0)
+    explicit || (implicit_len > 0 && implicit_len < 1024 && implicit_len.is_multiple_of(2))
 }
 
 #[cfg(test)]

@@ -9,7 +9,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A checksum algorithm found in a manifest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "lowercase")]
 #[ts(export)]
 pub enum Algorithm {
@@ -43,7 +45,7 @@ impl Algorithm {
     }
 
     /// Digest length in bytes.
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             Algorithm::Md5 => 16,
             Algorithm::Sha1 => 20,
@@ -54,7 +56,7 @@ impl Algorithm {
 
     /// The algorithm whose hex digests have `hex_len` characters.
     pub fn from_hex_len(hex_len: usize) -> Option<Algorithm> {
-        Algorithm::ALL.into_iter().find(|a| a.len() * 2 == hex_len)
+        Algorithm::ALL.into_iter().find(|a| a.digest_len() * 2 == hex_len)
     }
 
     /// Whether collisions are practical, so a match proves little against a tamperer.
@@ -202,7 +204,9 @@ mod tests {
         assert_eq!(Algorithm::from_hex_len(63), None);
         assert!(Algorithm::Md5.is_weak() && !Algorithm::Sha256.is_weak());
         assert!(MultiHasher::new(&[]).finish().get(Algorithm::Md5).is_none());
-        let d = MultiHasher::new(&[Algorithm::Md5]).finish().with(Algorithm::Sha256, &[1; 32]);
+        let d = MultiHasher::new(&[Algorithm::Md5])
+            .finish()
+            .with(Algorithm::Sha256, &[1; 32]);
         assert_eq!(d.get(Algorithm::Sha256), Some(&[1u8; 32][..]));
         assert_eq!(d.first_mismatch(&[(Algorithm::Sha256, vec![1; 32])]), None);
         assert_eq!(

@@ -20,7 +20,9 @@ use std::collections::BTreeMap;
 pub const RECEIPT_FORMAT: &str = "airlock-receipt";
 
 /// What happened to one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS,
+)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum Verdict {
@@ -254,7 +256,10 @@ pub fn summary_text(r: &SignedReceipt) -> String {
         "Received by:  {} ({})\n",
         b.received_by.name, b.received_by.user_id
     ));
-    out.push_str(&format!("Started:      {}\nFinished:     {}\n", b.started_at, b.finished_at));
+    out.push_str(&format!(
+        "Started:      {}\nFinished:     {}\n",
+        b.started_at, b.finished_at
+    ));
     out.push_str(&format!("Source:       {}", b.source.mode.as_str()));
     if let Some(h) = &b.source.manifest_sha256 {
         out.push_str(&format!(", manifest sha256 {h}"));
@@ -274,7 +279,12 @@ pub fn summary_text(r: &SignedReceipt) -> String {
     ));
     for v in Verdict::ALL {
         if let Some(t) = b.totals.get(&v).filter(|t| t.files > 0) {
-            out.push_str(&format!("  {:<12} {:>8} files {:>16} bytes\n", v.as_str(), t.files, t.bytes));
+            out.push_str(&format!(
+                "  {:<12} {:>8} files {:>16} bytes\n",
+                v.as_str(),
+                t.files,
+                t.bytes
+            ));
         }
     }
     for p in &b.bag_problems {
@@ -353,14 +363,20 @@ mod tests {
         let text = String::from_utf8(bytes.clone()).unwrap();
         let changed = text.replace("\"size\": 5", "\"size\": 6");
         assert_ne!(changed, text);
-        assert_eq!(verify_receipt(changed.as_bytes()), Err(ReceiptError::BadSignature));
+        assert_eq!(
+            verify_receipt(changed.as_bytes()),
+            Err(ReceiptError::BadSignature)
+        );
         assert_eq!(verify_receipt(b"{}"), Err(ReceiptError::NotAReceipt));
         let other = SigningKey::from_bytes(&[8u8; 32]);
         let forged = text.replace(
             &hex::encode(key.verifying_key().as_bytes()),
             &hex::encode(other.verifying_key().as_bytes()),
         );
-        assert_eq!(verify_receipt(forged.as_bytes()), Err(ReceiptError::BadSignature));
+        assert_eq!(
+            verify_receipt(forged.as_bytes()),
+            Err(ReceiptError::BadSignature)
+        );
     }
 
     #[test]
