@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, StartKind};
 
 pub(crate) const FIRST_FEMALE: &str = include_str!("../../data/first_female.txt");
 pub(crate) const FIRST_MALE: &str = include_str!("../../data/first_male.txt");
@@ -93,7 +93,7 @@ pub(crate) struct Dictionaries {
     /// City names in `cities.txt` order.
     pub cities: Vec<&'static str>,
     /// Matcher over the city names as written, in capitals and in lower case,
-    /// leftmost-longest.
+    /// leftmost-longest, for anchored searches only (see [`Dictionaries::city_at`]).
     pub city_matcher: AhoCorasick,
     /// US states and postal abbreviations.
     pub states: Vec<&'static str>,
@@ -145,6 +145,7 @@ impl Dictionaries {
         let lower: Vec<String> = cities.iter().map(|c| c.to_lowercase()).collect();
         let city_matcher = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
+            .start_kind(StartKind::Anchored)
             .build(
                 cities
                     .iter()
@@ -163,6 +164,14 @@ impl Dictionaries {
         }
     }
 
+    /// The longest city name starting exactly at byte `at` of `text`, as a byte range.
+    pub fn city_at(&self, text: &str, at: usize) -> Option<std::ops::Range<usize>> {
+        let input = Input::new(text)
+            .span(at..text.len())
+            .anchored(Anchored::Yes);
+        self.city_matcher.find(input).map(|m| m.range())
+    }
+
     /// Look up a word; `lower` must already be lower case.
     pub fn word(&self, lower: &str) -> WordInfo {
         self.words.get(lower).copied().unwrap_or_default()
@@ -178,20 +187,30 @@ impl Dictionaries {
         if info.common || info.vocab || lower.len() < 4 || frequent_name {
             return info;
         }
-        let stems = [
-            lower.strip_suffix("ies").map(|s| format!("{s}y")),
-            lower.strip_suffix("es").map(str::to_owned),
-            lower.strip_suffix('s').map(str::to_owned),
-            lower.strip_suffix("ed").map(str::to_owned),
-            lower.strip_suffix('d').map(str::to_owned),
-            lower.strip_suffix("ing").map(str::to_owned),
-            lower.strip_suffix("ing").map(|s| format!("{s}e")),
-            lower.strip_suffix("ly").map(str::to_owned),
+        let mut buf = String::with_capacity(lower.len());
+        let stems: [(&str, &str); 8] = [
+            ("ies", "y"),
+            ("es", ""),
+            ("s", ""),
+            ("ed", ""),
+            ("d", ""),
+            ("ing", ""),
+            ("ing", "e"),
+            ("ly", ""),
         ];
-        for stem in stems.into_iter().flatten().filter(|s| s.len() >= 3) {
-            let w = self.word(&stem);
+        for (suffix, add) in stems {
+            let Some(base) = lower.strip_suffix(suffix) else {
+                continue;
+            };
+            buf.clear();
+            buf.push_str(base);
+            buf.push_str(add);
+            if buf.len() < 3 {
+                continue;
+            }
+            let w = self.word(&buf);
             // Rare short stems ("frit" from "Frits") would hide names.
-            if w.common || w.vocab && stem.len() >= 6 {
+            if w.common || w.vocab && buf.len() >= 6 {
                 info.common |= w.common;
                 info.vocab |= w.vocab;
                 break;

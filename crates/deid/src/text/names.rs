@@ -17,7 +17,7 @@ use super::shape;
 use crate::category::Category;
 
 static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\p{Lu}[\p{L}\p{M}]*(?:['’-][\p{L}\p{M}]+)*\.?|\b(?:van|von|der|den|de|del|della|da|das|dos|di|du|la|le|bin|ibn|al|el|ter|ten|zu)\b")
+    Regex::new(r"\p{Lu}[\p{L}\p{M}]*(?:['’-][\p{L}\p{M}]+)*\.?|(?-u:\b)(?:van|von|der|den|de|del|della|da|das|dos|di|du|la|le|bin|ibn|al|el|ter|ten|zu)(?-u:\b)")
         .expect("token pattern")
 });
 
@@ -189,13 +189,15 @@ const WEAK_LABELS: &[&str] = &[
 ];
 
 static CREDENTIAL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^,?\s*(?:M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|P\.?A\.?(?:-C)?|Ph\.?D\.?|DDS|DMD|MSW|LCSW|LICSW|LPN|CNM|CRNA|FNP|ARNP|APRN|DPM|OD|PharmD|MBBS|FACS|FACP|FACC|MPH|BSN|MSN|CNP|DNP|RD|PT|OT|SLP|RRT|MA|CMA)\b")
+    Regex::new(r"^,?\s*(?:M\.?D\.?|D\.?O\.?|R\.?N\.?|N\.?P\.?|P\.?A\.?(?:-C)?|Ph\.?D\.?|DDS|DMD|MSW|LCSW|LICSW|LPN|CNM|CRNA|FNP|ARNP|APRN|DPM|OD|PharmD|MBBS|FACS|FACP|FACC|MPH|BSN|MSN|CNP|DNP|RD|PT|OT|SLP|RRT|MA|CMA)(?-u:\b)")
         .expect("credential pattern")
 });
 
 static LOWER_AFTER_TITLE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b((?i:dr|mr|mrs|ms|miss|mx|prof))\.?\s+([\p{L}][\p{L}'’-]*?)(?:['’]s)?\b")
-        .expect("title pattern")
+    Regex::new(
+        r"(?-u:\b)((?i:dr|mr|mrs|ms|miss|mx|prof))\.?\s+([\p{L}][\p{L}'’-]*?)(?:['’]s)?(?:[^\p{L}'’-]|$)",
+    )
+    .expect("title pattern")
 });
 
 /// Words that may precede an ambiguous place name ("lives in Hope").
@@ -224,8 +226,10 @@ const PLACE_CONTEXT: &[&str] = &[
     "town",
 ];
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Tok {
+    /// The name core in lower case.
+    lower: String,
     start: usize,
     /// End of the name core (possessive `'s` and a trailing `.` excluded).
     end: usize,
@@ -246,9 +250,8 @@ struct Tok {
     particle: bool,
 }
 
-fn token_info(core: &str) -> WordInfo {
-    let lower = core.to_lowercase();
-    let mut info = DICT.word_or_stem(&lower);
+fn token_info(core: &str, lower: &str) -> WordInfo {
+    let mut info = DICT.word_or_stem(lower);
     let capital_parts = core
         .split(['-', '\'', '’'])
         .all(|p| p.starts_with(char::is_uppercase));
@@ -285,7 +288,8 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 .iter()
                 .find_map(|p| no_dot.strip_suffix(p).filter(|c| c.chars().count() > 1))
                 .unwrap_or(no_dot);
-            let info = token_info(core);
+            let lower = core.to_lowercase();
+            let info = token_info(core, &lower);
             let n = core.chars().count();
             let caps = n > 1 && !core.chars().any(char::is_lowercase);
             let initial = n == 1;
@@ -305,6 +309,7 @@ fn tokenize(text: &str) -> Vec<Tok> {
             let particle = s.starts_with(|c: char| c.is_lowercase());
             let info = if particle { WordInfo::default() } else { info };
             Tok {
+                lower,
                 start: m.start(),
                 end: m.start() + core.len(),
                 full_end: m.end(),
@@ -389,8 +394,7 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         // A capitalised label word ("Hi", "Dear", "Mother") opening a chain is context
         // for the rest of the chain, not part of it.
         if i + 1 < toks.len() && joined(text, &toks[i], &toks[i + 1]) && !toks[i].info.title {
-            let word = text[toks[i].start..toks[i].end].to_lowercase();
-            if let Some(&strong) = LABELS.get(word.as_str()).filter(|&&s| s) {
+            if let Some(&strong) = LABELS.get(toks[i].lower.as_str()).filter(|&&s| s) {
                 pending_label = Some(strong);
                 i += 1;
                 continue;
@@ -506,19 +510,15 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         }
     }
     // Every occurrence of a found name is a name.
-    let found: HashSet<String> = toks
+    let found: HashSet<&str> = toks
         .iter()
         .zip(&is_name)
         .filter(|(t, &r)| r != 0 && !t.initial && !t.particle && !t.info.stop)
-        .map(|(t, _)| text[t.start..t.end].to_lowercase())
+        .map(|(t, _)| t.lower.as_str())
         .collect();
     if !found.is_empty() {
         for (k, t) in toks.iter().enumerate() {
-            if is_name[k] == 0
-                && !t.initial
-                && !t.particle
-                && found.contains(&text[t.start..t.end].to_lowercase())
-            {
+            if is_name[k] == 0 && !t.initial && !t.particle && found.contains(t.lower.as_str()) {
                 is_name[k] = 7;
             }
         }
@@ -582,13 +582,27 @@ pub(crate) fn detect_places(text: &str, out: &mut Vec<Finding>) {
             s - e <= 48 && !text[e..s].chars().any(char::is_alphabetic)
         }
     };
-    for m in DICT.city_matcher.find_iter(text) {
-        let (s, e) = (m.start(), m.end());
-        let boundary_before = s == 0 || !bytes[s - 1].is_ascii_alphanumeric();
-        let boundary_after = e == bytes.len() || !bytes[e].is_ascii_alphanumeric();
-        if !boundary_before || !boundary_after {
+    // An anchored dictionary look-up at the start of every ASCII word.
+    let mut next = 0;
+    while next < bytes.len() {
+        let s = next;
+        if !bytes[s].is_ascii_alphabetic() || s > 0 && bytes[s - 1].is_ascii_alphanumeric() {
+            next += 1;
             continue;
         }
+        let word_end = bytes[s..]
+            .iter()
+            .position(|b| !b.is_ascii_alphanumeric())
+            .map_or(bytes.len(), |n| s + n);
+        next = word_end;
+        let Some(found) = DICT.city_at(text, s) else {
+            continue;
+        };
+        let e = found.end;
+        if e < bytes.len() && bytes[e].is_ascii_alphanumeric() {
+            continue;
+        }
+        next = next.max(e);
         let city = &text[s..e];
         let ambiguous = city.split([' ', '-']).all(|w| {
             let i = DICT.word(&w.to_lowercase());

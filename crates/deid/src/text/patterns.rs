@@ -2,7 +2,8 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use regex_automata::meta::Regex as MetaRegex;
+use regex_automata::{Anchored, Input};
 
 use super::dict::DICT;
 use super::finding::Finding;
@@ -44,54 +45,46 @@ struct Spec {
     check: Check,
 }
 
-/// A rule inside a compiled family: which capture groups belong to it.
+/// A rule inside a compiled family.
 struct Member {
     id: &'static str,
     category: Category,
-    /// Capture group wrapping the whole member pattern.
-    outer: usize,
-    /// Capture group holding the identifier (`outer` itself when the rule's group is 0).
-    value: usize,
+    /// Capture group holding the identifier (0: the whole match).
+    group: usize,
     confidence: f32,
     check: Check,
 }
 
-/// Rules compiled into one alternation and run in one pass. Only rules whose matches
-/// may hide one another harmlessly share a family: at any position the first member
-/// that matches wins and the scan resumes after it.
+/// Rules compiled into one multi-pattern regex and run in one pass. Only rules whose
+/// matches may hide one another harmlessly share a family: at any position the first
+/// member (in order) that matches wins and the scan resumes after its match.
 struct Family {
-    re: Regex,
+    re: MetaRegex,
     members: Vec<Member>,
 }
 
+/// Lazy-DFA cache per family and thread (the default 2 MiB thrashes on the big family).
+const HYBRID_CACHE_BYTES: usize = 32 << 20;
+
 fn family(specs: Vec<Spec>) -> Family {
-    let mut pattern = String::new();
-    let mut members = Vec::with_capacity(specs.len());
-    let mut next_group = 1;
-    for (i, spec) in specs.into_iter().enumerate() {
-        let fixed = fix(&spec.pattern);
-        let inner = Regex::new(&fixed)
-            .unwrap_or_else(|e| panic!("BUG: rule {} does not compile: {e}", spec.id))
-            .captures_len()
-            - 1;
-        if i > 0 {
-            pattern.push('|');
-        }
-        pattern.push('(');
-        pattern.push_str(&fixed);
-        pattern.push(')');
-        let outer = next_group;
-        members.push(Member {
-            id: spec.id,
-            category: spec.category,
-            outer,
-            value: outer + spec.group,
-            confidence: spec.confidence,
-            check: spec.check,
+    let patterns: Vec<String> = specs.iter().map(|s| fix(&s.pattern)).collect();
+    let re = MetaRegex::builder()
+        .configure(MetaRegex::config().hybrid_cache_capacity(HYBRID_CACHE_BYTES))
+        .build_many(&patterns)
+        .unwrap_or_else(|e| {
+            let ids: Vec<&str> = specs.iter().map(|s| s.id).collect();
+            panic!("BUG: a rule of {ids:?} does not compile: {e}")
         });
-        next_group += 1 + inner;
-    }
-    let re = Regex::new(&pattern).expect("BUG: a rule family does not compile");
+    let members = specs
+        .into_iter()
+        .map(|s| Member {
+            id: s.id,
+            category: s.category,
+            group: s.group,
+            confidence: s.confidence,
+            check: s.check,
+        })
+        .collect();
     Family { re, members }
 }
 
@@ -181,24 +174,18 @@ fn build_families() -> Vec<Family> {
     groups.into_iter().map(|(_, v)| family(v)).collect()
 }
 
-/// Which shared family a rule runs in, or `None` for a family of its own. Rules with a
-/// check that may refuse a match, and rules whose match reaches past their identifier,
-/// run alone so that a refusal or a long match never hides another rule's identifier.
+/// Which shared family a rule runs in, or `None` for a family of its own. After each
+/// match the scan resumes one character after the match's start, so a match never hides
+/// a longer one that starts inside it; but at any one position only the first matching
+/// member counts. Rules whose check may refuse a match therefore share a family only
+/// with rules that cannot start where they do, and a rule whose match reaches past its
+/// identifier (a city before ", ST 02139") runs alone.
 fn family_of(spec: &Spec) -> Option<u8> {
-    use Category::*;
-    let id = spec.id;
-    match (spec.check, spec.category) {
-        _ if id == "other_id.digits" || id == "other_id.code" => Some(1),
-        (Check::None | Check::IdValue, _)
-            if id.ends_with(".labelled") && id != "phone.labelled" && id != "zip.labelled" =>
-        {
-            Some(2)
-        }
-        (Check::None, Date) => Some(3),
-        (Check::None, Age) => Some(4),
-        (Check::None, Email | Url | Ip | Device | Ssn) => Some(5),
-        (Check::None, Location) if id != "location.city_state" => Some(6),
-        (Check::MonthDay, Date) => Some(7),
+    match spec.check {
+        Check::None if spec.id != "location.city_state" => Some(0),
+        Check::IdValue => Some(1),
+        Check::Standalone | Check::Code => Some(2),
+        Check::MonthDay => Some(3),
         _ => None,
     }
 }
@@ -677,19 +664,28 @@ fn build_rules() -> Vec<Spec> {
 pub(crate) fn scan(text: &str, out: &mut Vec<Finding>) {
     let bytes = text.as_bytes();
     for f in FAMILIES.iter() {
-        if f.members.len() == 1 && f.members[0].value == 1 {
-            for m in f.re.find_iter(text) {
-                push(&f.members[0], text, bytes, m.start(), m.end(), out);
-            }
-            continue;
-        }
-        for c in f.re.captures_iter(text) {
-            let Some(member) = f.members.iter().find(|m| c.get(m.outer).is_some()) else {
-                continue;
+        let mut caps = None;
+        let mut at = 0;
+        while at < text.len() {
+            let Some(m) = f.re.search(&Input::new(text).range(at..)) else {
+                break;
             };
-            if let Some(m) = c.get(member.value) {
+            let member = &f.members[m.pattern().as_usize()];
+            if member.group == 0 {
                 push(member, text, bytes, m.start(), m.end(), out);
+            } else {
+                // Only now pay for capture groups: an anchored search of this one pattern
+                // over the span just matched.
+                let input = Input::new(text)
+                    .range(m.range())
+                    .anchored(Anchored::Pattern(m.pattern()));
+                let caps = caps.get_or_insert_with(|| f.re.create_captures());
+                f.re.search_captures(&input, caps);
+                if let Some(span) = caps.get_group(member.group) {
+                    push(member, text, bytes, span.start, span.end, out);
+                }
             }
+            at = m.start() + text[m.start()..].chars().next().map_or(1, char::len_utf8);
         }
     }
 }
@@ -986,9 +982,7 @@ fn city_state_ok(text: &str, start: usize, end: usize) -> bool {
         return true;
     }
     let city = &text[start..end];
-    DICT.city_matcher
-        .find(city)
-        .is_some_and(|m| m.start() == 0 && m.end() == city.len())
+    DICT.city_at(city, 0).is_some_and(|m| m.end == city.len())
 }
 
 fn is_fax(text: &str, start: usize) -> bool {
