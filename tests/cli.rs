@@ -422,3 +422,149 @@ fn recovery_code_resets_a_lead_passphrase_from_the_cli() {
     );
     ok(&env.as_user("lee", "new.pw", &["vault", "info"]));
 }
+
+/// Blob files in the vault's store (ciphertext; temp files excluded).
+fn stored_blobs(vault: &std::path::Path) -> usize {
+    fn walk(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p)
+                } else if e.file_name().to_string_lossy().starts_with(".tmp-") {
+                    0
+                } else {
+                    1
+                }
+            })
+            .sum()
+    }
+    walk(&vault.join("blobs"))
+}
+
+/// A folder of `n` distinct synthetic files of `size` bytes with a SHA256SUMS manifest.
+fn delivery(env: &Env, name: &str, n: usize, size: usize) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let dir = env.path(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut manifest = String::new();
+    for i in 0..n {
+        let body: Vec<u8> = format!("synthetic record {i} ")
+            .bytes()
+            .cycle()
+            .take(size)
+            .collect();
+        let file = format!("rec-{i:05}.txt");
+        std::fs::write(dir.join(&file), &body).unwrap();
+        manifest += &format!("{}  {file}\n", hex::encode(Sha256::digest(&body)));
+    }
+    std::fs::write(dir.join("SHA256SUMS"), manifest).unwrap();
+    dir
+}
+
+#[test]
+fn sigkill_mid_ingest_then_rerun_stores_every_file_once_and_verified() {
+    let env = Env::new();
+    env.team();
+    delivery(&env, "site", 600, 400_000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["--vault", "v", "--user", "lee", "--passphrase-file", "lead.pw"])
+        .args(["ingest", "site", "--format", "json"])
+        .current_dir(env.dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let vault = env.path("v");
+    let started = std::time::Instant::now();
+    while stored_blobs(&vault) < 100 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the ingest finished before it could be killed; make the delivery larger"
+        );
+        assert!(started.elapsed().as_secs() < 120, "the ingest made no progress");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup of any kind runs
+    child.wait().unwrap();
+    let after_kill = stored_blobs(&vault);
+    assert!(after_kill < 600, "killed part-way ({after_kill} stored)");
+
+    let out = env.as_user("lee", "lead.pw", &["ingest", "site", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
+    assert_eq!(report["all_verified"], true);
+    let verified = report["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["verdict"] == "verified")
+        .unwrap()["files"]
+        .as_u64();
+    assert_eq!(verified, Some(600));
+    assert!(
+        report["files_read"].as_u64().unwrap() < 600,
+        "the rerun skipped what was already stored"
+    );
+    assert_eq!(stored_blobs(&vault), 601, "600 files and the receipt, each once");
+    let items: serde_json::Value = serde_json::from_str(&ok(&env.as_user(
+        "lee",
+        "lead.pw",
+        &["items", "list", "--limit", "1000", "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(items["total"], 600, "no file became two items");
+    let verify = ok(&env.as_user("cam", "comp.pw", &["audit", "verify"]));
+    assert!(verify.starts_with('✓'), "{verify}");
+}
+
+#[test]
+fn ingest_problems_exit_non_zero_and_hostile_input_gets_one_sentence() {
+    let env = Env::new();
+    env.team();
+    let site = delivery(&env, "site", 3, 100);
+    std::fs::write(site.join("rec-00001.txt"), "flipped").unwrap();
+    let out = env.as_user("lee", "lead.pw", &["ingest", "site"]);
+    assert_eq!(out.status.code(), Some(4), "problems exit 4");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("mismatched") && stdout.contains("rec-00001.txt"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("rec-00001"), "stderr never names files: {stderr}");
+
+    let evil = delivery(&env, "evil", 1, 10);
+    std::fs::write(
+        evil.join("SHA256SUMS"),
+        "0000000000000000000000000000000000000000000000000000000000000000  ../../secret\n",
+    )
+    .unwrap();
+    fails_with(
+        &env.as_user("lee", "lead.pw", &["ingest", "evil"]),
+        1,
+        "line 1",
+    );
+    fails_with(
+        &env.as_user("lee", "lead.pw", &["ingest", "no-such-folder"]),
+        1,
+        "not a folder",
+    );
+    fails_with(
+        &env.as_user("ann", "ann.pw", &["ingest", "site"]),
+        1,
+        "does not allow",
+    );
+    fails_with(
+        &env.as_user("lee", "lead.pw", &["ingest", "site", "--bagit"]),
+        1,
+        "bagit.txt",
+    );
+    fails_with(
+        &env.airlock(&["receipt", "verify", "SHA256SUMS"]),
+        1,
+        "does not exist",
+    );
+    let not_receipt = env.airlock(&["receipt", "verify", "site/SHA256SUMS"]);
+    assert_eq!(not_receipt.status.code(), Some(3));
+    fails_with(&env.airlock(&["bag", "validate", "site"]), 1, "bagit.txt");
+}
