@@ -57,6 +57,16 @@ impl ProjectKey {
         ProjectKey { bytes }
     }
 
+    /// A short keyed reference (16 hexadecimal digits) for a document name such as a
+    /// relative file path, for logs: names can themselves identify a patient
+    /// ("doe_john_2021.txt"), so logs carry this instead. Stable for one key.
+    pub fn document_ref(&self, name: &str) -> String {
+        let mut h = self.derive("document-ref", &[name.as_bytes()]);
+        let out = h[..8].iter().map(|b| format!("{b:02x}")).collect();
+        h.zeroize();
+        out
+    }
+
     /// HMAC-SHA256 of `parts` (each length-prefixed, so part boundaries are unambiguous)
     /// under this key with a domain-separation `purpose`.
     pub(crate) fn derive(&self, purpose: &str, parts: &[&[u8]]) -> [u8; 32] {
@@ -100,6 +110,19 @@ mod tests {
         assert!(
             ProjectKey::from_hex(&"zz".repeat(32)).is_err(),
             "non-hex must be refused"
+        );
+    }
+
+    #[test]
+    fn document_refs_are_short_stable_and_keyed() {
+        let k = ProjectKey::from_bytes([2; 32]);
+        let r = k.document_ref("notes/doe_john.txt");
+        assert_eq!(r.len(), 16);
+        assert!(!r.contains("doe"));
+        assert_eq!(r, k.document_ref("notes/doe_john.txt"));
+        assert_ne!(
+            r,
+            ProjectKey::from_bytes([3; 32]).document_ref("notes/doe_john.txt")
         );
     }
 

@@ -33,6 +33,8 @@ enum Check {
     Phone,
     /// A month name alone: only after a preposition, unless it cannot be a word.
     MonthContext,
+    /// A number followed by a phone word: at least seven digits.
+    PhoneDigits,
 }
 
 /// One rule before compilation: its pattern joins a [`Family`].
@@ -103,7 +105,7 @@ const IDV: &str = r"([A-Za-z0-9][A-Za-z0-9/-]*[0-9][A-Za-z0-9/-]*|[0-9])";
 const LABEL_GLUE: &str = r"\s*(?i:id|no\.?|num(?:ber)?|#)?\s*(?i:is\s+|was\s+)?[:#=]?\s*";
 /// Street suffixes: the USPS Publication 28 (Appendix C1) names and common abbreviations.
 const STREET_SUFFIX: &str = r"(?:Alley|Aly|Annex|Anex|Arcade|Avenue|Ave|Av|Bayou|Beach|Bend|Bluffs?|Bottom|Boulevard|Blvd|Branch|Bridge|Brg|Brooks?|Burgs?|Bypass|Byp|Camp|Canyon|Cape|Causeway|Centers?|Ctr|Circles?|Cir|Cliffs?|Club|Commons?|Corners?|Course|Courts?|Ct|Coves?|Cv|Creek|Crk|Crescent|Cres|Crest|Crossing|Xing|Crossroads?|Curve|Dale|Dam|Divide|Drives?|Dr|Estates?|Expressway|Expy|Extensions?|Ext|Falls?|Ferry|Fields?|Flats?|Fords?|Forest|Forges?|Forks?|Fort|Ft|Freeway|Fwy|Gardens?|Gateway|Glens?|Greens?|Groves?|Harbors?|Hbr|Haven|Heights|Hts|Highway|Hwy|Hills?|Hollow|Inlet|Islands?|Isle|Junctions?|Jct|Keys?|Knolls?|Lakes?|Land|Landing|Lane|Ln|Lights?|Loaf|Locks?|Lodge|Loop|Mall|Manors?|Meadows?|Mews|Mills?|Mission|Motorway|Mount|Mt|Mountains?|Neck|Orchard|Oval|Overpass|Parks?|Parkways?|Pkwy|Pass|Passage|Path|Pike|Pines?|Place|Pl|Plains?|Plaza|Plz|Points?|Pt|Ports?|Prairie|Radial|Ramp|Ranch|Rapids?|Rest|Ridges?|River|Roads?|Rd|Route|Rte|Row|Rue|Run|Shoals?|Shores?|Skyway|Springs?|Spurs?|Squares?|Sq|Station|Sta|Stravenue|Stream|Streets?|St|Summit|Terrace|Ter|Throughway|Trace|Track|Trafficway|Trail|Trl|Trailer|Tunnel|Turnpike|Tpke|Underpass|Unions?|Valleys?|Viaduct|Views?|Villages?|Vlg|Ville|Vista|Walks?|Wall|Ways?|Wells?|Broadway)\.?";
-const PHONE_WORDS: &str = r"(?i:pager|pgr|beeper|bpr|pg|ext|extension|phone|ph|tel|telephone|cell|cellphone|mobile|fax|call|contact|office|home|work|number|tele|voice|direct|#)";
+const PHONE_WORDS: &str = r"(?i:pager|pgr|beeper|bpr|pg|ext|extension|phone|ph|tel|telephone|cell|cellphone|mobile|mob|fax|call|contact|office|home|work|number|tele|voice|direct|desk|landline|#)";
 
 fn fix(p: &str) -> String {
     // ASCII word boundaries and digits keep the lazy DFA usable on any input.
@@ -277,6 +279,14 @@ fn build_rules() -> Vec<Spec> {
             1,
             0.85,
             Check::IdValue,
+        ),
+        rule_c(
+            "phone.trailing_label",
+            Phone,
+            r"(\+?\(?[0-9][0-9().\s-]{5,}[0-9])\s*(?i:mobile|cell|fax|office|home|work|phone|desk|pager|landline)\b",
+            1,
+            0.8,
+            Check::PhoneDigits,
         ),
         rule(
             "phone.extension",
@@ -645,7 +655,7 @@ fn build_rules() -> Vec<Spec> {
         rule(
             "zip.after_state",
             Zip,
-            &format!(r"\b(?:{states}|AA|AE|AP),?\s+([0-9]{{5}}(?:-[0-9]{{4}})?)\b"),
+            &format!(r"\b(?:{states}|AA|AE|AP)(?:\s*[,|]\s*|\s+)([0-9]{{5}}(?:-[0-9]{{4}})?)\b"),
             1,
             0.95,
         ),
@@ -726,6 +736,7 @@ fn push(
         }
         Check::CityState => city_state_ok(text, start, end),
         Check::MonthContext => month_alone_ok(text, start, end),
+        Check::PhoneDigits => s.bytes().filter(u8::is_ascii_digit).count() >= 7,
         Check::Phone => {
             let before = start.checked_sub(1).map(|i| bytes[i]);
             let after = bytes.get(end).copied();

@@ -38,10 +38,22 @@ impl Action {
     }
 }
 
-/// A mapping from every [`Category`] to an [`Action`].
+/// A mapping from every [`Category`] to an [`Action`]. Serialises as a JSON object
+/// (`{"name":"redact","date":"generalize",...}`) for the header of a redaction log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     actions: [Action; Category::ALL.len()],
+}
+
+impl Serialize for Policy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(Category::ALL.len()))?;
+        for (c, a) in Category::ALL.iter().zip(&self.actions) {
+            map.serialize_entry(c.as_str(), a)?;
+        }
+        map.end()
+    }
 }
 
 impl Default for Policy {
@@ -122,6 +134,8 @@ mod tests {
         assert_eq!(ps.action(Category::Date), Action::DateShift);
         assert_eq!(ps.action(Category::Mrn), Action::Surrogate);
         assert!(ps.needs_key());
+        let json = serde_json::to_string(&sh).expect("a policy serialises");
+        assert!(json.starts_with(r#"{"name":"redact","#) && json.contains(r#""zip":"generalize""#));
         let mut custom = Policy::default();
         custom.set(Category::Name, Action::Mask);
         assert_eq!(custom.action(Category::Name), Action::Mask);

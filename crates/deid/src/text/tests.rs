@@ -108,6 +108,7 @@ fn locations_and_zip_codes() {
         ["4417 Old Kettle Rd", "Fresno"]
     );
     assert_eq!(found(t, Category::Zip), ["93726"]);
+    assert_eq!(found("Pinellas | FL | 34624", Category::Zip), ["34624"]);
     assert_eq!(
         found("Mail to P.O. Box 1182.", Category::Location),
         ["P.O. Box 1182"]
@@ -216,6 +217,11 @@ fn phones_and_faxes() {
     );
     assert_eq!(found("MD, EHMS pager 84710", Category::Phone), ["84710"]);
     assert_eq!(found("Fax: 617-555-0199", Category::Fax), ["617-555-0199"]);
+    assert_eq!(
+        found("07700 612 275 mobile", Category::Phone),
+        ["07700 612 275"]
+    );
+    assert!(found("took 2 tablets at home", Category::Phone).is_empty());
     assert!(found("Fax: 617-555-0199", Category::Phone).is_empty());
 }
 
