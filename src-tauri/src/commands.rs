@@ -2,22 +2,30 @@
 //! Names and arguments are the contract in docs/COMMANDS.md and ui/src/lib/api/commands.ts.
 
 use airlock_app::json::{
-    AppStatus, AuditFilter, AuditPage, CreatedVault, DemoInfo, ExportFormat, ExportResult,
-    SessionInfo, TotpSetup, UserDto, VaultInfo, VaultSummary, VerifyReport,
+    AppStatus, AuditFilter, AuditPage, BatchDecision, BatchDto, BatchStatus, CreatedVault,
+    DemoInfo, ExportFormat, ExportResult, IngestPreflight, IngestReport, IngestRequest,
+    ItemFilter, ItemPage, ReceiptCheck, ReceiptExport, SessionInfo, TotpSetup, UserDto,
+    VaultInfo, VaultSummary, VerifyReport,
 };
 use airlock_app::{AppError, Role, Workspace};
 use secrecy::SecretString;
 use std::path::PathBuf;
-use tauri::State;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tauri::{AppHandle, Emitter, State};
 use tokio::sync::Mutex;
 
-/// The one workspace of this window.
-pub struct AppState(Mutex<Workspace>);
+/// The event carrying ingest progress (an `IngestProgress`), at most every 250 ms.
+pub const INGEST_PROGRESS_EVENT: &str = "ingest-progress";
+
+/// The one workspace of this window, and the cancel flag of a running ingest (outside
+/// the workspace lock, which the ingest holds).
+pub struct AppState(Mutex<Workspace>, Arc<AtomicBool>);
 
 impl AppState {
     /// Wraps a workspace.
     pub fn new(ws: Workspace) -> AppState {
-        AppState(Mutex::new(ws))
+        AppState(Mutex::new(ws), Arc::new(AtomicBool::new(false)))
     }
 }
 
@@ -237,6 +245,106 @@ async fn audit_export(
         .await
 }
 
+#[tauri::command]
+async fn ingest_preflight(state: State<'_, AppState>, request: IngestRequest) -> R<IngestPreflight> {
+    state
+        .0
+        .lock()
+        .await
+        .active()
+        .await?
+        .ingest_preflight(&request)
+        .await
+}
+
+#[tauri::command]
+async fn ingest_start(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    request: IngestRequest,
+) -> R<IngestReport> {
+    let cancel = state.1.clone();
+    cancel.store(false, Ordering::Relaxed);
+    let mut ws = state.0.lock().await;
+    let progress = move |p| {
+        let _ = app.emit(INGEST_PROGRESS_EVENT, p);
+    };
+    ws.active().await?.ingest(&request, &progress, cancel).await
+}
+
+#[tauri::command]
+async fn ingest_cancel(state: State<'_, AppState>) -> R<()> {
+    state.1.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+#[tauri::command]
+async fn list_batches(state: State<'_, AppState>) -> R<Vec<BatchDto>> {
+    state.0.lock().await.active().await?.list_batches().await
+}
+
+#[tauri::command]
+async fn batch_report(state: State<'_, AppState>, batch_id: String) -> R<IngestReport> {
+    state
+        .0
+        .lock()
+        .await
+        .active()
+        .await?
+        .batch_report(&batch_id)
+        .await
+}
+
+#[tauri::command]
+async fn decide_batch(
+    state: State<'_, AppState>,
+    batch_id: String,
+    decision: BatchDecision,
+    reason: Option<String>,
+) -> R<BatchStatus> {
+    state
+        .0
+        .lock()
+        .await
+        .active()
+        .await?
+        .decide_batch(&batch_id, decision, reason.as_deref())
+        .await
+}
+
+#[tauri::command]
+async fn export_receipt(
+    state: State<'_, AppState>,
+    batch_id: String,
+    path: String,
+) -> R<ReceiptExport> {
+    state
+        .0
+        .lock()
+        .await
+        .active()
+        .await?
+        .export_receipt(&batch_id, &PathBuf::from(path))
+        .await
+}
+
+#[tauri::command]
+async fn verify_receipt(path: String) -> R<ReceiptCheck> {
+    airlock_app::verify_receipt_file(&PathBuf::from(path))
+}
+
+#[tauri::command]
+async fn list_items(state: State<'_, AppState>, filter: ItemFilter) -> R<ItemPage> {
+    state
+        .0
+        .lock()
+        .await
+        .active()
+        .await?
+        .list_items(&filter)
+        .await
+}
+
 /// The invoke handler listing every command.
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -262,5 +370,14 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         audit_query,
         audit_verify,
         audit_export,
+        ingest_preflight,
+        ingest_start,
+        ingest_cancel,
+        list_batches,
+        batch_report,
+        decide_batch,
+        export_receipt,
+        verify_receipt,
+        list_items,
     ]
 }

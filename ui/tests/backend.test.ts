@@ -64,6 +64,9 @@ describe('commands', () => {
         calls.push([cmd, args]);
         return Promise.resolve(null as T);
       },
+      listen() {
+        return Promise.resolve(() => {});
+      },
     };
     api.setBackend(b);
     return calls;

@@ -31,7 +31,7 @@ mod tests {
         assert_eq!(json["percent_agreement"], 1.0);
         std::fs::write(&p, "item,annotator,label\n1,a\n").unwrap();
         let e = agreement_from_csv(&p, Level::Nominal).unwrap_err();
-        assert!(e.message.contains("line 2"), "{}", e.message);
+        assert!(e.message.to_lowercase().contains("line 2"), "{}", e.message);
         let missing = agreement_from_csv(&dir.path().join("none.csv"), Level::Nominal).unwrap_err();
         assert_eq!(missing.code, ErrorCode::NotFound);
     }

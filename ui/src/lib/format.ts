@@ -95,6 +95,15 @@ const EVENT_LABELS: Record<EventKind, string> = {
   audit_exported: 'Audit log exported',
   setting_changed: 'Setting changed',
   demo_seeded: 'Demo data added',
+  ingest_started: 'Receiving started',
+  ingest_completed: 'Delivery received',
+  ingest_interrupted: 'Receiving interrupted',
+  ingest_refused: 'Delivery refused',
+  ingest_repeated: 'Delivery offered again',
+  batch_released: 'Batch released',
+  batch_aborted: 'Batch aborted',
+  receipt_exported: 'Receipt exported',
+  source_items_viewed: 'Source items listed',
 };
 
 export function eventLabel(kind: EventKind): string {
@@ -110,4 +119,22 @@ const ROLE_LABELS: Record<Role, string> = {
 
 export function roleLabel(role: Role): string {
   return ROLE_LABELS[role] ?? role;
+}
+
+/** "1.5 MiB" (binary units; "512 B" below 1 KiB). */
+export function bytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u += 1;
+  }
+  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** "1:05" for a number of seconds. */
+export function minsecs(secs: number): string {
+  const s = Math.max(0, Math.round(secs));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }

@@ -2,12 +2,14 @@
 // these only to avoid offering (or calling) what would be refused.
 import type { Role } from './api/types';
 
-export type Route = 'home' | 'users' | 'audit' | 'account';
+export type Route = 'home' | 'receive' | 'items' | 'users' | 'audit' | 'account';
 
-export const ROUTES: readonly Route[] = ['home', 'users', 'audit', 'account'];
+export const ROUTES: readonly Route[] = ['home', 'receive', 'items', 'users', 'audit', 'account'];
 
 const ALLOWED: Record<Route, readonly Role[]> = {
   home: ['lead', 'annotator', 'reviewer', 'compliance'],
+  receive: ['lead'],
+  items: ['lead'],
   users: ['lead', 'compliance'],
   audit: ['lead', 'compliance'],
   account: ['lead', 'annotator', 'reviewer', 'compliance'],
@@ -16,6 +18,8 @@ const ALLOWED: Record<Route, readonly Role[]> = {
 /** What a refused page is called in "Your role (x) does not include …". */
 export const ROUTE_SUBJECT: Record<Route, string> = {
   home: 'the home page',
+  receive: 'receiving data',
+  items: 'the item browser',
   users: 'user management',
   audit: 'the audit log',
   account: 'account settings',
@@ -41,7 +45,8 @@ export const ROLE_SUMMARY: Record<Role, { title: string; can: string[] }> = {
       'Add users, assign roles and disable accounts',
       'Unlock accounts after repeated failed logins',
       'Read, verify and export the audit log',
-      'Later: ingest data, validate de-identification, assign work and export deliverables',
+      'Receive deliveries (folder, checksum manifest or BagIt bag), verified and encrypted on arrival',
+      'Later: validate de-identification, assign work and export deliverables',
     ],
   },
   annotator: {

@@ -1,10 +1,13 @@
 import { invoke as tauriInvoke } from '@tauri-apps/api/core';
+import { listen as tauriListen } from '@tauri-apps/api/event';
 import { ERROR_CODES, type AppError, type ErrorCode } from './types';
 
 /** The one seam between the UI and whatever runs the commands (Tauri IPC or an in-memory fake). */
 export interface IBackend {
   /** Runs `cmd`; resolves with its value or rejects with an `AppError` (never anything else). */
   invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T>;
+  /** Calls `handler` with each payload of backend event `event`; resolves to an unsubscribe. */
+  listen<T>(event: string, handler: (payload: T) => void): Promise<() => void>;
 }
 
 const UNEXPECTED: AppError = { code: 'internal', message: 'Unexpected error.' };
@@ -38,6 +41,10 @@ export class TauriBackend implements IBackend {
     } catch (e) {
       throw toAppError(e);
     }
+  }
+
+  async listen<T>(event: string, handler: (payload: T) => void): Promise<() => void> {
+    return tauriListen<T>(event, (e) => handler(e.payload));
   }
 }
 

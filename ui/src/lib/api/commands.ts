@@ -5,10 +5,21 @@ import type {
   AppStatus,
   AuditFilter,
   AuditPage,
+  BatchDecision,
+  BatchDto,
+  BatchStatus,
   CreatedVault,
   DemoInfo,
   ExportFormat,
   ExportResult,
+  IngestPreflight,
+  IngestProgress,
+  IngestReport,
+  IngestRequest,
+  ItemFilter,
+  ItemPage,
+  ReceiptCheck,
+  ReceiptExport,
   Role,
   SessionInfo,
   TotpSetup,
@@ -141,4 +152,54 @@ export function auditVerify(): Promise<VerifyReport> {
 
 export function auditExport(format: ExportFormat, path: string): Promise<ExportResult> {
   return call<ExportResult>('audit_export', { format, path });
+}
+
+// ---- receiving data (lead) ----
+
+/** What a source holds, before anything is read or stored. */
+export function ingestPreflight(request: IngestRequest): Promise<IngestPreflight> {
+  return call<IngestPreflight>('ingest_preflight', { request });
+}
+
+/** Receives a delivery; progress arrives through `onIngestProgress`. */
+export function ingestStart(request: IngestRequest): Promise<IngestReport> {
+  return call<IngestReport>('ingest_start', { request });
+}
+
+/** Stops a running ingest after the files in flight; a rerun resumes. */
+export function ingestCancel(): Promise<null> {
+  return call<null>('ingest_cancel');
+}
+
+/** Subscribes to ingest progress; resolves to an unsubscribe function. */
+export function onIngestProgress(handler: (p: IngestProgress) => void): Promise<() => void> {
+  return getBackend().listen<IngestProgress>('ingest-progress', handler);
+}
+
+export function listBatches(): Promise<BatchDto[]> {
+  return call<BatchDto[]>('list_batches');
+}
+
+export function batchReport(batchId: string): Promise<IngestReport> {
+  return call<IngestReport>('batch_report', { batchId });
+}
+
+export function decideBatch(
+  batchId: string,
+  decision: BatchDecision,
+  reason: string | null,
+): Promise<BatchStatus> {
+  return call<BatchStatus>('decide_batch', { batchId, decision, reason });
+}
+
+export function exportReceipt(batchId: string, path: string): Promise<ReceiptExport> {
+  return call<ReceiptExport>('export_receipt', { batchId, path });
+}
+
+export function verifyReceipt(path: string): Promise<ReceiptCheck> {
+  return call<ReceiptCheck>('verify_receipt', { path });
+}
+
+export function listItems(filter: ItemFilter): Promise<ItemPage> {
+  return call<ItemPage>('list_items', { filter });
 }

@@ -25,7 +25,24 @@ import type {
   VaultSummary,
   VerifyReport,
   ChainProblem,
+  BatchDecision,
+  BatchDto,
+  BatchStatus,
+  ContentKind,
+  IngestPreflight,
+  IngestProgress,
+  IngestReport,
+  IngestRequest,
+  ItemDto,
+  ItemFilter,
+  ItemPage,
+  ReceiptCheck,
+  ReceiptExport,
+  ReportFile,
+  Verdict,
+  VerdictCount,
 } from './types';
+import { VERDICTS } from './types';
 
 export interface MockOptions {
   /** Delay before every answer, in ms (0 in tests). */
@@ -57,8 +74,31 @@ interface MockSession {
   breakGlassUntil: number | null;
 }
 
+/** A file in a fake source folder, with the verdict receiving it should give. */
+export interface MockSourceFile {
+  path: string;
+  size: number;
+  verdict: Verdict;
+  kind: ContentKind | null;
+  /** Items it makes (CSV rows); default 1 for stored files. */
+  items?: number;
+}
+
+interface MockBatch {
+  source: string;
+  report: IngestReport;
+  startedAt: string;
+  receivedBy: string;
+}
+
+interface MockItem {
+  dto: ItemDto;
+}
+
 interface MockVault {
   summary: VaultSummary;
+  batches: MockBatch[];
+  items: MockItem[];
   projectName: string;
   createdAt: string;
   recoveryCode: string;
@@ -132,6 +172,12 @@ export class MockBackend implements IBackend {
   session: MockSession | null = null;
   /** When set, `audit_verify` reports this break. */
   chainProblem: ChainProblem | null = null;
+  /** Fake source folders on the fake disk, by path (what `ingest_*` reads). */
+  readonly sources = new Map<string, MockSourceFile[]>();
+  /** Receipts written by `export_receipt` (what `verify_receipt` accepts). */
+  private readonly receipts = new Set<string>();
+  private readonly listeners = new Map<string, Set<(payload: unknown) => void>>();
+  private ingestCancelled = false;
   /** When set, the next command with this name rejects with this error (then it is cleared). */
   failNext: { cmd: string; error: AppError } | null = null;
 
@@ -168,6 +214,19 @@ export class MockBackend implements IBackend {
     if (this.session && this.vault) {
       this.session.lastActivity = this.now() - this.vault.policy.idle_timeout_minutes * 60_000 - 1000;
     }
+  }
+
+  /** Delivers a backend event to the UI's listeners (test helper, also used by the fake). */
+  emit(event: string, payload: unknown): void {
+    for (const h of this.listeners.get(event) ?? []) h(payload);
+  }
+
+  async listen<T>(event: string, handler: (payload: T) => void): Promise<() => void> {
+    const set = this.listeners.get(event) ?? new Set();
+    const h = handler as (payload: unknown) => void;
+    set.add(h);
+    this.listeners.set(event, set);
+    return () => set.delete(h);
   }
 
   commandCount(cmd: string): number {
@@ -243,6 +302,25 @@ export class MockBackend implements IBackend {
         return this.auditQuery(a.filter as AuditFilter);
       case 'audit_verify':
         return this.auditVerify();
+      case 'ingest_preflight':
+        return this.ingestPreflight(a.request as IngestRequest);
+      case 'ingest_start':
+        return this.ingestStart(a.request as IngestRequest);
+      case 'ingest_cancel':
+        this.ingestCancelled = true;
+        return null;
+      case 'list_batches':
+        return this.listBatches();
+      case 'batch_report':
+        return this.batchReport(str(a.batchId));
+      case 'decide_batch':
+        return this.decideBatch(str(a.batchId), a.decision as BatchDecision, (a.reason as string | null) ?? null);
+      case 'export_receipt':
+        return this.exportReceipt(str(a.batchId), str(a.path));
+      case 'verify_receipt':
+        return this.verifyReceipt(str(a.path));
+      case 'list_items':
+        return this.listItems(a.filter as ItemFilter);
       case 'audit_export':
         return this.auditExport(str(a.format), str(a.path));
       default:
@@ -266,6 +344,8 @@ export class MockBackend implements IBackend {
       recoveryCode: Array.from({ length: 6 }, () => randomBase32(4)).join('-'),
       users: [],
       events: [],
+      batches: [],
+      items: [],
       policy: { max_failed_logins: 5, lockout_minutes: 15, idle_timeout_minutes: 15 },
     };
   }
@@ -306,8 +386,20 @@ export class MockBackend implements IBackend {
     return { vault: { ...this.requireVault().summary }, users: MockBackend.DEMO_USERS.map((u) => ({ ...u })) };
   }
 
+  /** A fake delivery on the fake disk: four notes with a manifest, one of them changed in transit. */
+  static readonly DEMO_SOURCE = '/home/user/incoming/site-a';
+  static readonly DEMO_SOURCE_FILES: readonly MockSourceFile[] = [
+    { path: 'notes/note-001.txt', size: 1840, verdict: 'verified', kind: 'text' },
+    { path: 'notes/note-002.txt', size: 2210, verdict: 'verified', kind: 'text' },
+    { path: 'notes/note-003.txt', size: 1975, verdict: 'mismatched', kind: 'text' },
+    { path: 'notes/batch.csv', size: 5120, verdict: 'verified', kind: 'csv', items: 12 },
+    { path: 'images/ct-0001.dcm', size: 525_312, verdict: 'verified', kind: 'dicom' },
+    { path: 'notes/note-004.txt', size: 0, verdict: 'missing', kind: null },
+  ];
+
   /** Creates and opens the demo vault with four users and a few hundred audit events. */
   seedDemo(path: string): void {
+    this.sources.set(MockBackend.DEMO_SOURCE, [...MockBackend.DEMO_SOURCE_FILES]);
     const v = this.newVault(path, DEMO_PROJECT);
     this.disk.set(path, v);
     this.vault = v;
@@ -656,6 +748,218 @@ export class MockBackend implements IBackend {
     const events = this.requireVault().events.length;
     this.append('audit_exported', 'success', u, null, undefined, JSON.stringify({ format, events }));
     return { path, events };
+  }
+
+  // ---- receiving data ----
+
+  private source(req: IngestRequest): MockSourceFile[] {
+    const files = this.sources.get(req.source.trim());
+    if (!files) throw fail('not_found', 'The source is not a folder that can be read.');
+    return files;
+  }
+
+  private ingestPreflight(req: IngestRequest): IngestPreflight {
+    this.requireRole(['lead'], 'ingest');
+    const files = this.source(req);
+    const read = files.filter((f) => f.verdict !== 'missing' && f.verdict !== 'unreadable');
+    const ext = new Map<string, number>();
+    for (const f of read) {
+      const e = f.path.includes('.') ? (f.path.split('.').pop() ?? '').toLowerCase() : '';
+      ext.set(e, (ext.get(e) ?? 0) + 1);
+    }
+    const withManifest = files.some((f) => f.verdict !== 'baseline');
+    return {
+      mode: withManifest ? 'manifest' : 'folder',
+      files: read.length,
+      bytes: read.reduce((n, f) => n + f.size, 0),
+      listed: withManifest ? read.filter((f) => f.verdict !== 'extra').length : 0,
+      extra: files.filter((f) => f.verdict === 'extra').length,
+      missing: files.filter((f) => f.verdict === 'missing').length,
+      unreadable: files.filter((f) => f.verdict === 'unreadable').length,
+      algorithms: withManifest ? ['sha256'] : [],
+      extensions: [...ext.entries()]
+        .map(([extension, n]) => ({ extension, files: n }))
+        .sort((a, b) => b.files - a.files),
+      bag_problems: [],
+      warnings: withManifest ? ['used the manifest found in the folder (SHA256SUMS)'] : [],
+    };
+  }
+
+  private ingestStart(req: IngestRequest): IngestReport {
+    const u = this.requireRole(['lead'], 'ingest');
+    const v = this.requireVault();
+    const files = this.source(req);
+    const pre = this.ingestPreflight(req);
+    const previous = v.batches.find((b) => b.source === req.source.trim() && b.report.status !== 'aborted');
+    if (previous) {
+      this.append('ingest_repeated', 'success', u, { kind: 'batch', id: previous.report.batch_id, name: null });
+      return { ...previous.report, already_received: true, files_read: 0, bytes_read: 0 };
+    }
+    const batchId = newId('batch');
+    this.append('ingest_started', 'success', u, { kind: 'batch', id: batchId, name: null });
+    const total = pre.bytes;
+    const progress = (done: number, bytes: number): IngestProgress => ({
+      files_done: done,
+      files_total: pre.files,
+      bytes_done: bytes,
+      bytes_total: total,
+      elapsed_ms: 0,
+    });
+    this.emit('ingest-progress', progress(0, 0));
+    const half = Math.floor(pre.files / 2);
+    this.emit('ingest-progress', progress(half, Math.floor(total / 2)));
+    if (this.ingestCancelled) {
+      this.ingestCancelled = false;
+      this.append('ingest_interrupted', 'failure', u, { kind: 'batch', id: batchId, name: null });
+      return this.report(batchId, 'receiving', files.slice(0, half), true);
+    }
+    this.emit('ingest-progress', progress(pre.files, total));
+    const ok = files.every((f) => f.verdict === 'verified' || f.verdict === 'baseline');
+    const status: BatchStatus = ok ? 'received' : 'needs_decision';
+    const report = this.report(batchId, status, files, false);
+    v.batches.unshift({ source: req.source.trim(), report, startedAt: new Date(this.now()).toISOString(), receivedBy: u.name });
+    for (const f of files) {
+      if (f.verdict === 'missing' || f.verdict === 'unreadable') continue;
+      const good = f.verdict === 'verified' || f.verdict === 'baseline';
+      const n = good ? (f.items ?? 1) : 1;
+      for (let i = 1; i <= n; i++) {
+        v.items.push({
+          dto: {
+            id: newId('item'),
+            number: v.items.length + 1,
+            batch_id: batchId,
+            kind: f.kind === 'csv' || f.kind === 'jsonl' ? 'text' : (f.kind ?? 'unsupported'),
+            size: Math.max(1, Math.floor(f.size / n)),
+            status: good ? (ok ? 'received' : 'held') : 'quarantined',
+            source_name: n > 1 ? `${f.path} #row ${i}` : f.path,
+          },
+        });
+      }
+    }
+    this.append('ingest_completed', 'success', u, { kind: 'batch', id: batchId, name: null }, undefined, JSON.stringify({ all_verified: ok }));
+    return report;
+  }
+
+  private report(batchId: string, status: BatchStatus, files: MockSourceFile[], cancelled: boolean): IngestReport {
+    const sorted = [...files].sort((a, b) => a.path.localeCompare(b.path));
+    const out: ReportFile[] = sorted.map((f) => {
+      const stored = f.verdict !== 'missing' && f.verdict !== 'unreadable';
+      const actual = stored ? fakeHash(`content:${f.path}`) : null;
+      return {
+        path: f.path,
+        verdict: f.verdict,
+        size: stored ? f.size : 0,
+        kind: stored ? f.kind : null,
+        sha256: actual,
+        expected:
+          f.verdict === 'extra' || f.verdict === 'baseline' || f.verdict === 'unreadable'
+            ? null
+            : { algorithm: 'sha256', hex: f.verdict === 'mismatched' ? fakeHash(`manifest:${f.path}`) : (actual ?? fakeHash(`manifest:${f.path}`)) },
+        items: stored ? (f.verdict === 'verified' || f.verdict === 'baseline' ? (f.items ?? 1) : 1) : 0,
+        note:
+          f.verdict === 'mismatched'
+            ? 'its sha256 does not match the manifest'
+            : f.verdict === 'missing'
+              ? 'listed in the manifest but not present'
+              : f.verdict === 'unreadable'
+                ? 'it is a symbolic link, which is never followed'
+                : f.verdict === 'empty'
+                  ? 'the file is empty'
+                  : null,
+      };
+    });
+    const totals: VerdictCount[] = VERDICTS.map((verdict) => ({
+      verdict,
+      files: out.filter((f) => f.verdict === verdict).length,
+      bytes: out.filter((f) => f.verdict === verdict).reduce((n, f) => n + f.size, 0),
+    })).filter((t) => t.files > 0);
+    return {
+      batch_id: batchId,
+      status,
+      mode: files.some((f) => f.verdict !== 'baseline') ? 'manifest' : 'folder',
+      all_verified: !cancelled && out.every((f) => f.verdict === 'verified' || f.verdict === 'baseline'),
+      cancelled,
+      already_received: false,
+      totals,
+      files: out,
+      bag_problems: [],
+      warnings: [],
+      receipt_sha256: cancelled ? null : fakeHash(`receipt:${batchId}`),
+      items: out.reduce((n, f) => n + f.items, 0),
+      files_read: out.filter((f) => f.sha256 !== null).length,
+      bytes_read: out.reduce((n, f) => n + f.size, 0),
+      elapsed_ms: 1200,
+    };
+  }
+
+  private findBatch(id: string): MockBatch {
+    const b = this.requireVault().batches.find((x) => x.report.batch_id === id);
+    if (!b) throw fail('not_found', 'No batch has this id.');
+    return b;
+  }
+
+  private listBatches(): BatchDto[] {
+    this.requireRole(['lead'], 'view source items');
+    return this.requireVault().batches.map((b) => ({
+      id: b.report.batch_id,
+      mode: b.report.mode,
+      status: b.report.status,
+      received_by: b.receivedBy,
+      started_at: b.startedAt,
+      finished_at: b.startedAt,
+      totals: b.report.totals,
+      receipt_sha256: b.report.receipt_sha256,
+    }));
+  }
+
+  private batchReport(id: string): IngestReport {
+    const u = this.requireRole(['lead'], 'view source items');
+    const b = this.findBatch(id);
+    this.append('source_items_viewed', 'success', u, { kind: 'batch', id, name: null });
+    return { ...b.report, already_received: false };
+  }
+
+  private decideBatch(id: string, decision: BatchDecision, reason: string | null): BatchStatus {
+    const u = this.requireRole(['lead'], 'decide batch');
+    const b = this.findBatch(id);
+    if (decision === 'abort' && !reason?.trim()) throw fail('invalid_input', 'Say why the batch is aborted.');
+    if (b.report.status !== 'needs_decision') {
+      throw fail('conflict', `This batch is ${b.report.status.replace('_', ' ')} and cannot be changed that way.`);
+    }
+    const next: BatchStatus = decision === 'abort' ? 'aborted' : 'released';
+    b.report = { ...b.report, status: next };
+    for (const it of this.requireVault().items) {
+      if (it.dto.batch_id !== id) continue;
+      if (decision === 'abort') it.dto = { ...it.dto, status: 'discarded' };
+      else if (it.dto.status === 'held') it.dto = { ...it.dto, status: 'received' };
+    }
+    this.append(decision === 'abort' ? 'batch_aborted' : 'batch_released', 'success', u, { kind: 'batch', id, name: null });
+    return next;
+  }
+
+  private exportReceipt(id: string, path: string): ReceiptExport {
+    const u = this.requireRole(['lead'], 'export receipt');
+    const b = this.findBatch(id);
+    if (!path.trim()) throw fail('invalid_input', 'Choose where to save the receipt.');
+    this.receipts.add(path);
+    this.append('receipt_exported', 'success', u, { kind: 'batch', id, name: null });
+    return { json_path: path, text_path: `${path}.txt`, receipt_sha256: b.report.receipt_sha256 ?? '' };
+  }
+
+  private verifyReceipt(path: string): ReceiptCheck {
+    if (!this.receipts.has(path)) {
+      return { ok: false, message: 'This is not an Airlock receipt.', receipt_id: null, vault_id: null, received_by: null, all_verified: null, files: 0 };
+    }
+    return { ok: true, message: 'The receipt is intact and signed by lena.', receipt_id: null, vault_id: null, received_by: 'lena', all_verified: true, files: 1 };
+  }
+
+  private listItems(f: ItemFilter): ItemPage {
+    const u = this.requireRole(['lead'], 'view source items');
+    const rows = this.requireVault()
+      .items.map((i) => i.dto)
+      .filter((i) => (!f.batch_id || i.batch_id === f.batch_id) && (!f.status || i.status === f.status));
+    this.append('source_items_viewed', 'success', u, { kind: 'items', id: null, name: null });
+    return { rows: rows.slice(f.offset, f.offset + Math.min(f.limit || 100, 1000)), total: rows.length };
   }
 
   private append(

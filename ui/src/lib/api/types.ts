@@ -7,8 +7,30 @@ import type { Role } from './bindings/Role';
 import type { ErrorCode } from './bindings/ErrorCode';
 import type { ProblemKind } from './bindings/ProblemKind';
 import type { UserStatus } from './bindings/UserStatus';
+import type { Verdict } from './bindings/Verdict';
 
 export type { AppError } from './bindings/AppError';
+export type { Algorithm } from './bindings/Algorithm';
+export type { BatchDecision } from './bindings/BatchDecision';
+export type { BatchDto } from './bindings/BatchDto';
+export type { BatchStatus } from './bindings/BatchStatus';
+export type { ContentKind } from './bindings/ContentKind';
+export type { ExpectedDigest } from './bindings/ExpectedDigest';
+export type { ExtensionCount } from './bindings/ExtensionCount';
+export type { IngestPreflight } from './bindings/IngestPreflight';
+export type { IngestProgress } from './bindings/IngestProgress';
+export type { IngestReport } from './bindings/IngestReport';
+export type { IngestRequest } from './bindings/IngestRequest';
+export type { ItemDto } from './bindings/ItemDto';
+export type { ItemFilter } from './bindings/ItemFilter';
+export type { ItemPage } from './bindings/ItemPage';
+export type { ItemStatus } from './bindings/ItemStatus';
+export type { ReceiptCheck } from './bindings/ReceiptCheck';
+export type { ReceiptExport } from './bindings/ReceiptExport';
+export type { ReportFile } from './bindings/ReportFile';
+export type { SourceMode } from './bindings/SourceMode';
+export type { Verdict } from './bindings/Verdict';
+export type { VerdictCount } from './bindings/VerdictCount';
 export type { AppStatus } from './bindings/AppStatus';
 export type { AuditFilter } from './bindings/AuditFilter';
 export type { AuditPage } from './bindings/AuditPage';
@@ -62,6 +84,15 @@ const EVENT_KIND_SET: Record<EventKind, true> = {
   audit_exported: true,
   setting_changed: true,
   demo_seeded: true,
+  ingest_started: true,
+  ingest_completed: true,
+  ingest_interrupted: true,
+  ingest_refused: true,
+  ingest_repeated: true,
+  batch_released: true,
+  batch_aborted: true,
+  receipt_exported: true,
+  source_items_viewed: true,
 };
 export const EVENT_KINDS = Object.keys(EVENT_KIND_SET) as readonly EventKind[];
 
@@ -79,3 +110,16 @@ const ERROR_CODE_SET: Record<ErrorCode, true> = {
   internal: true,
 };
 export const ERROR_CODES = Object.keys(ERROR_CODE_SET) as readonly ErrorCode[];
+
+const VERDICT_SET: Record<Verdict, true> = {
+  verified: true,
+  baseline: true,
+  mismatched: true,
+  extra: true,
+  empty: true,
+  unsupported: true,
+  missing: true,
+  unreadable: true,
+};
+/** Every verdict, in report order. */
+export const VERDICTS = Object.keys(VERDICT_SET) as readonly Verdict[];
