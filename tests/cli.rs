@@ -380,9 +380,44 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         "break_glass_started",
         "audit_verified",
         "demo_seeded",
+        "ingest_started",
+        "ingest_completed",
+        "batch_released",
     ] {
         assert!(kinds.contains(&k), "the demo shows {k}");
     }
+
+    // The demo holds two real deliveries: one fully verified, one with a quarantined file.
+    let lead = users.iter().find(|u| u["role"] == "lead").unwrap();
+    env.write("l.pw", lead["passphrase"].as_str().unwrap());
+    let lead_name = lead["name"].as_str().unwrap();
+    let as_lead = |args: &[&str]| {
+        let mut all = vec!["--vault", "d", "--user", lead_name, "--passphrase-file", "l.pw"];
+        all.extend_from_slice(args);
+        env.airlock(&all)
+    };
+    let batches: serde_json::Value =
+        serde_json::from_str(&ok(&as_lead(&["batch", "list", "--format", "json"]))).unwrap();
+    let statuses: Vec<&str> = batches
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.len(), 2);
+    assert!(statuses.contains(&"received") && statuses.contains(&"released"), "{statuses:?}");
+    let items: serde_json::Value = serde_json::from_str(&ok(&as_lead(&[
+        "items", "list", "--format", "json",
+    ])))
+    .unwrap();
+    assert_eq!(items["total"], 10, "4 notes, 4 triage rows, 1 released note, 1 quarantined");
+    let quarantined = items["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["status"] == "quarantined")
+        .count();
+    assert_eq!(quarantined, 1);
 }
 
 #[test]

@@ -6,8 +6,13 @@ use crate::error::AppError;
 use crate::json::{DemoInfo, DemoUser};
 use crate::workspace::{summary, Workspace};
 use airlock_model::{EventKind, Outcome, Role};
+use crate::json::{BatchDecision, IngestRequest};
+use crate::session::Session;
 use secrecy::SecretString;
-use std::path::Path;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// The demo project's name.
 pub const DEMO_PROJECT: &str = "Demo — Synthetic Discharge Notes";
@@ -73,6 +78,7 @@ impl Workspace {
 
         self.login(lead, &pw(lead_pw), None).await?;
         let s = self.active().await?;
+        receive_demo_deliveries(s).await?;
         let mut tx = s.begin().await?;
         let mut d = s.draft(EventKind::DemoSeeded, Outcome::Success);
         d.object_kind = Some("vault".into());
@@ -93,4 +99,87 @@ impl Workspace {
                 .collect(),
         })
     }
+}
+
+/// Synthetic discharge notes: invented people, places and numbers, written the way real
+/// notes carry identifiers, so the de-identification steps have something to find.
+pub(crate) const DEMO_NOTES: [(&str, &str); 6] = [
+    (
+        "notes/discharge-0001.txt",
+        "DISCHARGE SUMMARY\nPatient: Marguerite Vandersloot   MRN: 00482913\nAdmitted: 03/14/2025  Discharged: 03/19/2025\nAttending: Dr. Oswin Pellworth\n\nMrs. Vandersloot, a 67-year-old woman from Harrowgate, was admitted with community-acquired pneumonia. Chest X-ray showed right lower lobe consolidation. She improved on ceftriaxone and azithromycin.\nFollow-up with Dr. Pellworth at Brindlemoor Clinic, 414 Quillon Street, phone (555) 014-2291.\n",
+    ),
+    (
+        "notes/discharge-0002.txt",
+        "DISCHARGE SUMMARY\nPatient: Teodor Kallistrand   MRN: 00519377\nDate of birth: 1951-08-02\nAdmitted 2025-04-02 for an exacerbation of COPD.\n\nMr. Kallistrand, 73, lives with his daughter Ilse in Wexcombe. Treated with nebulised bronchodilators and prednisolone. Oxygen saturation 94% on room air at discharge.\nContact: ilse.kallistrand@example.invalid\n",
+    ),
+    (
+        "notes/discharge-0003.txt",
+        "DISCHARGE SUMMARY\nName: Anneliese Morrowdale  Account: AC-7734-0021\nAge: 92\nSeen on April 9, 2025 after a fall at home (12 Lantern Row, Pellcastle 30915).\n\nCT head negative for acute haemorrhage. Left distal radius fracture managed with a cast. Physiotherapy referral made.\nSigned: Dr. Hesper Quillfeather, 04/10/2025\n",
+    ),
+    (
+        "notes/discharge-0004.txt",
+        "DISCHARGE SUMMARY\nPatient: Caspian Orlebar  MRN 00611045  SSN 900-14-2231\nAdmission date: 21 May 2025\n\nMr. Orlebar presented with chest pain. Troponin negative x2, ECG without ischaemic change. Discharged on aspirin; stress test booked for June 3.\nHis wife, Petronella Orlebar, will drive him home.\n",
+    ),
+    (
+        "notes/discharge-0005.txt",
+        "DISCHARGE SUMMARY\nPatient: Wilhelmina Starkadder   DOB 12/30/1988\nAdmitted 06/11/2025 with diabetic ketoacidosis.\n\nMs. Starkadder was treated with IV fluids and insulin infusion; anion gap closed within 18 hours. Insulin pump serial SN-4471-XQ-0093 checked by the diabetes team.\nPortal: https://portal.brindlemoor.example.invalid/records/5520\n",
+    ),
+    (
+        "notes/discharge-0006.txt",
+        "DISCHARGE SUMMARY\nPatient: Barnaby Fenwhistle  MRN: 00733310\nAdmitted: July 1st, 2025\n\nMr. Fenwhistle, 58, underwent laparoscopic cholecystectomy without complication. Discharged on day 1 with oral analgesia.\nFax results to (555) 019-7730. Health plan ID: HP-55102-88.\n",
+    ),
+];
+
+/// Synthetic triage notes as CSV rows (one item per row).
+const DEMO_TRIAGE_CSV: &str = "id,text\n1,\"Walk-in, 34-year-old with sprained ankle after football on 08/02/2025.\"\n2,\"Reports headache for 3 days; seen by Dr. Ysolde Marrick.\"\n3,\"Child brought by mother Ottilie Brackenbury with fever 39.1 C.\"\n4,\"Laceration to left hand, 2 cm, cleaned and closed with steri-strips.\"\n";
+
+fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<String, AppError> {
+    let path = root.join(rel);
+    let io = |e| AppError::from(airlock_vault::VaultError::io("writing the demo delivery", e));
+    std::fs::create_dir_all(path.parent().expect("demo paths have a parent")).map_err(io)?;
+    std::fs::write(&path, bytes).map_err(io)?;
+    Ok(format!("{}  {rel}\n", hex::encode(Sha256::digest(bytes))))
+}
+
+/// A throw-away folder for the demo's synthetic deliveries, removed when dropped.
+struct DemoFolder(PathBuf);
+
+impl Drop for DemoFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Receives two synthetic deliveries for real: one that verifies completely (notes and a
+/// CSV of triage notes, with a SHA256SUMS manifest), and one in which a note changed in
+/// transit — quarantined, the verified files released by the lead.
+async fn receive_demo_deliveries(s: &mut Session) -> Result<(), AppError> {
+    let base = std::env::temp_dir().join(format!("airlock-demo-{}", uuid::Uuid::new_v4()));
+    let _cleanup = DemoFolder(base.clone());
+    let first = base.join("site-a-delivery-1");
+    let mut manifest = String::new();
+    for (rel, text) in &DEMO_NOTES[..4] {
+        manifest += &write_file(&first, rel, text.as_bytes())?;
+    }
+    manifest += &write_file(&first, "triage/triage-2025-08.csv", DEMO_TRIAGE_CSV.as_bytes())?;
+    write_file(&first, "SHA256SUMS", manifest.as_bytes())?;
+    let no_cancel = Arc::new(AtomicBool::new(false));
+    let request = |src: &Path| IngestRequest {
+        source: src.display().to_string(),
+        ..IngestRequest::default()
+    };
+    s.ingest(&request(&first), &|_| {}, no_cancel.clone()).await?;
+
+    let second = base.join("site-a-delivery-2");
+    let mut manifest = String::new();
+    for (rel, text) in &DEMO_NOTES[4..] {
+        manifest += &write_file(&second, rel, text.as_bytes())?;
+    }
+    write_file(&second, "SHA256SUMS", manifest.as_bytes())?;
+    // The second note is altered after its checksum was taken, as a bad copy would be.
+    write_file(&second, DEMO_NOTES[5].0, b"DISCHARGE SUMMARY\n(truncated in transit)\n")?;
+    let report = s.ingest(&request(&second), &|_| {}, no_cancel).await?;
+    s.decide_batch(&report.batch_id, BatchDecision::ReleaseVerified, None)
+        .await?;
+    Ok(())
 }
