@@ -248,6 +248,8 @@ struct Tok {
     name_shaped: bool,
     /// A lower-case surname particle ("van", "de"): part of a name only between names.
     particle: bool,
+    /// Followed by a possessive `'s`.
+    possessive: bool,
 }
 
 fn token_info(core: &str, lower: &str) -> WordInfo {
@@ -321,6 +323,7 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 non_ascii,
                 name_shaped: oov && !particle && shape::name_score(core) > shape::NAME_THRESHOLD,
                 particle,
+                possessive: core.len() < no_dot.len(),
             }
         })
         .collect()
@@ -369,6 +372,77 @@ fn label_before(text: &str, start: usize) -> Option<bool> {
     None
 }
 
+/// Nouns after a possessive that make it a medical eponym ("Parkinson's disease"), not a
+/// person in the record.
+const EPONYM_NOUNS: &[&str] = &[
+    "disease",
+    "syndrome",
+    "palsy",
+    "sign",
+    "test",
+    "maneuver",
+    "manoeuvre",
+    "law",
+    "lymphoma",
+    "sarcoma",
+    "tumor",
+    "tumour",
+    "ulcer",
+    "esophagus",
+    "contracture",
+    "cyst",
+    "node",
+    "nodes",
+    "fracture",
+    "reflex",
+    "triad",
+    "criteria",
+    "score",
+    "scale",
+    "classification",
+    "procedure",
+    "operation",
+    "method",
+    "phenomenon",
+    "solution",
+    "formula",
+    "ligament",
+    "canal",
+    "space",
+    "capsule",
+    "gland",
+    "glands",
+    "organ",
+    "membrane",
+    "line",
+    "angle",
+    "point",
+    "area",
+    "encephalopathy",
+    "thyroiditis",
+    "dementia",
+    "chorea",
+    "anomaly",
+    "ataxia",
+    "neuroma",
+    "neuralgia",
+    "phenomena",
+    "diverticulum",
+    "hernia",
+    "deformity",
+    "position",
+    "spots",
+    "nodules",
+];
+
+fn eponym_after(text: &str, at: usize) -> bool {
+    let next = text[at..].trim_start();
+    let end = next
+        .find(|c: char| !c.is_alphabetic())
+        .unwrap_or(next.len());
+    EPONYM_NOUNS.contains(&next[..end].to_lowercase().as_str())
+}
+
 fn title_before(text: &str, toks: &[Tok], i: usize) -> bool {
     i > 0 && toks[i - 1].info.title && joined(text, &toks[i - 1], &toks[i])
 }
@@ -377,7 +451,7 @@ fn title_before(text: &str, toks: &[Tok], i: usize) -> bool {
 pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
     let toks = tokenize(text);
     let mut is_name = vec![0u8; toks.len()]; // 0 no, else rule index below
-    const RULE_IDS: [&str; 9] = [
+    const RULE_IDS: [&str; 10] = [
         "",
         "name.title",
         "name.label",
@@ -387,6 +461,7 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         "name.dictionary",
         "name.repeat",
         "name.shape",
+        "name.possessive",
     ];
     let mut i = 0;
     let mut pending_label = None;
@@ -474,6 +549,13 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
                 && (all_oov && (2..=3).contains(&words) || t.non_ascii || t.name_shaped)
             {
                 8
+            } else if t.possessive
+                && (t.info.is_name() || t.oov)
+                && !clinical
+                && !short_caps
+                && !eponym_after(text, t.full_end)
+            {
+                9
             } else {
                 0
             };
@@ -530,6 +612,7 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
                 5 => 0.9,
                 6 => 0.75,
                 8 => 0.6,
+                9 => 0.65,
                 _ => 0.85,
             };
             out.push(Finding {
