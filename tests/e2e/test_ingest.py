@@ -82,6 +82,7 @@ def test_receive_a_delivery_with_a_changed_file(ui: Ui, work_dir: Path) -> None:
     ui.text_contains("ingest-receipt-result", "intact", timeout=30)
     assert receipt.is_file() and Path(f"{receipt}.txt").is_file()
     assert "mismatched" in receipt.read_text()
+    ui.driver.execute_script("arguments[0].scrollIntoView()", ui.visible("ingest-report"))
     ui.screenshot("ingest-final-report")
 
     ui.click("nav-items")

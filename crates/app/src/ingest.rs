@@ -677,6 +677,8 @@ impl Session {
                     || pending.len() >= COMMIT_FILES
                     || last_commit.elapsed() >= COMMIT_EVERY);
             if due && failure.is_none() {
+                // Item numbers follow path order within a commit.
+                pending.sort_by_key(|o| o.file);
                 match self
                     .commit_outcomes(&blobs, &batch_id, &p, &tags, &pending)
                     .await
