@@ -350,7 +350,7 @@ def test_bad_csv_is_refused_without_echoing_it(report_cmd, tmp_path, body, level
         text=True,
     )
     assert proc.returncode != 0
-    assert expected in proc.stderr
+    assert expected in proc.stderr.lower()
     assert SECRET not in proc.stderr + proc.stdout
 
 
