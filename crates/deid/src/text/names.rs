@@ -246,6 +246,8 @@ struct Tok {
     non_ascii: bool,
     /// An unknown word spelled like a name (see [`super::shape`]).
     name_shaped: bool,
+    /// The name-shape score of an unknown or rare word, `f32::MIN` for others.
+    score: f32,
     /// A lower-case surname particle ("van", "de"): part of a name only between names.
     particle: bool,
     /// Followed by a possessive `'s`.
@@ -306,8 +308,22 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 .split(['-', '\'', '’'])
                 .all(|p| p.starts_with(char::is_uppercase));
             let contraction = !capital_parts && core.contains(['\'', '’']);
-            let oov = !known && n > 1 && core.chars().any(char::is_lowercase) && !contraction;
+            // "ADLs", "UTIs": plural abbreviations, not names.
+            let upper = core.chars().filter(|c| c.is_uppercase()).count();
+            let acronym_plural = upper >= 2 && core.ends_with('s') && upper + 1 == n;
+            let oov = !known
+                && n >= 3
+                && core.chars().any(char::is_lowercase)
+                && !contraction
+                && !acronym_plural;
             let non_ascii = !core.is_ascii();
+            // How name-like an unknown or rare word is (not asked of other words).
+            let rare = oov || info.vocab && !info.common && !info.is_name();
+            let score = if rare && n >= 3 {
+                shape::name_score(core)
+            } else {
+                f32::MIN
+            };
             let particle = s.starts_with(|c: char| c.is_lowercase());
             let info = if particle { WordInfo::default() } else { info };
             Tok {
@@ -321,7 +337,8 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 strong,
                 oov: oov && !particle,
                 non_ascii,
-                name_shaped: oov && !particle && shape::name_score(core) > shape::NAME_THRESHOLD,
+                name_shaped: oov && !particle && n >= 4 && score > shape::NAME_THRESHOLD,
+                score,
                 particle,
                 possessive: core.len() < no_dot.len(),
             }
@@ -332,6 +349,10 @@ fn tokenize(text: &str) -> Vec<Tok> {
 /// Can tokens `a` and `b` belong to one name? Only spaces, a comma ("Last, First") or
 /// the dot after an initial may separate them.
 fn joined(text: &str, a: &Tok, b: &Tok) -> bool {
+    // A full stop ends the sentence unless it ends an initial or a title ("J.", "Dr.").
+    if text[..a.full_end].ends_with('.') && !a.initial && !a.info.title {
+        return false;
+    }
     let gap = &text[a.full_end..b.start];
     gap.len() <= 3 && !gap.is_empty() && gap.chars().all(|c| c == ' ' || c == ',' || c == '\t')
         || gap.is_empty() && a.full_end > a.end
@@ -495,14 +516,30 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
             .any(|k| text[toks[k - 1].full_end..toks[k].start].contains(','));
         let any_strong = chain.clone().any(|k| toks[k].strong);
         // What makes a chain of capitalised words a name: a name-list word that is no
-        // ordinary word, a name-shaped unknown word, or unknown words among no common ones.
-        let has_common = chain.clone().any(|k| toks[k].info.common);
+        // ordinary word, or an unknown word spelled like a name or with non-ASCII letters.
         let any_anchor = chain
             .clone()
-            .any(|k| toks[k].strong || toks[k].name_shaped || toks[k].oov && !has_common);
+            .any(|k| toks[k].strong || toks[k].name_shaped || toks[k].oov && toks[k].non_ascii);
         let neutral = |k: usize| toks[k].initial || toks[k].info.title || toks[k].particle;
         let words = chain.clone().filter(|&k| !neutral(k)).count();
-        let all_oov = chain.clone().all(|k| toks[k].oov || neutral(k));
+        // Two or three unknown or rare words side by side are evidence too: they need
+        // only half the name-shape score on average.
+        let rare_scores: Vec<f32> = chain
+            .clone()
+            .map(|k| toks[k].score)
+            .filter(|&x| x > f32::MIN)
+            .collect();
+        let pair_shaped = (2..=3).contains(&rare_scores.len())
+            && rare_scores.len() == words
+            && rare_scores.iter().sum::<f32>() / rare_scores.len() as f32
+                > shape::NAME_THRESHOLD / 2.0;
+        let any_shaped = pair_shaped
+            || chain
+                .clone()
+                .any(|k| toks[k].name_shaped || toks[k].non_ascii);
+        let all_rare = chain
+            .clone()
+            .all(|k| toks[k].score > f32::MIN || neutral(k));
         for k in chain.clone() {
             let t = &toks[k];
             if t.info.title && !t.initial || t.particle {
@@ -521,7 +558,9 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
                 || (after_first && !clinical && !t.initial)
             {
                 1
-            } else if label == Some(true) && !clinical && !plain_word
+            } else if label == Some(true)
+                && !clinical
+                && (!plain_word || k > i && is_name[k - 1] != 0)
                 || label == Some(false)
                     && namey
                     && !clinical
@@ -542,11 +581,18 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
             } else if t.strong
                 && !short_caps
                 && !(t.caps && t.info.last > 20_000 && t.info.first == 0)
+                // A rare dictionary word ("Sternal", "Supple") needs more than a rare
+                // surname to be a name on its own.
+                && (!t.info.vocab || t.info.first > 0 || t.info.last <= 10_000)
             {
                 6
-            } else if t.oov
-                && !short_caps
-                && (all_oov && (2..=3).contains(&words) || t.non_ascii || t.name_shaped)
+            } else if !short_caps
+                && (t.score > f32::MIN
+                    && all_rare
+                    && (2..=3).contains(&words)
+                    && any_shaped
+                    && !has_comma
+                    || t.oov && (t.non_ascii || t.name_shaped))
             {
                 8
             } else if t.possessive

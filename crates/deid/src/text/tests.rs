@@ -93,6 +93,14 @@ fn common_words_that_are_names_need_context() {
 }
 
 #[test]
+fn drug_names_and_exam_findings_are_not_names_or_places() {
+    let text = "MEDICATIONS:  Zestril, Zocor, hydrochlorothiazide\nEnalapril Maleate 10 MG\n\
+                NECK: Supple. Abdomen: Soft, ND, NT. Sternal pain. Inverted Ts. Sx are new. \
+                Right Carotid Artery Dz. No difficulty with ADLs.";
+    assert!(spans(text).is_empty(), "false positives: {:?}", spans(text));
+}
+
+#[test]
 fn clinical_text_without_identifiers_stays_untouched() {
     let text = "Patient denies chest pain. BP 120/80, HR 72, T 98.1. Strength 5/5 in all \
                 extremities. Plan: continue aspirin 81 mg daily, metformin 850 mg BID. \
