@@ -966,10 +966,6 @@ fn month_day_ok(text: &str, bytes: &[u8], start: usize, end: usize) -> bool {
     false
 }
 
-/// State abbreviations that are also words after a comma: the city must be a known one.
-const AMBIGUOUS_STATES: &[&str] = &[
-    "ME", "IN", "OR", "OK", "HI", "DE", "CO", "MS", "AS", "MT", "GU", "ID",
-];
 /// State abbreviations that are also credentials ("Smith, MD"): a ZIP code must follow.
 const CREDENTIAL_STATES: &[&str] = &["MD", "DO", "PA"];
 
