@@ -512,4 +512,22 @@ mod tests {
             p.bag_problems
         );
     }
+
+    #[test]
+    fn files_over_4_gib_are_refused_without_being_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), b"alpha").unwrap();
+        // A sparse file: 4 GiB + 1 byte, made instantly, never read.
+        let big = std::fs::File::create(dir.path().join("huge.dcm")).unwrap();
+        big.set_len(MAX_FILE_BYTES + 1).unwrap();
+        let p = plan(&PlanRequest {
+            source: dir.path().into(),
+            ..PlanRequest::default()
+        })
+        .unwrap();
+        assert_eq!(p.files.len(), 1);
+        assert_eq!(p.skipped.len(), 1);
+        assert_eq!(p.skipped[0].why, Skipped::TooLarge);
+        assert_eq!(p.skipped[0].label, "huge.dcm");
+    }
 }

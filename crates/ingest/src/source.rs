@@ -172,4 +172,15 @@ mod tests {
         assert_eq!(w.problems[0].problem, WalkProblem::NotUtf8Name);
         assert!(w.problems[0].label.starts_with("bad"));
     }
+
+    #[test]
+    fn special_files_are_reported_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo (coreutils) makes a named pipe");
+        let w = walk(dir.path());
+        assert!(w.files.is_empty(), "a pipe is never opened (it would block)");
+        assert_eq!(w.problems[0].problem, WalkProblem::SpecialFile);
+    }
 }
