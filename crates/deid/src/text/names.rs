@@ -295,10 +295,13 @@ fn tokenize(text: &str) -> Vec<Tok> {
             let lower = core.to_lowercase();
             let info = token_info(core, &lower);
             let n = core.chars().count();
+            // Nothing longer than this is a name (and the name model is not asked).
+            let plausible = n <= MAX_NAME_CHARS;
             let caps = n > 1 && !core.chars().any(char::is_lowercase);
             let initial = n == 1;
             let frequent_first = info.first > 0 && info.first <= 1500 && !info.ambiguous_first;
-            let strong = info.is_name()
+            let strong = plausible
+                && info.is_name()
                 && (!info.common || frequent_first)
                 && !info.stop
                 && !info.title
@@ -312,6 +315,7 @@ fn tokenize(text: &str) -> Vec<Tok> {
             let upper = core.chars().filter(|c| c.is_uppercase()).count();
             let acronym_plural = upper >= 2 && core.ends_with('s') && upper + 1 == n;
             let oov = !known
+                && plausible
                 && n >= 3
                 && core.chars().any(char::is_lowercase)
                 && !contraction
@@ -346,6 +350,9 @@ fn tokenize(text: &str) -> Vec<Tok> {
         .collect()
 }
 
+/// Longest token, in characters, still considered as a name.
+const MAX_NAME_CHARS: usize = 40;
+
 /// Can tokens `a` and `b` belong to one name? Only spaces, a comma ("Last, First") or
 /// the dot after an initial may separate them.
 fn joined(text: &str, a: &Tok, b: &Tok) -> bool {
@@ -359,11 +366,14 @@ fn joined(text: &str, a: &Tok, b: &Tok) -> bool {
 }
 
 fn label_before(text: &str, start: usize) -> Option<bool> {
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let from = start.saturating_sub(40).max(line_start);
-    let mut from = from;
+    // Only the last 40 bytes of the line count (a bounded look-back keeps long lines
+    // linear).
+    let mut from = start.saturating_sub(40);
     while !text.is_char_boundary(from) {
         from += 1;
+    }
+    if let Some(nl) = text[from..start].rfind('\n') {
+        from += nl + 1;
     }
     let head = text[from..start].trim_end_matches([' ', '\t', ':', '#', '-', '\'', '"', '‘', '“']);
     if head.ends_with('(') {

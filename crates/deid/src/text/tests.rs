@@ -440,6 +440,32 @@ fn shifted(d: &Deidentifier, patient: &str, date: &str) -> String {
     .to_owned()
 }
 
+#[test]
+fn long_lines_and_huge_tokens_stay_linear() {
+    let line = "Dr. Ostrowski saw Mr. Villegas on 03/14/2021 at 4417 Old Kettle Rd; ".repeat(3000);
+    let token = "Q".to_owned() + &"x".repeat(200_000);
+    let t = std::time::Instant::now();
+    assert!(
+        Detector::new().detect(&line).len() >= 12_000,
+        "every repetition is found"
+    );
+    assert!(
+        Detector::new().detect(&token).is_empty(),
+        "a 200 kB word is no name"
+    );
+    assert!(
+        t.elapsed().as_secs() < 60,
+        "no quadratic look-back on a 200 kB line"
+    );
+}
+
+#[test]
+fn deidentifier_can_be_shared_across_threads() {
+    fn is<T: Send + Sync>() {}
+    is::<Deidentifier>();
+    is::<Detector>();
+}
+
 proptest! {
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
