@@ -111,6 +111,9 @@ pub enum Command {
     /// BagIt bags (RFC 8493).
     #[command(subcommand)]
     Bag(BagCmd),
+    /// De-identification.
+    #[command(subcommand)]
+    Deid(DeidCmd),
     /// Inter-annotator agreement over a CSV of ratings (columns item,annotator,label); no
     /// vault needed.
     Agreement {
@@ -124,6 +127,41 @@ pub enum Command {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+}
+
+/// `airlock deid …`
+#[derive(Subcommand, Debug)]
+pub enum DeidCmd {
+    /// De-identify a .txt file, or a folder of them mirrored to OUT, to HIPAA Safe Harbor
+    /// (no vault needed). Files that are not text are reported and skipped.
+    Text {
+        /// A .txt file or a folder.
+        input: PathBuf,
+        /// The output file (for a file) or folder (for a folder).
+        output: PathBuf,
+        /// Write a JSONL redaction log (offsets, categories, actions, rules; never text).
+        #[arg(long)]
+        log: Option<PathBuf>,
+        /// Project key (64 hex digits) for consistent surrogates and date shifts across
+        /// runs; without it a random key is used for this run only.
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+        /// safe-harbor (placeholders, year-only dates) or pseudonymize (surrogates, shifted dates).
+        #[arg(long, value_enum, default_value_t = PolicyArg::SafeHarbor)]
+        policy: PolicyArg,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}
+
+/// Text de-identification policies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyArg {
+    /// Strict Safe Harbor.
+    SafeHarbor,
+    /// Consistent surrogates and date shifts.
+    Pseudonymize,
 }
 
 /// Levels of measurement for `agreement`.
@@ -240,7 +278,8 @@ impl Command {
             | Command::Items(ItemsCmd::List { format, .. })
             | Command::Receipt(ReceiptCmd::Verify { format, .. })
             | Command::Bag(BagCmd::Validate { format, .. })
-            | Command::Agreement { format, .. } => *format,
+            | Command::Agreement { format, .. }
+            | Command::Deid(DeidCmd::Text { format, .. }) => *format,
             _ => None,
         };
         f.unwrap_or(Format::Text)

@@ -1,7 +1,8 @@
 //! `airlock`: the command-line interface. Parses arguments, reads passphrases, calls
 //! `airlock-app`, prints. Exit codes: 0 success, 1 failure (one sentence on stderr),
 //! 2 usage error, 3 `audit verify`/`receipt verify`/`bag validate` found damage, 4 `ingest`
-//! received a delivery with problems, 130 `ingest` interrupted (a rerun resumes).
+//! received a delivery with problems (or `deid text` skipped files), 130 `ingest`
+//! interrupted (a rerun resumes).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -10,14 +11,15 @@ mod output;
 mod progress;
 
 use airlock_app::json::{
-    AuditFilter, BatchDecision, ExportFormat, IngestRequest, ItemFilter, ItemStatus, Policy,
+    AuditFilter, BatchDecision, DeidTextPolicy, ExportFormat, IngestRequest, ItemFilter, ItemStatus,
+    Policy,
 };
 use airlock_app::{AppError, Workspace};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
 use cli::{
-    AuditCmd, BagCmd, BatchCmd, Cli, Command, Format, ItemsCmd, LevelArg, ReceiptCmd, UserCmd,
-    VaultCmd,
+    AuditCmd, BagCmd, BatchCmd, Cli, Command, DeidCmd, Format, ItemsCmd, LevelArg, PolicyArg,
+    ReceiptCmd, UserCmd, VaultCmd,
 };
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};
@@ -154,6 +156,30 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             };
             let report = airlock_app::agreement_from_csv(input, level)?;
             output::agreement(&report, cli.format());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Deid(DeidCmd::Text {
+            input,
+            output,
+            log,
+            key_file,
+            policy,
+            ..
+        }) => {
+            let policy = match policy {
+                PolicyArg::SafeHarbor => DeidTextPolicy::SafeHarbor,
+                PolicyArg::Pseudonymize => DeidTextPolicy::Pseudonymize,
+            };
+            let key = match key_file {
+                Some(f) => airlock_app::DeidKey::File(f.clone()),
+                None => airlock_app::DeidKey::Random,
+            };
+            let report = airlock_app::deid_text_files(input, output, log.as_deref(), policy, &key)?;
+            output::deid_text(&report, cli.format());
+            if !report.failed.is_empty() {
+                eprintln!("airlock: {} file(s) could not be de-identified and were skipped", report.failed.len());
+                return Ok(ExitCode::from(EXIT_PROBLEMS));
+            }
             return Ok(ExitCode::SUCCESS);
         }
         Command::Vault(VaultCmd::Recover {
@@ -442,7 +468,8 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
         | Command::Demo { .. }
         | Command::Receipt(_)
         | Command::Bag(_)
-        | Command::Agreement { .. } => unreachable!("handled before login"),
+        | Command::Agreement { .. }
+        | Command::Deid(DeidCmd::Text { .. }) => unreachable!("handled before login"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,7 +3,7 @@
 use crate::cli::Format;
 use crate::progress::bytes;
 use airlock_app::json::{
-    AuditPage, BatchDto, CreatedVault, DemoInfo, IngestReport, ItemPage, ReceiptCheck, UserDto,
+    AuditPage, BatchDto, CreatedVault, DeidTextReport, DemoInfo, IngestReport, ItemPage, ReceiptCheck, UserDto,
     VaultInfo, VerdictCount, VerifyReport,
 };
 use airlock_app::BagReport;
@@ -349,5 +349,23 @@ pub fn agreement<T: Serialize>(report: &T, f: Format) {
                 println!("note: {m}");
             }
         }
+    }
+}
+
+pub fn deid_text(r: &DeidTextReport, f: Format) {
+    if f == Format::Json {
+        return json(r);
+    }
+    println!(
+        "De-identified {} file(s), {}; {} identifiers replaced.",
+        r.files,
+        bytes(r.bytes),
+        r.findings
+    );
+    for c in &r.categories {
+        println!("  {:<14} {:>8}", c.category, c.findings);
+    }
+    for x in &r.failed {
+        println!("  skipped {} — {}", x.path, x.reason);
     }
 }

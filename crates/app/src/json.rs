@@ -695,3 +695,55 @@ pub struct ReceiptCheck {
     #[ts(type = "number")]
     pub files: u64,
 }
+
+/// How `deid text` replaces identifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum DeidTextPolicy {
+    /// Strict Safe Harbor: placeholders; dates keep the year, ages over 89 become 90+, ZIP
+    /// codes keep three digits (000 where restricted).
+    SafeHarbor,
+    /// Consistent surrogates and per-patient date shifts (keyed; needs expert determination).
+    Pseudonymize,
+}
+
+/// Findings of one category.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CategoryCount {
+    /// Safe Harbor category, snake_case.
+    pub category: String,
+    /// Identifiers replaced.
+    #[ts(type = "number")]
+    pub findings: u64,
+}
+
+/// A file `deid text` skipped.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DeidTextFailure {
+    /// Path relative to the input.
+    pub path: String,
+    /// Why, in a few words (no content).
+    pub reason: String,
+}
+
+/// The result of `deid text`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DeidTextReport {
+    /// Files de-identified.
+    #[ts(type = "number")]
+    pub files: u64,
+    /// Files skipped, with the reason.
+    pub failed: Vec<DeidTextFailure>,
+    /// Identifiers replaced in all.
+    #[ts(type = "number")]
+    pub findings: u64,
+    /// Per category.
+    pub categories: Vec<CategoryCount>,
+    /// Bytes of input read.
+    #[ts(type = "number")]
+    pub bytes: u64,
+}

@@ -38,7 +38,7 @@ pub use account::MAX_BREAK_GLASS_MINUTES;
 pub use audit_cases::verify_export_file;
 pub use batches::{bag_validate, verify_receipt_file};
 pub use ingest::MAX_ROW_SPLIT_BYTES;
-pub use standalone::agreement_from_csv;
+pub use standalone::{agreement_from_csv, deid_text_files, DeidKey};
 
 /// Agreement levels of measurement, re-exported for the CLI.
 pub use airlock_agreement::Level as AgreementLevel;
