@@ -1,0 +1,69 @@
+//! Synthetic DICOM files for examples and tests (no real patient data).
+
+use dicom_core::value::{PrimitiveValue, Value, C};
+use dicom_core::{DataElement, Length, Tag, VR};
+use dicom_object::meta::FileMetaTableBuilder;
+use dicom_object::InMemDicomObject;
+
+fn text(tag: (u16, u16), vr: VR, value: &str) -> DataElement<InMemDicomObject> {
+    DataElement::new(Tag(tag.0, tag.1), vr, PrimitiveValue::from(value))
+}
+
+/// A small synthetic CT image (Explicit VR Little Endian, 4×4 pixels, 16-bit) with the
+/// fictitious patient `DOE^JANE`, a referenced-image sequence, a private block and an
+/// overlay plane, for examples and tests.
+pub fn synthetic_ct() -> Vec<u8> {
+    let reference = InMemDicomObject::from_element_iter([
+        text((0x0008, 0x1150), VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
+        text((0x0008, 0x1155), VR::UI, "1.2.826.0.1.3680043.2.1125.1.2"),
+    ]);
+    let obj = InMemDicomObject::from_element_iter([
+        text((0x0008, 0x0016), VR::UI, "1.2.840.10008.5.1.4.1.1.2"),
+        text((0x0008, 0x0018), VR::UI, "1.2.826.0.1.3680043.2.1125.1.1"),
+        text((0x0008, 0x0020), VR::DA, "20210517"),
+        text((0x0008, 0x0060), VR::CS, "CT"),
+        text((0x0008, 0x0080), VR::LO, "Springfield General Hospital"),
+        DataElement::new(
+            Tag(0x0008, 0x1140),
+            VR::SQ,
+            Value::new_sequence(C::from_vec(vec![reference]), Length::UNDEFINED),
+        ),
+        text((0x0010, 0x0010), VR::PN, "DOE^JANE"),
+        text((0x0010, 0x0020), VR::LO, "MRN-4455667"),
+        text((0x0010, 0x0030), VR::DA, "19700101"),
+        text((0x0010, 0x1010), VR::AS, "051Y"),
+        text((0x0020, 0x000D), VR::UI, "1.2.826.0.1.3680043.2.1125.1.3"),
+        text((0x0020, 0x000E), VR::UI, "1.2.826.0.1.3680043.2.1125.1.4"),
+        DataElement::new(Tag(0x0028, 0x0002), VR::US, PrimitiveValue::from(1u16)),
+        text((0x0028, 0x0004), VR::CS, "MONOCHROME2"),
+        DataElement::new(Tag(0x0028, 0x0010), VR::US, PrimitiveValue::from(4u16)),
+        DataElement::new(Tag(0x0028, 0x0011), VR::US, PrimitiveValue::from(4u16)),
+        DataElement::new(Tag(0x0028, 0x0100), VR::US, PrimitiveValue::from(16u16)),
+        DataElement::new(Tag(0x0028, 0x0101), VR::US, PrimitiveValue::from(12u16)),
+        DataElement::new(Tag(0x0028, 0x0102), VR::US, PrimitiveValue::from(11u16)),
+        DataElement::new(Tag(0x0028, 0x0103), VR::US, PrimitiveValue::from(0u16)),
+        text((0x0029, 0x0010), VR::LO, "ACME PRIVATE"),
+        text((0x0029, 0x1001), VR::LO, "DOE^JANE private copy"),
+        DataElement::new(Tag(0x6000, 0x0010), VR::US, PrimitiveValue::from(4u16)),
+        DataElement::new(
+            Tag(0x6000, 0x3000),
+            VR::OW,
+            PrimitiveValue::from(vec![0u8; 2]),
+        ),
+        DataElement::new(
+            Tag(0x7FE0, 0x0010),
+            VR::OW,
+            PrimitiveValue::U16((0..16u16).map(|v| v * 100).collect()),
+        ),
+    ]);
+    let file = obj
+        .with_meta(
+            FileMetaTableBuilder::new()
+                .transfer_syntax("1.2.840.10008.1.2.1")
+                .implementation_class_uid("1.2.826.0.1.3680043.2.1125.99"),
+        )
+        .expect("complete meta");
+    let mut out = Vec::new();
+    file.write_all(&mut out).expect("in memory");
+    out
+}
