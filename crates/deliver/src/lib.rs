@@ -1,0 +1,16 @@
+//! Airlock's delivery and destruction building blocks, free of the vault, SQL and the UI.
+//!
+//! - [`bag`]: BagIt bags (RFC 8493) written in one streaming pass, either straight into
+//!   an age-encrypted tar ([`bag::EncryptedBagWriter`]) or, only when a plaintext export is
+//!   explicitly requested, as a directory ([`bag::PlaintextBagWriter`]); SHA-256 and
+//!   SHA-512 manifests and tag manifests; the tag manifests signed with Ed25519.
+//! - [`signature`]: the signature file and [`signature::verify_bag_signature`].
+//!
+//! `crates/app` decides who may export, what goes in, and audits it; this crate only
+//! turns what it is handed into files.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod atomic;
+pub mod bag;
+pub mod signature;
