@@ -38,6 +38,27 @@ fn counts_from_json(s: &str) -> Vec<VerdictCount> {
         .collect()
 }
 
+/// The original name of an item for a lead: the file's relative path (unsealed with the
+/// source key), with `#row N` or `#line N` for rows of a CSV or JSONL file.
+pub(crate) fn source_name(
+    blobs: &airlock_vault::BlobStore,
+    file_id: &str,
+    sealed: &[u8],
+    part: i64,
+    file_kind: &str,
+) -> Result<String, AppError> {
+    let opened = blobs.unseal(Tier::Source, file_id.as_bytes(), sealed)?;
+    let path = serde_json::from_slice::<serde_json::Value>(&opened)
+        .ok()
+        .and_then(|v| v.get("path").and_then(|p| p.as_str()).map(String::from))
+        .ok_or_else(damaged)?;
+    Ok(match (part, file_kind) {
+        (0, _) => path,
+        (n, "csv") => format!("{path} #row {n}"),
+        (n, _) => format!("{path} #line {n}"),
+    })
+}
+
 /// Checks a receipt file offline (no vault, no login).
 pub fn verify_receipt_file(path: &Path) -> Result<ReceiptCheck, AppError> {
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
@@ -173,19 +194,13 @@ impl Session {
         let rows = q.fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let file_id: String = r.get(7);
-            let sealed: Vec<u8> = r.get(8);
-            let opened = blobs.unseal(Tier::Source, file_id.as_bytes(), &sealed)?;
-            let path = serde_json::from_slice::<serde_json::Value>(&opened)
-                .ok()
-                .and_then(|v| v.get("path").and_then(|p| p.as_str()).map(String::from))
-                .ok_or_else(damaged)?;
-            let part: i64 = r.get(6);
-            let source_name = match (part, r.get::<String, _>(9).as_str()) {
-                (0, _) => path,
-                (n, "csv") => format!("{path} #row {n}"),
-                (n, _) => format!("{path} #line {n}"),
-            };
+            let source_name = source_name(
+                &blobs,
+                &r.get::<String, _>(7),
+                &r.get::<Vec<u8>, _>(8),
+                r.get(6),
+                &r.get::<String, _>(9),
+            )?;
             out.push(ItemDto {
                 id: r.get(0),
                 number: r.get::<i64, _>(1) as u64,

@@ -3,11 +3,11 @@
 //! Every capability Airlock gains extends this, so a newcomer sees all of it.
 
 use crate::error::AppError;
+use crate::json::{BatchDecision, IngestRequest};
 use crate::json::{DemoInfo, DemoUser};
+use crate::session::Session;
 use crate::workspace::{summary, Workspace};
 use airlock_model::{EventKind, Outcome, Role};
-use crate::json::{BatchDecision, IngestRequest};
-use crate::session::Session;
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -135,7 +135,12 @@ const DEMO_TRIAGE_CSV: &str = "id,text\n1,\"Walk-in, 34-year-old with sprained a
 
 fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<String, AppError> {
     let path = root.join(rel);
-    let io = |e| AppError::from(airlock_vault::VaultError::io("writing the demo delivery", e));
+    let io = |e| {
+        AppError::from(airlock_vault::VaultError::io(
+            "writing the demo delivery",
+            e,
+        ))
+    };
     std::fs::create_dir_all(path.parent().expect("demo paths have a parent")).map_err(io)?;
     std::fs::write(&path, bytes).map_err(io)?;
     Ok(format!("{}  {rel}\n", hex::encode(Sha256::digest(bytes))))
@@ -161,14 +166,19 @@ async fn receive_demo_deliveries(s: &mut Session) -> Result<(), AppError> {
     for (rel, text) in &DEMO_NOTES[..4] {
         manifest += &write_file(&first, rel, text.as_bytes())?;
     }
-    manifest += &write_file(&first, "triage/triage-2025-08.csv", DEMO_TRIAGE_CSV.as_bytes())?;
+    manifest += &write_file(
+        &first,
+        "triage/triage-2025-08.csv",
+        DEMO_TRIAGE_CSV.as_bytes(),
+    )?;
     write_file(&first, "SHA256SUMS", manifest.as_bytes())?;
     let no_cancel = Arc::new(AtomicBool::new(false));
     let request = |src: &Path| IngestRequest {
         source: src.display().to_string(),
         ..IngestRequest::default()
     };
-    s.ingest(&request(&first), &|_| {}, no_cancel.clone()).await?;
+    s.ingest(&request(&first), &|_| {}, no_cancel.clone())
+        .await?;
 
     let second = base.join("site-a-delivery-2");
     let mut manifest = String::new();
@@ -177,7 +187,11 @@ async fn receive_demo_deliveries(s: &mut Session) -> Result<(), AppError> {
     }
     write_file(&second, "SHA256SUMS", manifest.as_bytes())?;
     // The second note is altered after its checksum was taken, as a bad copy would be.
-    write_file(&second, DEMO_NOTES[5].0, b"DISCHARGE SUMMARY\n(truncated in transit)\n")?;
+    write_file(
+        &second,
+        DEMO_NOTES[5].0,
+        b"DISCHARGE SUMMARY\n(truncated in transit)\n",
+    )?;
     let report = s.ingest(&request(&second), &|_| {}, no_cancel).await?;
     s.decide_batch(&report.batch_id, BatchDecision::ReleaseVerified, None)
         .await?;

@@ -655,6 +655,7 @@ impl Session {
                 )
             }
         });
+        let rows_cfg = row_config(req);
         let mut pending: Vec<FileOutcome> = Vec::new();
         let mut last_commit = Instant::now();
         let mut last_progress = Instant::now() - PROGRESS_EVERY;
@@ -680,7 +681,7 @@ impl Session {
                 // Item numbers follow path order within a commit.
                 pending.sort_by_key(|o| o.file);
                 match self
-                    .commit_outcomes(&blobs, &batch_id, &p, &tags, &pending)
+                    .commit_outcomes(&blobs, &batch_id, &p, &tags, &rows_cfg, &pending)
                     .await
                 {
                     Ok(()) => {
@@ -820,6 +821,7 @@ impl Session {
         batch: &str,
         p: &Plan,
         tags: &[String],
+        rows_cfg: &RowConfig,
         outcomes: &[FileOutcome],
     ) -> Result<(), AppError> {
         let now = rfc3339(self.now());
@@ -840,8 +842,8 @@ impl Session {
                 &serde_json::to_vec(&sealed).expect("sealed records serialise"),
             )?;
             sqlx::query(
-                "INSERT INTO source_files (id, batch_id, path_tag, size, mtime_ns, kind, verdict, blob_name, sealed, stored_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                "INSERT INTO source_files (id, batch_id, path_tag, size, mtime_ns, kind, verdict, blob_name, sealed, stored_at, row_field) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
                  ON CONFLICT (batch_id, path_tag) DO NOTHING",
             )
             .bind(&id)
@@ -854,6 +856,11 @@ impl Session {
             .bind(&blob.name)
             .bind(sealed)
             .bind(&now)
+            .bind(match o.kind {
+                ContentKind::Csv => rows_cfg.csv_column.clone(),
+                ContentKind::Jsonl => rows_cfg.jsonl_field.clone(),
+                _ => None,
+            })
             .execute(&mut *tx)
             .await?;
             let status = if o.verdict.is_good() {

@@ -747,3 +747,218 @@ pub struct DeidTextReport {
     #[ts(type = "number")]
     pub bytes: u64,
 }
+
+/// Where an item stands in de-identification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum DeidStatus {
+    /// De-identified, not yet checked by a lead.
+    Proposed,
+    /// A lead checked it beside the original and validated it.
+    Validated,
+    /// Released by a batch sign-off whose validated sample found no missed identifier.
+    ValidatedBySample,
+    /// Could not be de-identified (not text); never released.
+    Failed,
+}
+
+impl DeidStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeidStatus::Proposed => "proposed",
+            DeidStatus::Validated => "validated",
+            DeidStatus::ValidatedBySample => "validated_by_sample",
+            DeidStatus::Failed => "failed",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<DeidStatus> {
+        [
+            DeidStatus::Proposed,
+            DeidStatus::Validated,
+            DeidStatus::ValidatedBySample,
+            DeidStatus::Failed,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+    }
+}
+
+/// The vault's de-identification settings.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DeidSettings {
+    /// How identifiers are replaced.
+    pub policy: DeidTextPolicy,
+    /// Share of a batch's items a lead must validate before signing it off (1–100; 100
+    /// means every item). A sample is allowed only when it found no missed identifier.
+    pub sample_percent: u32,
+}
+
+/// The result of a de-identification run.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DeidRunReport {
+    /// Items de-identified in this run.
+    #[ts(type = "number")]
+    pub items: u64,
+    /// Items that could not be (not text); they are never released.
+    #[ts(type = "number")]
+    pub failed: u64,
+    /// Identifiers replaced.
+    #[ts(type = "number")]
+    pub findings: u64,
+    /// Per category.
+    pub categories: Vec<CategoryCount>,
+    /// Milliseconds the run took.
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+}
+
+/// An item in the de-identification queue. `source_name` may name a patient (leads only).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DeidQueueRow {
+    /// Item id.
+    pub item_id: String,
+    /// Short number.
+    #[ts(type = "number")]
+    pub number: u64,
+    /// Batch id.
+    pub batch_id: String,
+    /// Original name.
+    pub source_name: String,
+    /// State.
+    pub status: DeidStatus,
+    /// Identifiers replaced.
+    #[ts(type = "number")]
+    pub findings: u64,
+    /// Revision of the output.
+    pub revision: u32,
+    /// Whether the item is in its batch's validation sample.
+    pub in_sample: bool,
+}
+
+/// One replaced span: offsets in the original and in the output, and what was done.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DeidSpan {
+    /// Byte offset in the original.
+    pub start: u32,
+    /// End byte offset in the original.
+    pub end: u32,
+    /// Byte offset in the output.
+    pub out_start: u32,
+    /// End byte offset in the output.
+    pub out_end: u32,
+    /// Safe Harbor category, snake_case.
+    pub category: String,
+    /// Action applied.
+    pub action: String,
+    /// Rule id (`manual` for spans a lead added).
+    pub rule: String,
+    /// Detection confidence.
+    pub confidence: f32,
+}
+
+/// A span a lead keeps or adds: byte offsets in the original and a category.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DeidSpanEdit {
+    /// Byte offset in the original.
+    pub start: u32,
+    /// End byte offset in the original.
+    pub end: u32,
+    /// Safe Harbor category, snake_case.
+    pub category: String,
+}
+
+/// An item beside its original, for the lead's validation screen. The original is
+/// identifiable: every such view is audited.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DeidReview {
+    /// Item id.
+    pub item_id: String,
+    /// Short number.
+    #[ts(type = "number")]
+    pub number: u64,
+    /// Original name.
+    pub source_name: String,
+    /// The original text.
+    pub original: String,
+    /// The de-identified text.
+    pub deidentified: String,
+    /// Every replaced span, in order.
+    pub spans: Vec<DeidSpan>,
+    /// State.
+    pub status: DeidStatus,
+    /// Revision of the output.
+    pub revision: u32,
+    /// Identifiers added by hand so far.
+    pub misses: u32,
+    /// Categories a span may have, snake_case.
+    pub categories: Vec<String>,
+}
+
+/// A batch's de-identification state, for the sign-off.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DeidBatchState {
+    /// Batch id.
+    pub batch_id: String,
+    /// Text items in the batch that are released for work.
+    #[ts(type = "number")]
+    pub items: u64,
+    /// Not de-identified yet.
+    #[ts(type = "number")]
+    pub pending: u64,
+    /// Proposed, not yet validated.
+    #[ts(type = "number")]
+    pub proposed: u64,
+    /// Validated (by hand or by sample).
+    #[ts(type = "number")]
+    pub validated: u64,
+    /// Failed.
+    #[ts(type = "number")]
+    pub failed: u64,
+    /// Items in the validation sample.
+    #[ts(type = "number")]
+    pub sample_size: u64,
+    /// Of those, validated.
+    #[ts(type = "number")]
+    pub sample_validated: u64,
+    /// Identifiers added by hand in the batch.
+    #[ts(type = "number")]
+    pub misses: u64,
+    /// Whether the batch can be signed off now, and if not, why.
+    pub can_sign_off: bool,
+    /// Why not.
+    pub blocker: Option<String>,
+    /// The sign-off, once made.
+    pub signed_off: Option<DeidSignOff>,
+}
+
+/// A signed de-identification sign-off.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DeidSignOff {
+    /// Who signed.
+    pub signed_by: String,
+    /// When.
+    pub signed_at: String,
+    /// Items released.
+    #[ts(type = "number")]
+    pub items: u64,
+    /// Items validated by hand.
+    #[ts(type = "number")]
+    pub sample_size: u64,
+    /// Identifiers the lead had to add.
+    #[ts(type = "number")]
+    pub misses: u64,
+    /// Ed25519 signature, hex.
+    pub signature: String,
+}

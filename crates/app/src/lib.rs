@@ -24,6 +24,7 @@ mod account;
 mod audit_cases;
 mod batches;
 mod clock;
+mod deid_items;
 mod demo;
 mod error;
 mod ingest;

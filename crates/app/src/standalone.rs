@@ -3,7 +3,7 @@
 //! bag checks live beside their use cases.)
 
 use crate::error::{sentence, AppError, ErrorCode};
-use crate::json::{DeidTextFailure, DeidTextPolicy, DeidTextReport, CategoryCount};
+use crate::json::{CategoryCount, DeidTextFailure, DeidTextPolicy, DeidTextReport};
 use airlock_agreement::{report_from_csv, Level, Report};
 use airlock_deid::key::ProjectKey;
 use airlock_deid::text::{Deidentifier, DocumentContext, Policy};
@@ -36,11 +36,17 @@ fn read_key(k: &DeidKey) -> Result<(ProjectKey, bool), AppError> {
     match k {
         DeidKey::Random => Ok((ProjectKey::random(), false)),
         DeidKey::File(p) => {
-            let text = zeroize::Zeroizing::new(std::fs::read_to_string(p).map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => AppError::new(ErrorCode::NotFound, "The key file does not exist."),
-                _ => AppError::invalid("The key file cannot be read."),
-            })?);
-            let key = ProjectKey::from_hex(&text).map_err(|e| AppError::invalid(sentence(&e.to_string())))?;
+            let text =
+                zeroize::Zeroizing::new(std::fs::read_to_string(p).map_err(
+                    |e| match e.kind() {
+                        std::io::ErrorKind::NotFound => {
+                            AppError::new(ErrorCode::NotFound, "The key file does not exist.")
+                        }
+                        _ => AppError::invalid("The key file cannot be read."),
+                    },
+                )?);
+            let key = ProjectKey::from_hex(&text)
+                .map_err(|e| AppError::invalid(sentence(&e.to_string())))?;
             Ok((key, true))
         }
     }
@@ -87,7 +93,9 @@ pub fn deid_text_files(
     }
     let single = input.is_file();
     if single && output.is_dir() {
-        return Err(AppError::invalid("The output must be a file name when the input is a file."));
+        return Err(AppError::invalid(
+            "The output must be a file name when the input is a file.",
+        ));
     }
     let (key, persistent) = read_key(key)?;
     let policy_value = match policy {
@@ -104,7 +112,10 @@ pub fn deid_text_files(
         })
         .to_string(),
     );
-    let refs: Vec<String> = files.iter().map(|(_, rel)| key.document_ref(&rel.to_string_lossy())).collect();
+    let refs: Vec<String> = files
+        .iter()
+        .map(|(_, rel)| key.document_ref(&rel.to_string_lossy()))
+        .collect();
     let deid = Deidentifier::new(policy_value, key);
     let mut report = DeidTextReport {
         files: 0,
@@ -115,7 +126,11 @@ pub fn deid_text_files(
     };
     let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
     for ((path, rel), doc) in files.iter().zip(&refs) {
-        let target = if single { output.to_path_buf() } else { output.join(rel) };
+        let target = if single {
+            output.to_path_buf()
+        } else {
+            output.join(rel)
+        };
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
@@ -129,7 +144,10 @@ pub fn deid_text_files(
         let out = match deid.deidentify_bytes(&bytes, &DocumentContext::default()) {
             Ok(o) => o,
             Err(e) => {
-                report.failed.push(DeidTextFailure { path: rel.display().to_string(), reason: e.to_string() });
+                report.failed.push(DeidTextFailure {
+                    path: rel.display().to_string(),
+                    reason: e.to_string(),
+                });
                 log_lines.push(serde_json::json!({"type": "skipped", "document": doc, "reason": e.to_string()}).to_string());
                 continue;
             }
@@ -138,8 +156,9 @@ pub fn deid_text_files(
             std::fs::create_dir_all(parent)
                 .map_err(|_| AppError::invalid("The output folder cannot be created."))?;
         }
-        airlock_vault::write_atomic(&target, out.text.expose().as_bytes())
-            .map_err(|_| AppError::invalid("A de-identified file could not be written to the output folder."))?;
+        airlock_vault::write_atomic(&target, out.text.expose().as_bytes()).map_err(|_| {
+            AppError::invalid("A de-identified file could not be written to the output folder.")
+        })?;
         report.files += 1;
         report.bytes += bytes.len() as u64;
         report.findings += out.log.len() as u64;
@@ -153,7 +172,10 @@ pub fn deid_text_files(
     }
     report.categories = counts
         .into_iter()
-        .map(|(category, findings)| CategoryCount { category: category.to_string(), findings })
+        .map(|(category, findings)| CategoryCount {
+            category: category.to_string(),
+            findings,
+        })
         .collect();
     if let Some(log) = log {
         let mut buf = Vec::new();
@@ -175,21 +197,46 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let inp = dir.path().join("in");
         std::fs::create_dir_all(inp.join("sub")).unwrap();
-        std::fs::write(inp.join("a.txt"), "Seen by Dr. Gilbert Perez on 03/14/2021, MRN 8249813.\n").unwrap();
-        std::fs::write(inp.join("sub/b.txt"), "Call (555) 014-2291 about Ms. Vandersloot.\n").unwrap();
+        std::fs::write(
+            inp.join("a.txt"),
+            "Seen by Dr. Gilbert Perez on 03/14/2021, MRN 8249813.\n",
+        )
+        .unwrap();
+        std::fs::write(
+            inp.join("sub/b.txt"),
+            "Call (555) 014-2291 about Ms. Vandersloot.\n",
+        )
+        .unwrap();
         std::fs::write(inp.join("sub/bad.txt"), [0xffu8, 0xfe, 0x00]).unwrap();
         std::fs::write(inp.join("skip.csv"), "not,text\n").unwrap();
         let out = dir.path().join("out");
         let log = dir.path().join("log.jsonl");
-        let r = deid_text_files(&inp, &out, Some(&log), DeidTextPolicy::SafeHarbor, &DeidKey::Random).unwrap();
+        let r = deid_text_files(
+            &inp,
+            &out,
+            Some(&log),
+            DeidTextPolicy::SafeHarbor,
+            &DeidKey::Random,
+        )
+        .unwrap();
         assert_eq!(r.files, 2);
         assert_eq!(r.failed.len(), 1);
         assert_eq!(r.failed[0].path, "sub/bad.txt");
         let a = std::fs::read_to_string(out.join("a.txt")).unwrap();
-        assert!(!a.contains("Perez") && !a.contains("8249813") && !a.contains("03/14"), "{a}");
+        assert!(
+            !a.contains("Perez") && !a.contains("8249813") && !a.contains("03/14"),
+            "{a}"
+        );
         assert!(!out.join("skip.csv").exists());
         let logged = std::fs::read_to_string(&log).unwrap();
-        for secret in ["Perez", "8249813", "Vandersloot", "014-2291", "a.txt", "bad.txt"] {
+        for secret in [
+            "Perez",
+            "8249813",
+            "Vandersloot",
+            "014-2291",
+            "a.txt",
+            "bad.txt",
+        ] {
             assert!(!logged.contains(secret), "the log holds {secret}");
         }
         assert!(logged.lines().count() > 3);
@@ -199,12 +246,23 @@ mod tests {
     fn a_key_file_makes_surrogates_consistent_across_runs() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("note.txt");
-        std::fs::write(&f, "Patient Marguerite Vandersloot was seen on 03/14/2025.\n").unwrap();
+        std::fs::write(
+            &f,
+            "Patient Marguerite Vandersloot was seen on 03/14/2025.\n",
+        )
+        .unwrap();
         let key = dir.path().join("key.hex");
         std::fs::write(&key, "ab".repeat(32)).unwrap();
         let run = |out: &str| {
             let o = dir.path().join(out);
-            deid_text_files(&f, &o, None, DeidTextPolicy::Pseudonymize, &DeidKey::File(key.clone())).unwrap();
+            deid_text_files(
+                &f,
+                &o,
+                None,
+                DeidTextPolicy::Pseudonymize,
+                &DeidKey::File(key.clone()),
+            )
+            .unwrap();
             std::fs::read_to_string(o).unwrap()
         };
         let (one, two) = (run("one.txt"), run("two.txt"));
@@ -212,7 +270,15 @@ mod tests {
         assert!(!one.contains("Vandersloot"));
         std::fs::write(&key, "zz").unwrap();
         assert_eq!(
-            deid_text_files(&f, &dir.path().join("x.txt"), None, DeidTextPolicy::Pseudonymize, &DeidKey::File(key)).unwrap_err().code,
+            deid_text_files(
+                &f,
+                &dir.path().join("x.txt"),
+                None,
+                DeidTextPolicy::Pseudonymize,
+                &DeidKey::File(key)
+            )
+            .unwrap_err()
+            .code,
             ErrorCode::InvalidInput
         );
     }

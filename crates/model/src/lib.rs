@@ -84,11 +84,23 @@ pub enum EventKind {
     ReceiptExported,
     /// A lead listed received items with their original file names.
     SourceItemsViewed,
+    /// De-identification ran over received items; detail holds counts per category.
+    DeidRun,
+    /// A lead viewed an original (identifiable) item in the de-identification review.
+    OriginalViewed,
+    /// A lead added or removed identifier spans and the item was de-identified again.
+    DeidRevised,
+    /// A lead validated an item's de-identification.
+    DeidValidated,
+    /// A lead signed off a batch's de-identification, releasing it for annotation.
+    DeidSignedOff,
+    /// The de-identification policy or validation sample changed.
+    DeidSettingsChanged,
 }
 
 impl EventKind {
     /// Every kind, in declaration order (for filters and exhaustive tests).
-    pub const ALL: [EventKind; 29] = [
+    pub const ALL: [EventKind; 35] = [
         EventKind::VaultCreated,
         EventKind::Login,
         EventKind::LoginFailed,
@@ -118,6 +130,12 @@ impl EventKind {
         EventKind::BatchAborted,
         EventKind::ReceiptExported,
         EventKind::SourceItemsViewed,
+        EventKind::DeidRun,
+        EventKind::OriginalViewed,
+        EventKind::DeidRevised,
+        EventKind::DeidValidated,
+        EventKind::DeidSignedOff,
+        EventKind::DeidSettingsChanged,
     ];
 
     /// The stored name, e.g. `login_failed`.
@@ -152,6 +170,12 @@ impl EventKind {
             EventKind::BatchAborted => "batch_aborted",
             EventKind::ReceiptExported => "receipt_exported",
             EventKind::SourceItemsViewed => "source_items_viewed",
+            EventKind::DeidRun => "deid_run",
+            EventKind::OriginalViewed => "original_viewed",
+            EventKind::DeidRevised => "deid_revised",
+            EventKind::DeidValidated => "deid_validated",
+            EventKind::DeidSignedOff => "deid_signed_off",
+            EventKind::DeidSettingsChanged => "deid_settings_changed",
         }
     }
 

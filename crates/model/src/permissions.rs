@@ -59,6 +59,7 @@ impl Role {
             ViewAudit | VerifyAudit | ExportAudit => matches!(self, Lead | Compliance),
             StartBreakGlass => matches!(self, Reviewer | Compliance),
             Ingest | ViewSourceItems | DecideBatch | ExportReceipt => self == Lead,
+            RunDeid | ValidateDeid => self == Lead,
         }
     }
 
@@ -135,11 +136,15 @@ pub enum Action {
     DecideBatch,
     /// Export a batch's signed receipt (it names the received files).
     ExportReceipt,
+    /// Run de-identification over received items.
+    RunDeid,
+    /// Review de-identification beside the original, correct it, validate and sign off.
+    ValidateDeid,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and documentation.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 18] = [
         Action::ChangeOwnPassphrase,
         Action::ManageOwnTotp,
         Action::ViewVaultInfo,
@@ -156,6 +161,8 @@ impl Action {
         Action::ViewSourceItems,
         Action::DecideBatch,
         Action::ExportReceipt,
+        Action::RunDeid,
+        Action::ValidateDeid,
     ];
 
     /// The stored name, e.g. `add_user`.
@@ -177,6 +184,8 @@ impl Action {
             Action::ViewSourceItems => "view_source_items",
             Action::DecideBatch => "decide_batch",
             Action::ExportReceipt => "export_receipt",
+            Action::RunDeid => "run_deid",
+            Action::ValidateDeid => "validate_deid",
         }
     }
 }

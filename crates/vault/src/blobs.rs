@@ -247,7 +247,12 @@ impl BlobStore {
 
     /// Seals a small record under the tier's field key; `context` binds it to where it
     /// belongs (e.g. a row id) so it cannot be moved to another row.
-    pub fn seal(&self, tier: Tier, context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, VaultError> {
+    pub fn seal(
+        &self,
+        tier: Tier,
+        context: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, VaultError> {
         let keys = self.keys(tier)?;
         let cipher = XChaCha20Poly1305::new(keys.seal_key.expose().into());
         let mut nonce = [0u8; 24];
@@ -294,7 +299,12 @@ impl BlobStore {
 
     /// A keyed tag (HMAC-SHA256, hex) of `parts` for finding a record again without
     /// storing what identifies it, e.g. a relative path. `domain` separates uses.
-    pub fn lookup_tag(&self, tier: Tier, domain: &str, parts: &[&[u8]]) -> Result<String, VaultError> {
+    pub fn lookup_tag(
+        &self,
+        tier: Tier,
+        domain: &str,
+        parts: &[&[u8]],
+    ) -> Result<String, VaultError> {
         let keys = self.keys(tier)?;
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(keys.lookup_key.expose())
             .expect("HMAC takes any key length");
@@ -505,7 +515,11 @@ mod tests {
             .collect();
         assert!(left.is_empty(), "nothing is left behind");
         std::fs::write(dir.path().join("blobs/.tmp-stale"), b"x").unwrap();
-        assert_eq!(bs.sweep_stale_temps(Duration::from_secs(3600)), 0, "too young");
+        assert_eq!(
+            bs.sweep_stale_temps(Duration::from_secs(3600)),
+            0,
+            "too young"
+        );
         assert_eq!(bs.sweep_stale_temps(Duration::ZERO), 1);
     }
 
@@ -515,9 +529,14 @@ mod tests {
         let w = Key32::random();
         let s = Key32::random();
         let lead = BlobStore::new(dir.path(), &w, Some(&s));
-        let sealed = lead.seal(Tier::Source, b"row-1", b"notes/Jane Roe.txt").unwrap();
+        let sealed = lead
+            .seal(Tier::Source, b"row-1", b"notes/Jane Roe.txt")
+            .unwrap();
         assert!(!sealed.windows(4).any(|x| x == b"Jane"));
-        assert_eq!(&*lead.unseal(Tier::Source, b"row-1", &sealed).unwrap(), b"notes/Jane Roe.txt");
+        assert_eq!(
+            &*lead.unseal(Tier::Source, b"row-1", &sealed).unwrap(),
+            b"notes/Jane Roe.txt"
+        );
         assert!(matches!(
             lead.unseal(Tier::Source, b"row-2", &sealed),
             Err(VaultError::SealedRecordCorrupt)
@@ -530,9 +549,17 @@ mod tests {
         let mut flipped = sealed.clone();
         flipped[30] ^= 1;
         assert!(lead.unseal(Tier::Source, b"row-1", &flipped).is_err());
-        let t1 = lead.lookup_tag(Tier::Source, "path", &[b"a", b"bc"]).unwrap();
-        let t2 = lead.lookup_tag(Tier::Source, "path", &[b"ab", b"c"]).unwrap();
+        let t1 = lead
+            .lookup_tag(Tier::Source, "path", &[b"a", b"bc"])
+            .unwrap();
+        let t2 = lead
+            .lookup_tag(Tier::Source, "path", &[b"ab", b"c"])
+            .unwrap();
         assert_ne!(t1, t2, "parts are length-prefixed");
-        assert_eq!(t1, lead.lookup_tag(Tier::Source, "path", &[b"a", b"bc"]).unwrap());
+        assert_eq!(
+            t1,
+            lead.lookup_tag(Tier::Source, "path", &[b"a", b"bc"])
+                .unwrap()
+        );
     }
 }

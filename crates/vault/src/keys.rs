@@ -88,6 +88,9 @@ pub mod purpose {
     pub const FIELD_SEAL: &str = "field-seal-xchacha20poly1305";
     /// HMAC key for lookup tags of a tier (from that tier's key).
     pub const LOOKUP_TAG: &str = "lookup-tag-hmac";
+    /// The de-identification project key behind surrogates and date shifts (from the
+    /// source key: only leads can make or reverse-engineer them).
+    pub const DEID_PROJECT: &str = "deid-project-key";
 }
 
 /// A user's personal keys, created at enrolment and wrapped in their slot: an Ed25519

@@ -36,7 +36,7 @@ pub use header::{
     HEADER_FILE,
 };
 pub use intake::IntakeRecord;
-pub use keys::{Key32, PersonalKeys};
+pub use keys::{purpose, Key32, PersonalKeys};
 pub use slots::SlotKeys;
 
 use airlock_model::{Role, UserId, VaultId};

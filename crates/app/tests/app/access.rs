@@ -78,6 +78,8 @@ async fn attempt(
             .decide_batch(&batches.undecided, BatchDecision::ReleaseVerified, None)
             .await
             .map(drop),
+        Action::RunDeid => s.deid_run(None).await.map(drop),
+        Action::ValidateDeid => s.deid_batch_state(&batches.clean).await.map(drop),
         Action::ExportReceipt => s
             .export_receipt(
                 &batches.clean,

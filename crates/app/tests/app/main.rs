@@ -3,5 +3,6 @@
 
 mod access;
 mod audit_trail;
+mod deid;
 mod ingest;
 mod support;
