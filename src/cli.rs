@@ -153,6 +153,67 @@ pub enum DeidCmd {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+    /// De-identification inside the vault.
+    #[command(flatten)]
+    Vault(DeidVaultCmd),
+}
+
+/// `airlock deid …` commands that work inside the vault (lead).
+#[derive(Subcommand, Debug)]
+pub enum DeidVaultCmd {
+    /// De-identify every received text item not done yet (of one batch, or all).
+    Run {
+        /// Only this batch.
+        #[arg(long)]
+        batch: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Items with their de-identification state (shows original names; audited).
+    Queue {
+        /// Only this batch.
+        #[arg(long)]
+        batch: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// An item's original beside its de-identified text, with every span (audited).
+    Show {
+        /// Item id.
+        item: String,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Validate an item's current de-identification.
+    Validate {
+        /// Item id.
+        item: String,
+    },
+    /// A batch's counts, validation sample and whether it can be signed off.
+    State {
+        /// Batch id.
+        batch: String,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Sign off a batch (releases it for annotation; signed with your key).
+    SignOff {
+        /// Batch id.
+        batch: String,
+    },
+    /// Show or change the policy and the validation sample.
+    Settings {
+        /// safe-harbor or pseudonymize.
+        #[arg(long, value_enum)]
+        policy: Option<PolicyArg>,
+        /// Percent of each batch a lead validates before sign-off (100 = every item).
+        #[arg(long)]
+        sample_percent: Option<u32>,
+    },
 }
 
 /// Text de-identification policies.
@@ -279,7 +340,11 @@ impl Command {
             | Command::Receipt(ReceiptCmd::Verify { format, .. })
             | Command::Bag(BagCmd::Validate { format, .. })
             | Command::Agreement { format, .. }
-            | Command::Deid(DeidCmd::Text { format, .. }) => *format,
+            | Command::Deid(DeidCmd::Text { format, .. })
+            | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Run { format, .. }))
+            | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Queue { format, .. }))
+            | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Show { format, .. }))
+            | Command::Deid(DeidCmd::Vault(DeidVaultCmd::State { format, .. })) => *format,
             _ => None,
         };
         f.unwrap_or(Format::Text)

@@ -11,14 +11,14 @@ mod output;
 mod progress;
 
 use airlock_app::json::{
-    AuditFilter, BatchDecision, DeidTextPolicy, ExportFormat, IngestRequest, ItemFilter, ItemStatus,
-    Policy,
+    AuditFilter, BatchDecision, DeidTextPolicy, ExportFormat, IngestRequest, ItemFilter,
+    ItemStatus, Policy,
 };
 use airlock_app::{AppError, Workspace};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
 use cli::{
-    AuditCmd, BagCmd, BatchCmd, Cli, Command, DeidCmd, Format, ItemsCmd, LevelArg, PolicyArg,
+    AuditCmd, BagCmd, BatchCmd, Cli, Command, DeidCmd, DeidVaultCmd, Format, ItemsCmd, LevelArg, PolicyArg,
     ReceiptCmd, UserCmd, VaultCmd,
 };
 use secrecy::SecretString;
@@ -177,7 +177,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let report = airlock_app::deid_text_files(input, output, log.as_deref(), policy, &key)?;
             output::deid_text(&report, cli.format());
             if !report.failed.is_empty() {
-                eprintln!("airlock: {} file(s) could not be de-identified and were skipped", report.failed.len());
+                eprintln!(
+                    "airlock: {} file(s) could not be de-identified and were skipped",
+                    report.failed.len()
+                );
                 return Ok(ExitCode::from(EXIT_PROBLEMS));
             }
             return Ok(ExitCode::SUCCESS);
@@ -434,6 +437,67 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
                     println!(
                         "Wrote the signed receipt to {} and a summary to {} (receipt sha256 {}).",
                         r.json_path, r.text_path, r.receipt_sha256
+                    );
+                }
+            }
+        }
+        Command::Deid(DeidCmd::Vault(cmd)) => {
+            let s = ws.active().await?;
+            match cmd {
+                DeidVaultCmd::Run { batch, .. } => {
+                    let r = s.deid_run(batch.as_deref()).await?;
+                    output::deid_run(&r, fmt);
+                }
+                DeidVaultCmd::Queue { batch, .. } => {
+                    let q = s.deid_queue(batch.as_deref()).await?;
+                    output::deid_queue(&q, fmt);
+                }
+                DeidVaultCmd::Show { item, .. } => {
+                    let r = s.deid_review(item).await?;
+                    output::deid_review(&r, fmt);
+                }
+                DeidVaultCmd::Validate { item } => {
+                    s.deid_validate(item).await?;
+                    println!("Validated the de-identification of item {item}.");
+                }
+                DeidVaultCmd::State { batch, .. } => {
+                    let st = s.deid_batch_state(batch).await?;
+                    output::deid_state(&st, fmt);
+                }
+                DeidVaultCmd::SignOff { batch } => {
+                    let so = s.deid_sign_off(batch).await?;
+                    println!(
+                        "Signed off batch {batch}: {} items released for annotation ({} validated by hand, {} identifiers added by hand); signature {}…",
+                        so.items,
+                        so.sample_size,
+                        so.misses,
+                        &so.signature[..16]
+                    );
+                }
+                DeidVaultCmd::Settings {
+                    policy,
+                    sample_percent,
+                } => {
+                    let mut current = s.deid_settings().await?;
+                    if policy.is_some() || sample_percent.is_some() {
+                        if let Some(p) = policy {
+                            current.policy = match p {
+                                PolicyArg::SafeHarbor => DeidTextPolicy::SafeHarbor,
+                                PolicyArg::Pseudonymize => DeidTextPolicy::Pseudonymize,
+                            };
+                        }
+                        if let Some(p) = sample_percent {
+                            current.sample_percent = *p;
+                        }
+                        s.set_deid_settings(&current).await?;
+                    }
+                    println!(
+                        "De-identification policy {}; validation sample {}% of each batch (at least 10 items).",
+                        match current.policy {
+                            DeidTextPolicy::SafeHarbor => "safe-harbor",
+                            DeidTextPolicy::Pseudonymize => "pseudonymize",
+                        },
+                        current.sample_percent
                     );
                 }
             }

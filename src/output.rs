@@ -3,8 +3,9 @@
 use crate::cli::Format;
 use crate::progress::bytes;
 use airlock_app::json::{
-    AuditPage, BatchDto, CreatedVault, DeidTextReport, DemoInfo, IngestReport, ItemPage, ReceiptCheck, UserDto,
-    VaultInfo, VerdictCount, VerifyReport,
+    AuditPage, BatchDto, CreatedVault, DeidBatchState, DeidQueueRow, DeidReview, DeidRunReport,
+    DeidTextReport, DemoInfo, IngestReport, ItemPage,
+    ReceiptCheck, UserDto, VaultInfo, VerdictCount, VerifyReport,
 };
 use airlock_app::BagReport;
 use serde::Serialize;
@@ -367,5 +368,73 @@ pub fn deid_text(r: &DeidTextReport, f: Format) {
     }
     for x in &r.failed {
         println!("  skipped {} — {}", x.path, x.reason);
+    }
+}
+
+pub fn deid_run(r: &DeidRunReport, f: Format) {
+    if f == Format::Json {
+        return json(r);
+    }
+    println!(
+        "De-identified {} items ({} failed: not text) in {:.1} s; {} identifiers replaced.",
+        r.items,
+        r.failed,
+        r.elapsed_ms as f64 / 1000.0,
+        r.findings
+    );
+    for c in &r.categories {
+        println!("  {:<14} {:>8}", c.category, c.findings);
+    }
+}
+
+pub fn deid_queue(rows: &[DeidQueueRow], f: Format) {
+    if f == Format::Json {
+        return json(&rows);
+    }
+    println!("{:>6}  {:<20} {:>8} {:>4} {:<6}  item id / original name", "item", "status", "findings", "rev", "sample");
+    for r in rows {
+        println!(
+            "{:>6}  {:<20} {:>8} {:>4} {:<6}  {} {}",
+            r.number,
+            name_of(&r.status),
+            r.findings,
+            r.revision,
+            if r.in_sample { "yes" } else { "" },
+            r.item_id,
+            r.source_name
+        );
+    }
+}
+
+pub fn deid_review(r: &DeidReview, f: Format) {
+    if f == Format::Json {
+        return json(r);
+    }
+    println!("Item {} ({}), revision {}, {}", r.number, r.source_name, r.revision, name_of(&r.status));
+    println!("--- original (identifiable; this view is recorded) ---");
+    println!("{}", r.original);
+    println!("--- de-identified ---");
+    println!("{}", r.deidentified);
+    println!("--- spans ---");
+    for s in &r.spans {
+        println!(
+            "  {:>6}..{:<6} {:<12} {:<11} {} ({:.2})",
+            s.start, s.end, s.category, s.action, s.rule, s.confidence
+        );
+    }
+}
+
+pub fn deid_state(s: &DeidBatchState, f: Format) {
+    if f == Format::Json {
+        return json(s);
+    }
+    println!(
+        "Batch {}: {} text items — {} pending, {} proposed, {} validated, {} failed; sample {} ({} validated); {} identifiers added by hand",
+        s.batch_id, s.items, s.pending, s.proposed, s.validated, s.failed, s.sample_size, s.sample_validated, s.misses
+    );
+    match (&s.signed_off, &s.blocker) {
+        (Some(so), _) => println!("Signed off by {} at {}.", so.signed_by, so.signed_at),
+        (None, Some(b)) => println!("Not ready to sign off: {b}"),
+        (None, None) => println!("Ready to sign off: airlock deid sign-off {}", s.batch_id),
     }
 }
