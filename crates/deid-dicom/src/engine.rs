@@ -28,6 +28,8 @@ pub(crate) struct Engine<'a> {
     pub cleaner: Option<&'a dyn TextCleaner>,
     /// Days to shift dates back, when the modified-dates option is on.
     pub date_offset: Option<i64>,
+    /// True for little-endian transfer syntaxes, where UN values can be re-read.
+    pub little_endian: bool,
     pub log: ChangeLog,
 }
 
@@ -79,6 +81,7 @@ impl Engine<'_> {
         let mut out = Vec::with_capacity(elements.len());
         let mut creator_elements = Vec::new();
         for e in elements {
+            let e = self.retype(e);
             let t = e.tag();
             if t.group() % 2 == 1 && t.group() > 0x0008 && (0x0010..=0x00FF).contains(&t.element())
             {
@@ -111,6 +114,22 @@ impl Engine<'_> {
             }
         }
         InMemDicomObject::from_element_iter(out)
+    }
+
+    /// A UN element of a standard tag, re-read with its dictionary VR (sequences encoded as
+    /// UN would otherwise hide their UIDs and names from the profile).
+    fn retype(&self, e: InMemElement) -> InMemElement {
+        if e.vr() != VR::UN || !self.little_endian || e.tag().group() % 2 == 1 {
+            return e;
+        }
+        let bytes = match e.value() {
+            Value::Primitive(p) => p.to_bytes(),
+            _ => return e,
+        };
+        match crate::read::retype_un(e.tag(), &bytes, &self.policy.limits) {
+            Some(typed) => typed,
+            None => e,
+        }
     }
 
     fn private(

@@ -344,12 +344,7 @@ fn ocr_frames(engine: &OcrEngine, img: &pixels::Image) -> Result<Vec<Word>, OcrE
 }
 
 fn device(obj: &InMemDicomObject) -> (String, String) {
-    let text = |t: Tag| {
-        obj.get(t)
-            .and_then(|e| e.to_str().ok())
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let text = |t: Tag| read::text_of(obj, t).unwrap_or_default();
     (text(Tag(0x0008, 0x0070)), text(Tag(0x0008, 0x1090)))
 }
 
@@ -438,27 +433,12 @@ impl<'a> Deidentifier<'a> {
         let ts_in = parsed.ts.clone();
         let risk = risk::assess(&parsed.obj);
         let (manufacturer, model) = device(&parsed.obj);
-        let patient_id = parsed
-            .obj
-            .get(Tag(0x0010, 0x0020))
-            .and_then(|e| e.to_str().ok())
-            .map(|s| s.trim().to_owned())
-            .unwrap_or_default();
-        let sop_class = parsed
-            .obj
-            .get(Tag(0x0008, 0x0016))
-            .and_then(|e| e.to_str().ok())
-            .map(|s| s.trim_end_matches(['\0', ' ']).to_owned())
-            .filter(|s| !s.is_empty())
+        let patient_id = read::text_of(&parsed.obj, Tag(0x0010, 0x0020)).unwrap_or_default();
+        let sop_class = read::text_of(&parsed.obj, Tag(0x0008, 0x0016))
             .or(parsed.meta_sop_class.clone())
             .ok_or(DicomDeidError::MissingSopClass)?;
-        let original_instance = parsed
-            .obj
-            .get(Tag(0x0008, 0x0018))
-            .and_then(|e| e.to_str().ok())
-            .map(|s| s.trim_end_matches(['\0', ' ']).to_owned())
-            .filter(|s| !s.is_empty())
-            .or(parsed.meta_sop_instance.clone());
+        let original_instance =
+            read::text_of(&parsed.obj, Tag(0x0008, 0x0018)).or(parsed.meta_sop_instance.clone());
         let mut file = pixels::as_file(parsed.obj, parse_ts(&ts_in));
         let mut log = ChangeLog::default();
 
@@ -583,6 +563,7 @@ impl<'a> Deidentifier<'a> {
             key: self.key,
             cleaner: self.cleaner,
             date_offset: modified_dates.then(|| self.key.date_offset_days(&patient_id)),
+            little_endian: ts_in != read::EXPLICIT_BE,
             log,
         };
         let obj = file.into_inner();

@@ -25,9 +25,8 @@ pub enum RiskReason {
 }
 
 fn text(obj: &InMemDicomObject, tag: Tag) -> String {
-    obj.get(tag)
-        .and_then(|e| e.to_str().ok())
-        .map(|s| s.trim().to_ascii_uppercase())
+    crate::read::text_of(obj, tag)
+        .map(|s| s.to_ascii_uppercase())
         .unwrap_or_default()
 }
 
