@@ -5,6 +5,7 @@
 //!   explicitly requested, as a directory ([`bag::PlaintextBagWriter`]); SHA-256 and
 //!   SHA-512 manifests and tag manifests; the tag manifests signed with Ed25519.
 //! - [`signature`]: the signature file and [`signature::verify_bag_signature`].
+//! - [`formats`]: label exports — JSONL, CoNLL BIO, COCO JSON, CSV.
 //!
 //! `crates/app` decides who may export, what goes in, and audits it; this crate only
 //! turns what it is handed into files.
@@ -13,4 +14,5 @@
 
 mod atomic;
 pub mod bag;
+pub mod formats;
 pub mod signature;
