@@ -3,9 +3,10 @@
 
 use airlock_app::json::{
     AppStatus, AuditFilter, AuditPage, BatchDecision, BatchDto, BatchStatus, CreatedVault,
-    DemoInfo, ExportFormat, ExportResult, IngestPreflight, IngestReport, IngestRequest,
-    ItemFilter, ItemPage, ReceiptCheck, ReceiptExport, SessionInfo, TotpSetup, UserDto,
-    VaultInfo, VaultSummary, VerifyReport,
+    DeidBatchState, DeidQueueRow, DeidReview, DeidRunReport, DeidSettings, DeidSignOff,
+    DeidSpanEdit, DemoInfo, ExportFormat, ExportResult, IngestPreflight, IngestReport, IngestRequest, ItemFilter,
+    ItemPage, ReceiptCheck, ReceiptExport, SessionInfo, TotpSetup, UserDto, VaultInfo,
+    VaultSummary, VerifyReport,
 };
 use airlock_app::{AppError, Role, Workspace};
 use secrecy::SecretString;
@@ -246,7 +247,10 @@ async fn audit_export(
 }
 
 #[tauri::command]
-async fn ingest_preflight(state: State<'_, AppState>, request: IngestRequest) -> R<IngestPreflight> {
+async fn ingest_preflight(
+    state: State<'_, AppState>,
+    request: IngestRequest,
+) -> R<IngestPreflight> {
     state
         .0
         .lock()
@@ -345,6 +349,64 @@ async fn list_items(state: State<'_, AppState>, filter: ItemFilter) -> R<ItemPag
         .await
 }
 
+/// Runs `f` on the active session (one line per command below).
+macro_rules! with_session {
+    ($state:expr, |$s:ident| $body:expr) => {{
+        let mut ws = $state.0.lock().await;
+        let $s = ws.active().await?;
+        $body.await
+    }};
+}
+
+#[tauri::command]
+async fn deid_run(state: State<'_, AppState>, batch_id: Option<String>) -> R<DeidRunReport> {
+    with_session!(state, |s| s.deid_run(batch_id.as_deref()))
+}
+
+#[tauri::command]
+async fn deid_queue(state: State<'_, AppState>, batch_id: Option<String>) -> R<Vec<DeidQueueRow>> {
+    with_session!(state, |s| s.deid_queue(batch_id.as_deref()))
+}
+
+#[tauri::command]
+async fn deid_review(state: State<'_, AppState>, item_id: String) -> R<DeidReview> {
+    with_session!(state, |s| s.deid_review(&item_id))
+}
+
+#[tauri::command]
+async fn deid_revise(
+    state: State<'_, AppState>,
+    item_id: String,
+    spans: Vec<DeidSpanEdit>,
+) -> R<DeidReview> {
+    with_session!(state, |s| s.deid_revise(&item_id, &spans))
+}
+
+#[tauri::command]
+async fn deid_validate(state: State<'_, AppState>, item_id: String) -> R<()> {
+    with_session!(state, |s| s.deid_validate(&item_id))
+}
+
+#[tauri::command]
+async fn deid_batch_state(state: State<'_, AppState>, batch_id: String) -> R<DeidBatchState> {
+    with_session!(state, |s| s.deid_batch_state(&batch_id))
+}
+
+#[tauri::command]
+async fn deid_sign_off(state: State<'_, AppState>, batch_id: String) -> R<DeidSignOff> {
+    with_session!(state, |s| s.deid_sign_off(&batch_id))
+}
+
+#[tauri::command]
+async fn deid_settings(state: State<'_, AppState>) -> R<DeidSettings> {
+    with_session!(state, |s| s.deid_settings())
+}
+
+#[tauri::command]
+async fn set_deid_settings(state: State<'_, AppState>, settings: DeidSettings) -> R<()> {
+    with_session!(state, |s| s.set_deid_settings(&settings))
+}
+
 /// The invoke handler listing every command.
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -379,5 +441,14 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         export_receipt,
         verify_receipt,
         list_items,
+        deid_run,
+        deid_queue,
+        deid_review,
+        deid_revise,
+        deid_validate,
+        deid_batch_state,
+        deid_sign_off,
+        deid_settings,
+        set_deid_settings,
     ]
 }

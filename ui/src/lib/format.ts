@@ -104,6 +104,12 @@ const EVENT_LABELS: Record<EventKind, string> = {
   batch_aborted: 'Batch aborted',
   receipt_exported: 'Receipt exported',
   source_items_viewed: 'Source items listed',
+  deid_run: 'De-identification run',
+  original_viewed: 'Original viewed',
+  deid_revised: 'De-identification corrected',
+  deid_validated: 'De-identification validated',
+  deid_signed_off: 'De-identification signed off',
+  deid_settings_changed: 'De-identification settings changed',
 };
 
 export function eventLabel(kind: EventKind): string {

@@ -2,14 +2,15 @@
 // these only to avoid offering (or calling) what would be refused.
 import type { Role } from './api/types';
 
-export type Route = 'home' | 'receive' | 'items' | 'users' | 'audit' | 'account';
+export type Route = 'home' | 'receive' | 'items' | 'deid' | 'users' | 'audit' | 'account';
 
-export const ROUTES: readonly Route[] = ['home', 'receive', 'items', 'users', 'audit', 'account'];
+export const ROUTES: readonly Route[] = ['home', 'receive', 'items', 'deid', 'users', 'audit', 'account'];
 
 const ALLOWED: Record<Route, readonly Role[]> = {
   home: ['lead', 'annotator', 'reviewer', 'compliance'],
   receive: ['lead'],
   items: ['lead'],
+  deid: ['lead'],
   users: ['lead', 'compliance'],
   audit: ['lead', 'compliance'],
   account: ['lead', 'annotator', 'reviewer', 'compliance'],
@@ -20,6 +21,7 @@ export const ROUTE_SUBJECT: Record<Route, string> = {
   home: 'the home page',
   receive: 'receiving data',
   items: 'the item browser',
+  deid: 'de-identification review',
   users: 'user management',
   audit: 'the audit log',
   account: 'account settings',
@@ -46,7 +48,8 @@ export const ROLE_SUMMARY: Record<Role, { title: string; can: string[] }> = {
       'Unlock accounts after repeated failed logins',
       'Read, verify and export the audit log',
       'Receive deliveries (folder, checksum manifest or BagIt bag), verified and encrypted on arrival',
-      'Later: validate de-identification, assign work and export deliverables',
+      'De-identify text to HIPAA Safe Harbor, check it beside the original and sign it off',
+      'Later: assign work and export deliverables',
     ],
   },
   annotator: {

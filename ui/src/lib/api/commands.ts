@@ -9,6 +9,13 @@ import type {
   BatchDto,
   BatchStatus,
   CreatedVault,
+  DeidBatchState,
+  DeidQueueRow,
+  DeidReview,
+  DeidRunReport,
+  DeidSettings,
+  DeidSignOff,
+  DeidSpanEdit,
   DemoInfo,
   ExportFormat,
   ExportResult,
@@ -202,4 +209,43 @@ export function verifyReceipt(path: string): Promise<ReceiptCheck> {
 
 export function listItems(filter: ItemFilter): Promise<ItemPage> {
   return call<ItemPage>('list_items', { filter });
+}
+
+// ---- de-identification (lead) ----
+
+export function deidRun(batchId: string | null): Promise<DeidRunReport> {
+  return call<DeidRunReport>('deid_run', { batchId });
+}
+
+export function deidQueue(batchId: string | null): Promise<DeidQueueRow[]> {
+  return call<DeidQueueRow[]>('deid_queue', { batchId });
+}
+
+/** The original beside its de-identified text; every call is audited. */
+export function deidReview(itemId: string): Promise<DeidReview> {
+  return call<DeidReview>('deid_review', { itemId });
+}
+
+export function deidRevise(itemId: string, spans: DeidSpanEdit[]): Promise<DeidReview> {
+  return call<DeidReview>('deid_revise', { itemId, spans });
+}
+
+export function deidValidate(itemId: string): Promise<null> {
+  return call<null>('deid_validate', { itemId });
+}
+
+export function deidBatchState(batchId: string): Promise<DeidBatchState> {
+  return call<DeidBatchState>('deid_batch_state', { batchId });
+}
+
+export function deidSignOff(batchId: string): Promise<DeidSignOff> {
+  return call<DeidSignOff>('deid_sign_off', { batchId });
+}
+
+export function deidSettings(): Promise<DeidSettings> {
+  return call<DeidSettings>('deid_settings');
+}
+
+export function setDeidSettings(settings: DeidSettings): Promise<null> {
+  return call<null>('set_deid_settings', { settings });
 }

@@ -41,6 +41,15 @@ import type {
   ReportFile,
   Verdict,
   VerdictCount,
+  DeidBatchState,
+  DeidQueueRow,
+  DeidReview,
+  DeidRunReport,
+  DeidSettings,
+  DeidSignOff,
+  DeidSpan,
+  DeidSpanEdit,
+  DeidStatus,
 } from './types';
 import { VERDICTS } from './types';
 
@@ -95,8 +104,20 @@ interface MockItem {
   dto: ItemDto;
 }
 
+interface MockDeid {
+  itemId: string;
+  original: string;
+  spans: DeidSpan[];
+  status: DeidStatus;
+  revision: number;
+  misses: number;
+}
+
 interface MockVault {
   summary: VaultSummary;
+  deid: MockDeid[];
+  deidSettings: DeidSettings;
+  signoffs: Map<string, DeidSignOff>;
   batches: MockBatch[];
   items: MockItem[];
   projectName: string;
@@ -321,6 +342,29 @@ export class MockBackend implements IBackend {
         return this.verifyReceipt(str(a.path));
       case 'list_items':
         return this.listItems(a.filter as ItemFilter);
+      case 'deid_run':
+        return this.deidRun((a.batchId as string | null) ?? null);
+      case 'deid_queue':
+        return this.deidQueue((a.batchId as string | null) ?? null);
+      case 'deid_review':
+        return this.deidReview(str(a.itemId), true);
+      case 'deid_revise':
+        return this.deidRevise(str(a.itemId), a.spans as DeidSpanEdit[]);
+      case 'deid_validate':
+        return this.deidValidate(str(a.itemId));
+      case 'deid_batch_state':
+        return this.deidBatchState(str(a.batchId));
+      case 'deid_sign_off':
+        return this.deidSignOff(str(a.batchId));
+      case 'deid_settings':
+        this.requireRole(['lead'], 'run deid');
+        return { ...this.requireVault().deidSettings };
+      case 'set_deid_settings': {
+        const u = this.requireRole(['lead'], 'change settings');
+        this.requireVault().deidSettings = { ...(a.settings as DeidSettings) };
+        this.append('deid_settings_changed', 'success', u, null);
+        return null;
+      }
       case 'audit_export':
         return this.auditExport(str(a.format), str(a.path));
       default:
@@ -346,6 +390,9 @@ export class MockBackend implements IBackend {
       events: [],
       batches: [],
       items: [],
+      deid: [],
+      deidSettings: { policy: 'safe_harbor', sample_percent: 100 },
+      signoffs: new Map(),
       policy: { max_failed_logins: 5, lockout_minutes: 15, idle_timeout_minutes: 15 },
     };
   }
@@ -960,6 +1007,216 @@ export class MockBackend implements IBackend {
       .filter((i) => (!f.batch_id || i.batch_id === f.batch_id) && (!f.status || i.status === f.status));
     this.append('source_items_viewed', 'success', u, { kind: 'items', id: null, name: null });
     return { rows: rows.slice(f.offset, f.offset + Math.min(f.limit || 100, 1000)), total: rows.length };
+  }
+
+  // ---- de-identification (a stand-in: fixed synthetic originals, regex "detection") ----
+
+  static readonly MOCK_CATEGORIES = ['name', 'location', 'zip', 'date', 'age', 'phone', 'email', 'mrn'];
+
+  private static detect(text: string): DeidSpanEdit[] {
+    const out: DeidSpanEdit[] = [];
+    const add = (re: RegExp, category: string, group = 0) => {
+      for (const m of text.matchAll(re)) {
+        const hit = m[group] ?? '';
+        const start = (m.index ?? 0) + (group ? m[0].indexOf(hit) : 0);
+        out.push({ start, end: start + hit.length, category });
+      }
+    };
+    add(/Patient: ([A-Z][a-z]+ [A-Z][a-z]+)/g, 'name', 1);
+    add(/Dr\. ([A-Z][a-z]+)/g, 'name', 1);
+    add(/\d{2}\/\d{2}\/\d{4}/g, 'date');
+    add(/MRN \d+/g, 'mrn');
+    return out.sort((a, b) => a.start - b.start);
+  }
+
+  private static apply(text: string, edits: DeidSpanEdit[], detected: DeidSpanEdit[]): { out: string; spans: DeidSpan[] } {
+    let out = '';
+    let pos = 0;
+    const spans: DeidSpan[] = [];
+    for (const e of [...edits].sort((a, b) => a.start - b.start)) {
+      out += text.slice(pos, e.start);
+      const original = text.slice(e.start, e.end);
+      const repl = e.category === 'date' ? `[DATE ${original.slice(-4)}]` : `[${e.category.toUpperCase()}]`;
+      const known = detected.some((d) => d.start === e.start && d.end === e.end && d.category === e.category);
+      spans.push({
+        start: e.start,
+        end: e.end,
+        out_start: out.length,
+        out_end: out.length + repl.length,
+        category: e.category,
+        action: e.category === 'date' ? 'generalize' : 'redact',
+        rule: known ? `mock.${e.category}` : 'manual',
+        confidence: known ? 0.95 : 1,
+      });
+      out += repl;
+      pos = e.end;
+    }
+    return { out: out + text.slice(pos), spans };
+  }
+
+  private deidRun(batchId: string | null): DeidRunReport {
+    const u = this.requireRole(['lead'], 'run deid');
+    const v = this.requireVault();
+    let items = 0;
+    let findings = 0;
+    for (const it of v.items) {
+      const d = it.dto;
+      if ((batchId && d.batch_id !== batchId) || d.status !== 'received' || d.kind !== 'text') continue;
+      if (v.deid.some((x) => x.itemId === d.id)) continue;
+      const original = `Patient: Jane Roe seen on 03/14/2025 by Dr. Ames, MRN 00${d.number}.\nLives in Harrowgate.\n`;
+      const spans = MockBackend.apply(original, MockBackend.detect(original), MockBackend.detect(original)).spans;
+      v.deid.push({ itemId: d.id, original, spans, status: 'proposed', revision: 1, misses: 0 });
+      items += 1;
+      findings += spans.length;
+    }
+    this.append('deid_run', 'success', u, { kind: 'deid', id: batchId, name: null }, undefined, JSON.stringify({ items, findings }));
+    return { items, failed: 0, findings, categories: [], elapsed_ms: 5 };
+  }
+
+  private deidSample(batchId: string): string[] {
+    const v = this.requireVault();
+    const ids = v.deid.filter((d) => v.items.find((i) => i.dto.id === d.itemId)?.dto.batch_id === batchId).map((d) => d.itemId);
+    const want = Math.max(Math.ceil((ids.length * v.deidSettings.sample_percent) / 100), Math.min(10, ids.length));
+    return [...ids].sort((a, b) => fakeHash(a).localeCompare(fakeHash(b))).slice(0, want);
+  }
+
+  private deidQueue(batchId: string | null): DeidQueueRow[] {
+    const u = this.requireRole(['lead'], 'validate deid');
+    const v = this.requireVault();
+    const rows: DeidQueueRow[] = [];
+    for (const d of v.deid) {
+      const item = v.items.find((i) => i.dto.id === d.itemId)!.dto;
+      if (batchId && item.batch_id !== batchId) continue;
+      rows.push({
+        item_id: d.itemId,
+        number: item.number,
+        batch_id: item.batch_id,
+        source_name: item.source_name,
+        status: d.status,
+        findings: d.spans.length,
+        revision: d.revision,
+        in_sample: this.deidSample(item.batch_id).includes(d.itemId),
+      });
+    }
+    this.append('source_items_viewed', 'success', u, { kind: 'deid_queue', id: null, name: null });
+    return rows;
+  }
+
+  private findDeid(itemId: string): MockDeid {
+    const d = this.requireVault().deid.find((x) => x.itemId === itemId);
+    if (!d) throw fail('not_found', 'This item has not been de-identified yet.');
+    return d;
+  }
+
+  private deidReview(itemId: string, audit: boolean): DeidReview {
+    const u = this.requireRole(['lead'], 'validate deid');
+    const v = this.requireVault();
+    const d = this.findDeid(itemId);
+    const item = v.items.find((i) => i.dto.id === itemId)!.dto;
+    const edits = d.spans.map((s) => ({ start: s.start, end: s.end, category: s.category }));
+    const { out } = MockBackend.apply(d.original, edits, MockBackend.detect(d.original));
+    if (audit) this.append('original_viewed', 'success', u, { kind: 'item', id: itemId, name: null });
+    return {
+      item_id: itemId,
+      number: item.number,
+      source_name: item.source_name,
+      original: d.original,
+      deidentified: out,
+      spans: d.spans,
+      status: d.status,
+      revision: d.revision,
+      misses: d.misses,
+      categories: MockBackend.MOCK_CATEGORIES,
+    };
+  }
+
+  private deidSignedOff(itemId: string): boolean {
+    const v = this.requireVault();
+    const batch = v.items.find((i) => i.dto.id === itemId)?.dto.batch_id ?? '';
+    return v.signoffs.has(batch);
+  }
+
+  private deidRevise(itemId: string, edits: DeidSpanEdit[]): DeidReview {
+    const u = this.requireRole(['lead'], 'validate deid');
+    if (this.deidSignedOff(itemId)) throw fail('conflict', 'This item’s batch is signed off; its de-identification can no longer change.');
+    const d = this.findDeid(itemId);
+    for (const e of edits) {
+      if (e.end <= e.start || e.end > d.original.length) throw fail('invalid_input', 'A span is empty or outside the document.');
+    }
+    const { spans } = MockBackend.apply(d.original, edits, MockBackend.detect(d.original));
+    const same = (a: DeidSpan, b: DeidSpan) => a.start === b.start && a.end === b.end && a.category === b.category;
+    d.misses += spans.filter((n) => !d.spans.some((c) => same(c, n))).length;
+    d.spans = spans;
+    d.revision += 1;
+    d.status = 'proposed';
+    this.append('deid_revised', 'success', u, { kind: 'item', id: itemId, name: null });
+    return this.deidReview(itemId, false);
+  }
+
+  private deidValidate(itemId: string): null {
+    const u = this.requireRole(['lead'], 'validate deid');
+    const d = this.findDeid(itemId);
+    if (d.status !== 'proposed') throw fail('conflict', 'Only a proposed de-identification can be validated.');
+    d.status = 'validated';
+    this.append('deid_validated', 'success', u, { kind: 'item', id: itemId, name: null });
+    return null;
+  }
+
+  private deidBatchState(batchId: string): DeidBatchState {
+    this.requireRole(['lead'], 'validate deid');
+    const v = this.requireVault();
+    const texts = v.items.filter((i) => i.dto.batch_id === batchId && i.dto.status === 'received' && i.dto.kind === 'text');
+    const results = texts.map((t) => v.deid.find((d) => d.itemId === t.dto.id));
+    const sample = this.deidSample(batchId);
+    const st: DeidBatchState = {
+      batch_id: batchId,
+      items: texts.length,
+      pending: results.filter((r) => !r).length,
+      proposed: results.filter((r) => r?.status === 'proposed').length,
+      validated: results.filter((r) => r?.status === 'validated' || r?.status === 'validated_by_sample').length,
+      failed: 0,
+      sample_size: sample.length,
+      sample_validated: results.filter((r) => r && r.status !== 'proposed' && sample.includes(r.itemId)).length,
+      misses: results.reduce((n, r) => n + (r?.misses ?? 0), 0),
+      can_sign_off: false,
+      blocker: null,
+      signed_off: v.signoffs.get(batchId) ?? null,
+    };
+    st.blocker = st.signed_off
+      ? 'The batch is already signed off.'
+      : st.items === 0
+        ? 'The batch has no received text items.'
+        : st.pending > 0
+          ? `${st.pending} items are not de-identified yet: run de-identification first.`
+          : v.deidSettings.sample_percent >= 100 && st.proposed > 0
+            ? `${st.proposed} items are not validated yet (every item must be).`
+            : st.sample_validated < st.sample_size
+              ? `${st.sample_size - st.sample_validated} of the ${st.sample_size} sampled items are not validated yet.`
+              : null;
+    st.can_sign_off = st.blocker === null;
+    return st;
+  }
+
+  private deidSignOff(batchId: string): DeidSignOff {
+    const u = this.requireRole(['lead'], 'validate deid');
+    const st = this.deidBatchState(batchId);
+    if (!st.can_sign_off) throw fail('conflict', st.blocker ?? 'The batch cannot be signed off.');
+    const so: DeidSignOff = {
+      signed_by: u.name,
+      signed_at: new Date(this.now()).toISOString(),
+      items: st.items,
+      sample_size: st.validated,
+      misses: st.misses,
+      signature: fakeHash(`signoff:${batchId}`),
+    };
+    const v = this.requireVault();
+    for (const d of v.deid) {
+      const inBatch = v.items.find((i) => i.dto.id === d.itemId)?.dto.batch_id === batchId;
+      if (inBatch && d.status === 'proposed') d.status = 'validated_by_sample';
+    }
+    v.signoffs.set(batchId, so);
+    this.append('deid_signed_off', 'success', u, { kind: 'batch', id: batchId, name: null });
+    return so;
   }
 
   private append(

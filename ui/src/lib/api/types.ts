@@ -10,6 +10,17 @@ import type { UserStatus } from './bindings/UserStatus';
 import type { Verdict } from './bindings/Verdict';
 
 export type { AppError } from './bindings/AppError';
+export type { CategoryCount } from './bindings/CategoryCount';
+export type { DeidBatchState } from './bindings/DeidBatchState';
+export type { DeidQueueRow } from './bindings/DeidQueueRow';
+export type { DeidReview } from './bindings/DeidReview';
+export type { DeidRunReport } from './bindings/DeidRunReport';
+export type { DeidSettings } from './bindings/DeidSettings';
+export type { DeidSignOff } from './bindings/DeidSignOff';
+export type { DeidSpan } from './bindings/DeidSpan';
+export type { DeidSpanEdit } from './bindings/DeidSpanEdit';
+export type { DeidStatus } from './bindings/DeidStatus';
+export type { DeidTextPolicy } from './bindings/DeidTextPolicy';
 export type { Algorithm } from './bindings/Algorithm';
 export type { BatchDecision } from './bindings/BatchDecision';
 export type { BatchDto } from './bindings/BatchDto';
@@ -93,6 +104,12 @@ const EVENT_KIND_SET: Record<EventKind, true> = {
   batch_aborted: true,
   receipt_exported: true,
   source_items_viewed: true,
+  deid_run: true,
+  original_viewed: true,
+  deid_revised: true,
+  deid_validated: true,
+  deid_signed_off: true,
+  deid_settings_changed: true,
 };
 export const EVENT_KINDS = Object.keys(EVENT_KIND_SET) as readonly EventKind[];
 
