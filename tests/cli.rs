@@ -360,7 +360,7 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         "audit",
         "list",
         "--limit",
-        "200",
+        "1000",
         "--format",
         "json",
     ]));
@@ -383,6 +383,10 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         "ingest_started",
         "ingest_completed",
         "batch_released",
+        "deid_run",
+        "original_viewed",
+        "deid_validated",
+        "deid_signed_off",
     ] {
         assert!(kinds.contains(&k), "the demo shows {k}");
     }
@@ -392,7 +396,14 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
     env.write("l.pw", lead["passphrase"].as_str().unwrap());
     let lead_name = lead["name"].as_str().unwrap();
     let as_lead = |args: &[&str]| {
-        let mut all = vec!["--vault", "d", "--user", lead_name, "--passphrase-file", "l.pw"];
+        let mut all = vec![
+            "--vault",
+            "d",
+            "--user",
+            lead_name,
+            "--passphrase-file",
+            "l.pw",
+        ];
         all.extend_from_slice(args);
         env.airlock(&all)
     };
@@ -405,12 +416,16 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         .map(|b| b["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses.len(), 2);
-    assert!(statuses.contains(&"received") && statuses.contains(&"released"), "{statuses:?}");
-    let items: serde_json::Value = serde_json::from_str(&ok(&as_lead(&[
-        "items", "list", "--format", "json",
-    ])))
-    .unwrap();
-    assert_eq!(items["total"], 10, "4 notes, 4 triage rows, 1 released note, 1 quarantined");
+    assert!(
+        statuses.contains(&"received") && statuses.contains(&"released"),
+        "{statuses:?}"
+    );
+    let items: serde_json::Value =
+        serde_json::from_str(&ok(&as_lead(&["items", "list", "--format", "json"]))).unwrap();
+    assert_eq!(
+        items["total"], 10,
+        "4 notes, 4 triage rows, 1 released note, 1 quarantined"
+    );
     let quarantined = items["rows"]
         .as_array()
         .unwrap()
@@ -418,6 +433,23 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         .filter(|i| i["status"] == "quarantined")
         .count();
     assert_eq!(quarantined, 1);
+
+    // De-identification ran over both deliveries; the first is signed off.
+    let queue: serde_json::Value =
+        serde_json::from_str(&ok(&as_lead(&["deid", "queue", "--format", "json"]))).unwrap();
+    let statuses: Vec<&str> = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses.len(),
+        9,
+        "every released text item was de-identified"
+    );
+    assert_eq!(statuses.iter().filter(|s| **s == "validated").count(), 8);
+    assert_eq!(statuses.iter().filter(|s| **s == "proposed").count(), 1);
 }
 
 #[test]
@@ -506,7 +538,14 @@ fn sigkill_mid_ingest_then_rerun_stores_every_file_once_and_verified() {
     env.team();
     delivery(&env, "site", 600, 400_000);
     let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
-        .args(["--vault", "v", "--user", "lee", "--passphrase-file", "lead.pw"])
+        .args([
+            "--vault",
+            "v",
+            "--user",
+            "lee",
+            "--passphrase-file",
+            "lead.pw",
+        ])
         .args(["ingest", "site", "--format", "json"])
         .current_dir(env.dir.path())
         .stdout(std::process::Stdio::null())
@@ -520,7 +559,10 @@ fn sigkill_mid_ingest_then_rerun_stores_every_file_once_and_verified() {
             child.try_wait().unwrap().is_none(),
             "the ingest finished before it could be killed; make the delivery larger"
         );
-        assert!(started.elapsed().as_secs() < 120, "the ingest made no progress");
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "the ingest made no progress"
+        );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
     child.kill().unwrap(); // SIGKILL: no cleanup of any kind runs
@@ -543,7 +585,11 @@ fn sigkill_mid_ingest_then_rerun_stores_every_file_once_and_verified() {
         report["files_read"].as_u64().unwrap() < 600,
         "the rerun skipped what was already stored"
     );
-    assert_eq!(stored_blobs(&vault), 601, "600 files and the receipt, each once");
+    assert_eq!(
+        stored_blobs(&vault),
+        601,
+        "600 files and the receipt, each once"
+    );
     let items: serde_json::Value = serde_json::from_str(&ok(&env.as_user(
         "lee",
         "lead.pw",
@@ -564,9 +610,15 @@ fn ingest_problems_exit_non_zero_and_hostile_input_gets_one_sentence() {
     let out = env.as_user("lee", "lead.pw", &["ingest", "site"]);
     assert_eq!(out.status.code(), Some(4), "problems exit 4");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("mismatched") && stdout.contains("rec-00001.txt"), "{stdout}");
+    assert!(
+        stdout.contains("mismatched") && stdout.contains("rec-00001.txt"),
+        "{stdout}"
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("rec-00001"), "stderr never names files: {stderr}");
+    assert!(
+        !stderr.contains("rec-00001"),
+        "stderr never names files: {stderr}"
+    );
 
     let evil = delivery(&env, "evil", 1, 10);
     std::fs::write(

@@ -3,7 +3,7 @@
 //! Every capability Airlock gains extends this, so a newcomer sees all of it.
 
 use crate::error::AppError;
-use crate::json::{BatchDecision, IngestRequest};
+use crate::json::{BatchDecision, DeidSpanEdit, IngestRequest};
 use crate::json::{DemoInfo, DemoUser};
 use crate::session::Session;
 use crate::workspace::{summary, Workspace};
@@ -78,7 +78,8 @@ impl Workspace {
 
         self.login(lead, &pw(lead_pw), None).await?;
         let s = self.active().await?;
-        receive_demo_deliveries(s).await?;
+        let first_batch = receive_demo_deliveries(s).await?;
+        deidentify_demo(s, &first_batch).await?;
         let mut tx = s.begin().await?;
         let mut d = s.draft(EventKind::DemoSeeded, Outcome::Success);
         d.object_kind = Some("vault".into());
@@ -157,8 +158,9 @@ impl Drop for DemoFolder {
 
 /// Receives two synthetic deliveries for real: one that verifies completely (notes and a
 /// CSV of triage notes, with a SHA256SUMS manifest), and one in which a note changed in
-/// transit — quarantined, the verified files released by the lead.
-async fn receive_demo_deliveries(s: &mut Session) -> Result<(), AppError> {
+/// transit — quarantined, the verified files released by the lead. Returns the first
+/// batch's id.
+async fn receive_demo_deliveries(s: &mut Session) -> Result<String, AppError> {
     let base = std::env::temp_dir().join(format!("airlock-demo-{}", uuid::Uuid::new_v4()));
     let _cleanup = DemoFolder(base.clone());
     let first = base.join("site-a-delivery-1");
@@ -177,8 +179,10 @@ async fn receive_demo_deliveries(s: &mut Session) -> Result<(), AppError> {
         source: src.display().to_string(),
         ..IngestRequest::default()
     };
-    s.ingest(&request(&first), &|_| {}, no_cancel.clone())
-        .await?;
+    let first_batch = s
+        .ingest(&request(&first), &|_| {}, no_cancel.clone())
+        .await?
+        .batch_id;
 
     let second = base.join("site-a-delivery-2");
     let mut manifest = String::new();
@@ -195,5 +199,54 @@ async fn receive_demo_deliveries(s: &mut Session) -> Result<(), AppError> {
     let report = s.ingest(&request(&second), &|_| {}, no_cancel).await?;
     s.decide_batch(&report.batch_id, BatchDecision::ReleaseVerified, None)
         .await?;
+    Ok(first_batch)
+}
+
+/// Places in the demo notes a detector cannot know (invented towns and a clinic): the
+/// lead marks the first one the detector left alone as a missed identifier.
+const DEMO_MISSES: [&str; 4] = ["Harrowgate", "Brindlemoor", "Wexcombe", "Pellcastle"];
+
+/// De-identifies both demo deliveries for real; in the first, the lead checks every note
+/// beside its original, marks one missed place by hand, validates all and signs off. The
+/// second is left for a newcomer to review.
+async fn deidentify_demo(s: &mut Session, first_batch: &str) -> Result<(), AppError> {
+    s.deid_run(None).await?;
+    let queue = s.deid_queue(Some(first_batch)).await?;
+    let mut marked = false;
+    for q in &queue {
+        let review = s.deid_review(&q.item_id).await?;
+        if !marked {
+            let covered = |a: usize, b: usize| {
+                review
+                    .spans
+                    .iter()
+                    .any(|x| (x.start as usize) < b && a < x.end as usize)
+            };
+            let miss = DEMO_MISSES
+                .iter()
+                .filter_map(|w| review.original.find(w).map(|i| (i, i + w.len())))
+                .find(|(a, b)| !covered(*a, *b));
+            if let Some((start, end)) = miss {
+                let mut edits: Vec<DeidSpanEdit> = review
+                    .spans
+                    .iter()
+                    .map(|x| DeidSpanEdit {
+                        start: x.start,
+                        end: x.end,
+                        category: x.category.clone(),
+                    })
+                    .collect();
+                edits.push(DeidSpanEdit {
+                    start: start as u32,
+                    end: end as u32,
+                    category: "location".into(),
+                });
+                s.deid_revise(&q.item_id, &edits).await?;
+                marked = true;
+            }
+        }
+        s.deid_validate(&q.item_id).await?;
+    }
+    s.deid_sign_off(first_batch).await?;
     Ok(())
 }

@@ -1,0 +1,80 @@
+"""De-identification review in the desktop app: the demo's second delivery has one note
+proposed; the lead opens it beside its original (in the red, recorded frame), steps through
+the findings, marks a missed identifier, validates it and signs the batch off.
+
+Screenshots: target/e2e-screenshots/NN-deid-*.png.
+"""
+
+from __future__ import annotations
+
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
+
+from conftest import Ui
+from test_foundation import demo_users
+
+
+def open_demo_as_lead(ui: Ui) -> None:
+    ui.click("welcome-demo")
+    ui.visible("demo-users", timeout=120)
+    ui.wait(30).until(lambda d: len(demo_users(ui)) >= 4)
+    lead = next(u for u in demo_users(ui) if u["role"] == "lead")
+    if not any(e.is_displayed() for e in ui.present("login-user")):
+        ui.click("demo-continue")
+    ui.login(lead["name"], lead["passphrase"])
+    ui.text_contains("role-badge", "lead", timeout=60)
+
+
+def test_validate_and_sign_off_a_delivery(ui: Ui) -> None:
+    open_demo_as_lead(ui)
+    ui.click("nav-deid")
+    ui.visible("deid-counts")
+    ui.screenshot("deid-first-batch-signed")
+    ui.text_contains("deid-signed", "released for annotation")
+
+    # The second delivery: one released note, still to check.
+    select = Select(ui.visible("deid-batch"))
+    values = [o.get_attribute("value") for o in select.options]
+    assert len(values) == 2, values
+    current = ui.visible("deid-batch").get_attribute("value")
+    other = next(v for v in values if v != current)
+    ui.select("deid-batch", other)
+    ui.text_contains("deid-counts", "1 to check")
+    item = ui.driver.find_element(By.CSS_SELECTOR, '[data-testid="deid-queue"] button[data-status="proposed"]')
+    item.click()
+    original = ui.visible("deid-original")
+    assert "each view is recorded" in original.text
+    assert "Starkadder" in original.text  # the synthetic patient of note 5
+    result = ui.visible("deid-result")
+    assert "Starkadder" not in result.text, result.text
+    assert "[NAME]" in result.text
+    ui.screenshot("deid-side-by-side")
+
+    body = ui.driver.find_element(By.TAG_NAME, "body")
+    body.send_keys("n")
+    ui.text_contains("deid-current", "Finding 2")
+
+    # Mark a word the detector left alone (the diabetes "team") as a missed identifier.
+    ui.driver.execute_script(
+        """
+        const pane = document.querySelector('[data-testid="deid-original"] .text');
+        const span = [...pane.querySelectorAll('[data-at]')].find(s => !s.classList.contains('hit') && s.textContent.includes('team'));
+        const node = span.firstChild; const at = node.textContent.indexOf('team');
+        const r = document.createRange(); r.setStart(node, at); r.setEnd(node, at + 4);
+        const sel = window.getSelection(); sel.removeAllRanges(); sel.addRange(r);
+        """
+    )
+    before = len(ui.driver.find_elements(By.CSS_SELECTOR, '[data-testid="deid-result"] .hit'))
+    ui.select("deid-mark-category", "other_id")
+    ui.click("deid-mark")
+    ui.wait(20).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="deid-result"] .hit')) == before + 1
+    )
+    ui.screenshot("deid-missed-marked")
+
+    body.send_keys("a")
+    ui.wait(20).until(lambda d: not ui.present("deid-blocker") or not ui.present("deid-blocker")[0].is_displayed())
+    ui.click("deid-sign-off")
+    ui.text_contains("deid-signed", "1 missed identifier found")
+    ui.screenshot("deid-signed-off")
