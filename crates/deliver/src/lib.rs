@@ -6,6 +6,8 @@
 //!   SHA-512 manifests and tag manifests; the tag manifests signed with Ed25519.
 //! - [`signature`]: the signature file and [`signature::verify_bag_signature`].
 //! - [`formats`]: label exports — JSONL, CoNLL BIO, COCO JSON, CSV.
+//! - [`certificate`]: signed certificates of destruction (NIST SP 800-88 Rev. 1 Appendix G
+//!   fields) and [`certificate::verify_certificate`]; [`pdf`] prints them.
 //!
 //! `crates/app` decides who may export, what goes in, and audits it; this crate only
 //! turns what it is handed into files.
@@ -14,5 +16,8 @@
 
 mod atomic;
 pub mod bag;
+mod canonical;
+pub mod certificate;
 pub mod formats;
+pub mod pdf;
 pub mod signature;

@@ -3,4 +3,5 @@
 //! `pdftotext`. A missing tool fails the test with the package to install.
 
 mod bag;
+mod certificate;
 mod support;
