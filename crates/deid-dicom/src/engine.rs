@@ -34,7 +34,7 @@ pub(crate) struct Engine<'a> {
 }
 
 /// The table row for a tag, if any.
-fn rule_for(tag: u32) -> Option<&'static crate::table::Rule> {
+pub(crate) fn rule_for(tag: u32) -> Option<&'static crate::table::Rule> {
     RULES
         .binary_search_by_key(&tag, |r| r.tag)
         .ok()

@@ -75,6 +75,19 @@ pub const IMPLEMENTATION_CLASS_UID: &str = "2.25.9404642621387073804036157721973
 /// Airlock's Implementation Version Name.
 pub const IMPLEMENTATION_VERSION_NAME: &str = concat!("AIRLOCK_", env!("CARGO_PKG_VERSION"));
 
+/// The Basic Profile action code of Table E.1-1 for a standard attribute, `None` when the
+/// table does not list it (the attribute is kept). Private attributes, overlays and
+/// curves are handled by rule, not by this lookup.
+pub fn basic_profile_action(group: u16, element: u16) -> Option<ActionCode> {
+    engine::rule_for((u32::from(group) << 16) | u32::from(element)).map(|r| r.basic)
+}
+
+/// The keyed `2.25.` UID that replaces `uid` under `key` (what every U action writes), so
+/// a caller can find an original reference's replacement without re-reading files.
+pub fn replacement_uid(key: &ProjectKey, uid: &str) -> String {
+    key.uid_for(uid.trim_end_matches(['\0', ' ']).trim())
+}
+
 /// De-identifies free text for the Clean Descriptors and Clean Structured Content options
 /// (the app passes its text de-identifier). Must not return original identifiers.
 pub trait TextCleaner {

@@ -1,0 +1,99 @@
+//! Hostile input: truncations, mutations and arbitrary bytes give an error or a valid
+//! output, never a panic, and never a large allocation.
+
+use airlock_deid_dicom::{
+    deidentify, inspect, testing::synthetic_ct, DicomDeidError, Policy, ProjectKey,
+};
+use proptest::prelude::*;
+
+fn key() -> ProjectKey {
+    ProjectKey::from_bytes([9; 32])
+}
+
+/// Peak resident memory of this process in KiB (Linux), to catch absurd allocations.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn check(bytes: &[u8]) {
+    match deidentify(bytes, &Policy::default(), &key()) {
+        Ok(out) => {
+            inspect(&out.bytes, &Policy::default().limits).expect("an output always re-parses");
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(!msg.is_empty() && !msg.contains('\n'), "one clear sentence");
+        }
+    }
+}
+
+#[test]
+fn every_truncation_is_an_error_or_a_valid_file() {
+    let full = synthetic_ct();
+    for len in 0..full.len() {
+        check(&full[..len]);
+    }
+    assert!(matches!(
+        deidentify(&full[..full.len() - 3], &Policy::default(), &key()),
+        Err(DicomDeidError::BadLength { .. } | DicomDeidError::Truncated { .. })
+    ));
+}
+
+#[test]
+fn a_declared_length_of_gigabytes_is_refused_without_allocating() {
+    let mut bytes = synthetic_ct();
+    // The last element is Pixel Data (OW, 32 bytes): declare 4 GB instead.
+    let n = bytes.len();
+    bytes[n - 36..n - 32].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    let before = peak_rss_kib();
+    let err = deidentify(&bytes, &Policy::default(), &key()).err();
+    assert!(
+        matches!(
+            err,
+            Some(DicomDeidError::BadLength {
+                declared: 0xFFFF_FFF0,
+                ..
+            })
+        ),
+        "got {err:?}"
+    );
+    assert!(
+        peak_rss_kib() < before + 64 * 1024,
+        "no allocation of the declared length"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_files_never_panic(flips in proptest::collection::vec((0usize..2000, any::<u8>()), 1..12)) {
+        let mut bytes = synthetic_ct();
+        for (at, v) in flips {
+            let i = at % bytes.len();
+            bytes[i] = v;
+        }
+        check(&bytes);
+        prop_assert!(peak_rss_kib() < 1024 * 1024, "peak memory stays under 1 GiB");
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(body in proptest::collection::vec(any::<u8>(), 0..600), preamble in any::<bool>()) {
+        let mut bytes = Vec::new();
+        if preamble {
+            bytes.extend_from_slice(&[0u8; 128]);
+            bytes.extend_from_slice(b"DICM");
+        }
+        bytes.extend_from_slice(&body);
+        check(&bytes);
+        prop_assert!(peak_rss_kib() < 1024 * 1024, "peak memory stays under 1 GiB");
+    }
+}
