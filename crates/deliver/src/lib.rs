@@ -8,6 +8,8 @@
 //! - [`formats`]: label exports — JSONL, CoNLL BIO, COCO JSON, CSV.
 //! - [`certificate`]: signed certificates of destruction (NIST SP 800-88 Rev. 1 Appendix G
 //!   fields) and [`certificate::verify_certificate`]; [`pdf`] prints them.
+//! - [`destroy`]: removing a vault's files after crypto-erase, resumable, and verifying
+//!   that nothing remains.
 //!
 //! `crates/app` decides who may export, what goes in, and audits it; this crate only
 //! turns what it is handed into files.
@@ -18,6 +20,7 @@ mod atomic;
 pub mod bag;
 mod canonical;
 pub mod certificate;
+pub mod destroy;
 pub mod formats;
 pub mod pdf;
 pub mod signature;

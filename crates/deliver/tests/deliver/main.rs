@@ -4,4 +4,5 @@
 
 mod bag;
 mod certificate;
+mod destroy;
 mod support;
