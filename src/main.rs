@@ -18,8 +18,8 @@ use airlock_app::{AppError, Workspace};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
 use cli::{
-    AuditCmd, BagCmd, BatchCmd, Cli, Command, DeidCmd, DeidVaultCmd, Format, ItemsCmd, LevelArg, PolicyArg,
-    ReceiptCmd, UserCmd, VaultCmd,
+    AuditCmd, BagCmd, BatchCmd, Cli, Command, DeidCmd, DeidVaultCmd, Format, ItemsCmd, LevelArg,
+    PolicyArg, ReceiptCmd, UserCmd, VaultCmd,
 };
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};

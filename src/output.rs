@@ -4,8 +4,8 @@ use crate::cli::Format;
 use crate::progress::bytes;
 use airlock_app::json::{
     AuditPage, BatchDto, CreatedVault, DeidBatchState, DeidQueueRow, DeidReview, DeidRunReport,
-    DeidTextReport, DemoInfo, IngestReport, ItemPage,
-    ReceiptCheck, UserDto, VaultInfo, VerdictCount, VerifyReport,
+    DeidTextReport, DemoInfo, IngestReport, ItemPage, ReceiptCheck, UserDto, VaultInfo,
+    VerdictCount, VerifyReport,
 };
 use airlock_app::BagReport;
 use serde::Serialize;
@@ -391,7 +391,10 @@ pub fn deid_queue(rows: &[DeidQueueRow], f: Format) {
     if f == Format::Json {
         return json(&rows);
     }
-    println!("{:>6}  {:<20} {:>8} {:>4} {:<6}  item id / original name", "item", "status", "findings", "rev", "sample");
+    println!(
+        "{:>6}  {:<20} {:>8} {:>4} {:<6}  item id / original name",
+        "item", "status", "findings", "rev", "sample"
+    );
     for r in rows {
         println!(
             "{:>6}  {:<20} {:>8} {:>4} {:<6}  {} {}",
@@ -410,7 +413,13 @@ pub fn deid_review(r: &DeidReview, f: Format) {
     if f == Format::Json {
         return json(r);
     }
-    println!("Item {} ({}), revision {}, {}", r.number, r.source_name, r.revision, name_of(&r.status));
+    println!(
+        "Item {} ({}), revision {}, {}",
+        r.number,
+        r.source_name,
+        r.revision,
+        name_of(&r.status)
+    );
     println!("--- original (identifiable; this view is recorded) ---");
     println!("{}", r.original);
     println!("--- de-identified ---");

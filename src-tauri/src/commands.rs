@@ -4,9 +4,9 @@
 use airlock_app::json::{
     AppStatus, AuditFilter, AuditPage, BatchDecision, BatchDto, BatchStatus, CreatedVault,
     DeidBatchState, DeidQueueRow, DeidReview, DeidRunReport, DeidSettings, DeidSignOff,
-    DeidSpanEdit, DemoInfo, ExportFormat, ExportResult, IngestPreflight, IngestReport, IngestRequest, ItemFilter,
-    ItemPage, ReceiptCheck, ReceiptExport, SessionInfo, TotpSetup, UserDto, VaultInfo,
-    VaultSummary, VerifyReport,
+    DeidSpanEdit, DemoInfo, ExportFormat, ExportResult, IngestPreflight, IngestReport,
+    IngestRequest, ItemFilter, ItemPage, ReceiptCheck, ReceiptExport, SessionInfo, TotpSetup,
+    UserDto, VaultInfo, VaultSummary, VerifyReport,
 };
 use airlock_app::{AppError, Role, Workspace};
 use secrecy::SecretString;

@@ -896,6 +896,15 @@ impl Session {
     }
 }
 
+/// "1 item", "3 items".
+fn items(n: u64) -> String {
+    if n == 1 {
+        "1 item".into()
+    } else {
+        format!("{n} items")
+    }
+}
+
 /// Stores a de-identified text and its span log as work-tier blobs.
 fn store_output(
     blobs: &BlobStore,

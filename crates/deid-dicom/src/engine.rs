@@ -54,7 +54,7 @@ fn tag_u32(tag: Tag) -> u32 {
 }
 
 fn is_overlay_group(group: u16) -> bool {
-    (0x6000..=0x601E).contains(&group) && group % 2 == 0
+    (0x6000..=0x601E).contains(&group) && group.is_multiple_of(2)
 }
 
 fn path_of(prefix: &str, tag: u32) -> String {

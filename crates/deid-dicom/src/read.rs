@@ -496,6 +496,53 @@ impl Scanner<'_> {
     }
 }
 
+/// Re-read the value of a UN element whose tag the standard dictionary knows, the way a
+/// reader that knew the VR would have (PS3.5 6.2.2: UN values, sequences included, are
+/// Implicit VR Little Endian). The bytes pass the same structural checks first. `None`
+/// when the tag is unknown or the bytes do not parse; the caller keeps the UN element.
+pub(crate) fn retype_un(
+    tag: Tag,
+    value: &[u8],
+    limits: &Limits,
+) -> Option<dicom_object::mem::InMemElement> {
+    let known = StandardDataDictionary.by_tag(tag)?;
+    if matches!(known.vr(), VirtualVr::Exact(VR::UN)) {
+        return None;
+    }
+    let mut data = Vec::with_capacity(value.len() + 8);
+    data.extend_from_slice(&tag.group().to_le_bytes());
+    data.extend_from_slice(&tag.element().to_le_bytes());
+    data.extend_from_slice(&u32::try_from(value.len()).ok()?.to_le_bytes());
+    data.extend_from_slice(value);
+    Scanner {
+        data: &data,
+        base: 0,
+        explicit: false,
+        big_endian: false,
+        limits,
+        elements: 0,
+    }
+    .top()
+    .ok()?;
+    let ts = TransferSyntaxRegistry.get(IMPLICIT_LE)?;
+    let mut obj = InMemDicomObject::read_dataset_with_ts(&data[..], ts).ok()?;
+    obj.take(tag)
+}
+
+/// The text of an attribute, also when it was read as UN (its bytes taken as text),
+/// trimmed of padding. `None` when absent or empty.
+pub(crate) fn text_of(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
+    let e = obj.get(tag)?;
+    let s = if e.vr() == VR::UN {
+        let bytes = e.to_bytes().ok()?;
+        String::from_utf8_lossy(&bytes).into_owned()
+    } else {
+        e.to_str().ok()?.into_owned()
+    };
+    let s = s.trim_matches(['\0', ' ']).to_owned();
+    (!s.is_empty()).then_some(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -571,51 +618,4 @@ mod tests {
             Some(DicomDeidError::Inflate { limit: 1000 })
         );
     }
-}
-
-/// Re-read the value of a UN element whose tag the standard dictionary knows, the way a
-/// reader that knew the VR would have (PS3.5 6.2.2: UN values, sequences included, are
-/// Implicit VR Little Endian). The bytes pass the same structural checks first. `None`
-/// when the tag is unknown or the bytes do not parse; the caller keeps the UN element.
-pub(crate) fn retype_un(
-    tag: Tag,
-    value: &[u8],
-    limits: &Limits,
-) -> Option<dicom_object::mem::InMemElement> {
-    let known = StandardDataDictionary.by_tag(tag)?;
-    if matches!(known.vr(), VirtualVr::Exact(VR::UN)) {
-        return None;
-    }
-    let mut data = Vec::with_capacity(value.len() + 8);
-    data.extend_from_slice(&tag.group().to_le_bytes());
-    data.extend_from_slice(&tag.element().to_le_bytes());
-    data.extend_from_slice(&u32::try_from(value.len()).ok()?.to_le_bytes());
-    data.extend_from_slice(value);
-    Scanner {
-        data: &data,
-        base: 0,
-        explicit: false,
-        big_endian: false,
-        limits,
-        elements: 0,
-    }
-    .top()
-    .ok()?;
-    let ts = TransferSyntaxRegistry.get(IMPLICIT_LE)?;
-    let mut obj = InMemDicomObject::read_dataset_with_ts(&data[..], ts).ok()?;
-    obj.take(tag)
-}
-
-/// The text of an attribute, also when it was read as UN (its bytes taken as text),
-/// trimmed of padding. `None` when absent or empty.
-pub(crate) fn text_of(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
-    let e = obj.get(tag)?;
-    let s = if e.vr() == VR::UN {
-        let bytes = e.to_bytes().ok()?;
-        String::from_utf8_lossy(&bytes).into_owned()
-    } else {
-        e.to_str().ok()?.into_owned()
-    };
-    let s = s.trim_matches(['\0', ' ']).to_owned();
-    (!s.is_empty()).then_some(s)
 }

@@ -26,8 +26,23 @@ struct OutFinding {
     confidence: f32,
 }
 
-fn char_offset(text: &str, byte: usize) -> usize {
-    text[..byte].chars().count()
+/// Converts ascending byte offsets of one text to character offsets in one pass.
+struct CharOffsets<'a> {
+    text: &'a str,
+    byte: usize,
+    chars: usize,
+}
+
+impl CharOffsets<'_> {
+    fn at(&mut self, byte: usize) -> usize {
+        if byte < self.byte {
+            self.byte = 0;
+            self.chars = 0;
+        }
+        self.chars += self.text[self.byte..byte].chars().count();
+        self.byte = byte;
+        self.chars
+    }
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -63,12 +78,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = out.lock();
     for (id, text) in &docs {
         let r = deid.deidentify(text, &ctx);
+        let mut offsets = CharOffsets {
+            text,
+            byte: 0,
+            chars: 0,
+        };
         let findings: Vec<OutFinding> = r
             .log
             .iter()
             .map(|e| OutFinding {
-                start: char_offset(text, e.start),
-                end: char_offset(text, e.end),
+                start: offsets.at(e.start),
+                end: offsets.at(e.end),
                 category: e.category.as_str(),
                 rule: e.rule,
                 confidence: e.confidence,

@@ -56,7 +56,9 @@ impl Algorithm {
 
     /// The algorithm whose hex digests have `hex_len` characters.
     pub fn from_hex_len(hex_len: usize) -> Option<Algorithm> {
-        Algorithm::ALL.into_iter().find(|a| a.digest_len() * 2 == hex_len)
+        Algorithm::ALL
+            .into_iter()
+            .find(|a| a.digest_len() * 2 == hex_len)
     }
 
     /// Whether collisions are practical, so a match proves little against a tamperer.

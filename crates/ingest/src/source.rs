@@ -178,9 +178,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("pipe");
         let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-        assert!(made.is_ok_and(|s| s.success()), "mkfifo (coreutils) makes a named pipe");
+        assert!(
+            made.is_ok_and(|s| s.success()),
+            "mkfifo (coreutils) makes a named pipe"
+        );
         let w = walk(dir.path());
-        assert!(w.files.is_empty(), "a pipe is never opened (it would block)");
+        assert!(
+            w.files.is_empty(),
+            "a pipe is never opened (it would block)"
+        );
         assert_eq!(w.problems[0].problem, WalkProblem::SpecialFile);
     }
 }

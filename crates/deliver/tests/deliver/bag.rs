@@ -315,6 +315,16 @@ fn encrypted_bag_opens_with_stock_age_and_tar_and_validates_everywhere() {
         openssl_verifies(&bag, dir.path()),
         "OpenSSL verifies the documented message"
     );
+    let names = crate::support::python(
+        "import sys, tarfile, json\nt = tarfile.open(sys.argv[1])\nprint(json.dumps([m.name for m in t.getmembers()]))",
+        &[&dir.path().join("bag0.tar")],
+    )
+    .expect("Python's tarfile reads the archive");
+    let names: Vec<String> = serde_json::from_str(&names).unwrap();
+    assert!(names.contains(&format!("export-0001/data/items/{LONG_DIR}/{LONG_DIR}/deep.txt")));
+    assert!(names.contains(&"export-0001/data/items/donn\u{e9}es/n\u{e9}e note.txt".to_string()));
+    assert_eq!(names[0], "export-0001", "the bag directory comes first");
+    assert_eq!(names.last().unwrap(), &format!("export-0001/{SIGNATURE_FILE}"));
     let listing = run_ok(
         Command::new("tar")
             .arg("-tvf")
@@ -650,4 +660,54 @@ fn bad_entries_are_refused_and_a_failed_export_leaves_nothing() {
         Err(BagWriteError::InvalidSigner)
     ));
     assert!(!other.exists());
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn segment() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[a-zA-Z0-9 _().,é注-]{1,12}")
+            .unwrap()
+            .prop_filter("no . or .. or edge spaces", |s| {
+                s != "." && s != ".." && s.trim() == s
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+        /// Any set of clean payload paths and contents gives a bag that validates and
+        /// whose signature holds, or a clear collision error.
+        #[test]
+        fn written_bags_always_validate(
+            files in proptest::collection::vec(
+                (proptest::collection::vec(segment(), 1..4), proptest::collection::vec(any::<u8>(), 0..300)),
+                1..12,
+            )
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let bag_dir = dir.path().join("bag");
+            let mut bag = PlaintextBagWriter::create(&bag_dir, info()).unwrap();
+            let mut kept = 0u64;
+            let mut octets = 0u64;
+            for (parts, bytes) in &files {
+                match bag.add_payload_bytes(&parts.join("/"), bytes) {
+                    Ok(()) => {
+                        kept += 1;
+                        octets += bytes.len() as u64;
+                    }
+                    Err(BagWriteError::DuplicatePath { .. }) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+            let key = lead_key();
+            let (summary, _) = bag.finish(&signer(&key)).unwrap();
+            prop_assert_eq!(summary.payload_oxum, format!("{octets}.{kept}"));
+            let report = validate_bag(&bag_dir).unwrap();
+            prop_assert!(report.valid, "{:?}", report.problems);
+            prop_assert_eq!(report.payload_files, kept);
+            prop_assert!(verify_bag_signature(&bag_dir).is_ok());
+        }
+    }
 }
