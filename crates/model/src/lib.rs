@@ -12,9 +12,14 @@
 #![deny(missing_docs)]
 
 mod ids;
+mod labels;
 mod permissions;
 
 pub use ids::{EventId, ReasonId, SessionId, UserId, VaultId};
+pub use labels::{
+    AnnotationValue, BoxLabel, Content, LabelDef, PolygonLabel, SchemaBody, SchemaError, SpanLabel,
+    Task, ValueError,
+};
 pub use permissions::{Action, Role, UnknownRole};
 
 use serde::{Deserialize, Serialize};
@@ -96,11 +101,27 @@ pub enum EventKind {
     DeidSignedOff,
     /// The de-identification policy or validation sample changed.
     DeidSettingsChanged,
+    /// A label schema version was created (draft).
+    SchemaCreated,
+    /// A label schema version was published for annotation.
+    SchemaPublished,
+    /// Items were assigned to annotators; detail holds counts and the overlap.
+    ItemsAssigned,
+    /// An annotator or reviewer opened a de-identified item.
+    ItemViewed,
+    /// A label was created or changed; detail holds the change id, hashes of old and new value, the reason id and the schema version.
+    AnnotationChanged,
+    /// An annotator submitted their labels for an item.
+    AnnotationSubmitted,
+    /// A reviewer accepted, rejected or adjudicated an item; signed.
+    ReviewDecided,
+    /// Agreement figures were computed and shown.
+    AgreementViewed,
 }
 
 impl EventKind {
     /// Every kind, in declaration order (for filters and exhaustive tests).
-    pub const ALL: [EventKind; 35] = [
+    pub const ALL: [EventKind; 43] = [
         EventKind::VaultCreated,
         EventKind::Login,
         EventKind::LoginFailed,
@@ -136,6 +157,14 @@ impl EventKind {
         EventKind::DeidValidated,
         EventKind::DeidSignedOff,
         EventKind::DeidSettingsChanged,
+        EventKind::SchemaCreated,
+        EventKind::SchemaPublished,
+        EventKind::ItemsAssigned,
+        EventKind::ItemViewed,
+        EventKind::AnnotationChanged,
+        EventKind::AnnotationSubmitted,
+        EventKind::ReviewDecided,
+        EventKind::AgreementViewed,
     ];
 
     /// The stored name, e.g. `login_failed`.
@@ -176,6 +205,14 @@ impl EventKind {
             EventKind::DeidValidated => "deid_validated",
             EventKind::DeidSignedOff => "deid_signed_off",
             EventKind::DeidSettingsChanged => "deid_settings_changed",
+            EventKind::SchemaCreated => "schema_created",
+            EventKind::SchemaPublished => "schema_published",
+            EventKind::ItemsAssigned => "items_assigned",
+            EventKind::ItemViewed => "item_viewed",
+            EventKind::AnnotationChanged => "annotation_changed",
+            EventKind::AnnotationSubmitted => "annotation_submitted",
+            EventKind::ReviewDecided => "review_decided",
+            EventKind::AgreementViewed => "agreement_viewed",
         }
     }
 

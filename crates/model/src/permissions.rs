@@ -60,6 +60,11 @@ impl Role {
             StartBreakGlass => matches!(self, Reviewer | Compliance),
             Ingest | ViewSourceItems | DecideBatch | ExportReceipt => self == Lead,
             RunDeid | ValidateDeid => self == Lead,
+            ManageSchemas | Assign | ViewProgress => self == Lead,
+            ViewSchemas => matches!(self, Lead | Annotator | Reviewer),
+            Annotate => self == Annotator,
+            Review => self == Reviewer,
+            ViewAgreement => matches!(self, Lead | Reviewer),
         }
     }
 
@@ -140,11 +145,25 @@ pub enum Action {
     RunDeid,
     /// Review de-identification beside the original, correct it, validate and sign off.
     ValidateDeid,
+    /// Create and publish label schemas and guidelines.
+    ManageSchemas,
+    /// Read published label schemas and guidelines.
+    ViewSchemas,
+    /// Assign released items to annotators.
+    Assign,
+    /// See annotation progress per person and label.
+    ViewProgress,
+    /// Label the items assigned to oneself.
+    Annotate,
+    /// Compare annotators' labels, accept, reject or adjudicate a gold label.
+    Review,
+    /// See inter-annotator agreement figures.
+    ViewAgreement,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and documentation.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 25] = [
         Action::ChangeOwnPassphrase,
         Action::ManageOwnTotp,
         Action::ViewVaultInfo,
@@ -163,6 +182,13 @@ impl Action {
         Action::ExportReceipt,
         Action::RunDeid,
         Action::ValidateDeid,
+        Action::ManageSchemas,
+        Action::ViewSchemas,
+        Action::Assign,
+        Action::ViewProgress,
+        Action::Annotate,
+        Action::Review,
+        Action::ViewAgreement,
     ];
 
     /// The stored name, e.g. `add_user`.
@@ -186,6 +212,13 @@ impl Action {
             Action::ExportReceipt => "export_receipt",
             Action::RunDeid => "run_deid",
             Action::ValidateDeid => "validate_deid",
+            Action::ManageSchemas => "manage_schemas",
+            Action::ViewSchemas => "view_schemas",
+            Action::Assign => "assign",
+            Action::ViewProgress => "view_progress",
+            Action::Annotate => "annotate",
+            Action::Review => "review",
+            Action::ViewAgreement => "view_agreement",
         }
     }
 }
