@@ -52,7 +52,8 @@ pub enum BagWriteError {
     /// An entry's path is not a clean relative path (see [`RelPath`]), or holds a
     /// backslash (a separator on Windows) or `%`. RFC 8493 requires `%` to be written as
     /// `%25` in manifests, but bagit-python 1.9 does not decode it
-    /// (LibraryOfCongress/bagit-python#157), so such a bag would fail there.
+    /// (LibraryOfCongress/bagit-python#157), so such a bag would fail there. A component
+    /// longer than 255 bytes is refused too: common file systems cannot extract it.
     #[error("entry {entry}: the path is not a clean relative path")]
     InvalidPath {
         /// Which `add_*` call.
@@ -579,7 +580,9 @@ impl<S: Sink> BagCore<S> {
 
     fn checked_path(path: &str, entry: usize) -> Result<String, BagWriteError> {
         match RelPath::parse(path, false) {
-            Ok(p) if !path.contains(['\\', '%']) => Ok(p.as_str().to_string()),
+            Ok(p) if !path.contains(['\\', '%']) && path.split('/').all(|c| c.len() <= 255) => {
+                Ok(p.as_str().to_string())
+            }
             _ => Err(BagWriteError::InvalidPath { entry }),
         }
     }

@@ -12,7 +12,22 @@
 //!   that nothing remains.
 //!
 //! `crates/app` decides who may export, what goes in, and audits it; this crate only
-//! turns what it is handed into files.
+//! turns what it is handed into files. It knows nothing of the vault's keys, SQL or the
+//! UI; it reads no clock and no randomness except age's own and temp-file names (times
+//! are passed in). Format drafts for `docs/formats/` are in `crates/deliver/docs/`.
+//!
+//! ```
+//! use airlock_deliver::formats::csv::{write_csv, ClassificationRow};
+//! let mut out = Vec::new();
+//! write_csv(&mut out, &[ClassificationRow {
+//!     item_id: "i1".into(),
+//!     file: None,
+//!     annotator: Some("A1".into()),
+//!     gold: true,
+//!     label: "pneumonia, left".into(),
+//! }]).unwrap();
+//! assert_eq!(out, b"item_id,file,annotator,gold,label\r\ni1,,A1,true,\"pneumonia, left\"\r\n");
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

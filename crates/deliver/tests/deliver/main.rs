@@ -6,3 +6,4 @@ mod bag;
 mod certificate;
 mod destroy;
 mod support;
+mod vectors;
