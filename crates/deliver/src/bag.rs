@@ -67,7 +67,8 @@ pub enum BagWriteError {
         entry: usize,
     },
     /// A tag file uses a name the bag structure owns (`data/`, `bagit.txt`,
-    /// `bag-info.txt`, `fetch.txt`, manifests, the signature file).
+    /// `bag-info.txt`, `fetch.txt`, manifests, the signature file, and the names of the
+    /// tar's pax entries, `PaxHeaders/` and `pax-entry-*`).
     #[error("entry {entry}: the tag file name is reserved")]
     ReservedTagName {
         /// Which `add_*` call.
@@ -462,7 +463,9 @@ fn human_size(bytes: u64) -> String {
 fn is_reserved_tag(path: &str) -> bool {
     let lower = path.to_lowercase();
     let first = lower.split('/').next().unwrap_or_default();
-    if first == "data" {
+    // `PaxHeaders/` and `pax-entry-*` are the names a tar reader without pax support
+    // gives this writer's pax entries.
+    if first == "data" || first == "paxheaders" || first.starts_with("pax-entry-") {
         return true;
     }
     if lower.contains('/') {
@@ -972,6 +975,8 @@ mod tests {
             "DATA",
             "airlock-signature.txt",
             "fetch.txt",
+            "PaxHeaders/1",
+            "pax-entry-3",
         ] {
             assert!(is_reserved_tag(n), "{n}");
         }

@@ -19,9 +19,10 @@
 //! first; this module only deletes ciphertext and metadata.
 
 use crate::atomic::{parent_dir, sibling_temp, sync_dir};
+use std::ffi::OsString;
 use std::fs::{self, OpenOptions};
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Written into the vault directory while its files are being removed; holds the vault id.
 pub const DESTROY_MARKER: &str = ".airlock-destroying";
@@ -81,8 +82,11 @@ pub enum EntryKind {
 /// format names or keyed blob hashes, never patient data).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VaultEntry {
-    /// `/`-separated path inside the vault directory.
+    /// `/`-separated path inside the vault directory (lossy for names that are not
+    /// UTF-8; removal uses the exact name).
     pub path: String,
+    #[serde(skip)]
+    rel: PathBuf,
     /// Its kind.
     pub kind: EntryKind,
     /// Its size (files only).
@@ -171,23 +175,24 @@ fn kind_of(ft: fs::FileType) -> EntryKind {
     }
 }
 
-/// Appends `path` (and, for a directory, its content first) to `out`.
-fn scan_entry(root: &Path, rel: &str, out: &mut Vec<VaultEntry>) -> Result<(), DestroyError> {
-    let full = root.join(rel);
+/// Appends `rel` (and, for a directory, its content first) to `out`.
+fn scan_entry(root: &Path, rel: PathBuf, out: &mut Vec<VaultEntry>) -> Result<(), DestroyError> {
+    let full = root.join(&rel);
     let meta = fs::symlink_metadata(&full).map_err(io_err("reading the vault directory"))?;
     let kind = kind_of(meta.file_type());
     if kind == EntryKind::Directory {
-        let mut names: Vec<String> = fs::read_dir(&full)
-            .map_err(io_err("reading the vault directory"))?
-            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-            .collect();
-        names.sort();
-        for n in names {
-            scan_entry(root, &format!("{rel}/{n}"), out)?;
+        for n in sorted_names(&full)? {
+            scan_entry(root, rel.join(n), out)?;
         }
     }
+    let path = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/");
     out.push(VaultEntry {
-        path: rel.to_string(),
+        path,
+        rel,
         kind,
         bytes: if kind == EntryKind::File {
             meta.len()
@@ -196,6 +201,17 @@ fn scan_entry(root: &Path, rel: &str, out: &mut Vec<VaultEntry>) -> Result<(), D
         },
     });
     Ok(())
+}
+
+/// The entry names of `dir`, sorted, exactly as the file system has them.
+fn sorted_names(dir: &Path) -> Result<Vec<OsString>, DestroyError> {
+    let mut names = fs::read_dir(dir)
+        .map_err(io_err("reading the vault directory"))?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(io_err("reading the vault directory"))?;
+    names.sort();
+    Ok(names)
 }
 
 fn check_dir(dir: &Path) -> Result<(), DestroyError> {
@@ -212,18 +228,14 @@ fn check_dir(dir: &Path) -> Result<(), DestroyError> {
 /// Lists what removing the vault at `dir` would delete, without deleting anything.
 pub fn plan_vault_removal(dir: &Path) -> Result<RemovalPlan, DestroyError> {
     check_dir(dir)?;
-    let mut top: Vec<String> = fs::read_dir(dir)
-        .map_err(io_err("reading the vault directory"))?
-        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect();
-    top.sort_by_key(|n| (rank(n), n.clone()));
+    let mut top = sorted_names(dir)?;
+    top.sort_by_key(|n| n.to_str().map_or(usize::MAX, rank));
     let mut entries = Vec::new();
     let mut foreign = Vec::new();
     for name in &top {
-        if is_vault_name(name) {
-            scan_entry(dir, name, &mut entries)?;
-        } else {
-            foreign.push(name.clone());
+        match name.to_str() {
+            Some(n) if is_vault_name(n) => scan_entry(dir, PathBuf::from(name), &mut entries)?,
+            _ => foreign.push(name.to_string_lossy().into_owned()),
         }
     }
     foreign.sort();
@@ -340,7 +352,7 @@ pub fn remove_vault_files(dir: &Path, vault_id: &str) -> Result<RemovalReport, D
         }
         let step = "removing vault files";
         for e in plan.entries.iter().filter(|e| e.path != DESTROY_MARKER) {
-            let full = dir.join(&e.path);
+            let full = dir.join(&e.rel);
             if e.kind == EntryKind::Directory {
                 // Its content is gone: make that durable, then remove it and make that
                 // durable in its parent.
@@ -539,7 +551,7 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn symbolic_links_are_removed_not_followed() {
+    fn symbolic_links_are_removed_not_followed_and_odd_names_removed_exactly() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("vault");
         fake_vault(&dir);
@@ -548,6 +560,9 @@ mod tests {
         fs::write(outside.join("keep.txt"), b"keep").unwrap();
         std::os::unix::fs::symlink(&outside, dir.join("blobs/w/link")).unwrap();
         std::os::unix::fs::symlink(&outside, dir.join(".tmp-link")).unwrap();
+        use std::os::unix::ffi::OsStrExt;
+        let odd = std::ffi::OsStr::from_bytes(b"\xffnot-utf8");
+        fs::write(dir.join("blobs/w").join(odd), b"x").unwrap();
         let r = remove_vault_files(&dir, ID).unwrap();
         assert!(r.verification.passed);
         assert_eq!(fs::read(outside.join("keep.txt")).unwrap(), b"keep");

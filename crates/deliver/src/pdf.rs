@@ -326,6 +326,11 @@ impl Layout {
         let labels = self
             .fonts
             .wrap(label_style.face, label_style.size, LABEL_W, label);
+        let value = if value.trim().is_empty() {
+            "—"
+        } else {
+            value
+        };
         let values = self.fonts.wrap(style.face, style.size, VALUE_W, value);
         let lh = style.size.max(label_style.size) * LEADING;
         let mut start = 0;
