@@ -13,7 +13,7 @@ use regex::Regex;
 
 use super::dict::{WordInfo, DICT};
 use super::finding::Finding;
-use super::shape;
+use super::{patterns, shape};
 use crate::category::Category;
 
 static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
@@ -468,6 +468,7 @@ const EPONYM_NOUNS: &[&str] = &[
 
 fn eponym_after(text: &str, at: usize) -> bool {
     let next = text[at..].trim_start();
+    let next = &next[..patterns::floor_char_boundary(next, 24)];
     let end = next
         .find(|c: char| !c.is_alphabetic())
         .unwrap_or(next.len());
@@ -757,13 +758,7 @@ pub(crate) fn detect_places(text: &str, out: &mut Vec<Finding>) {
             continue;
         }
         let confidence = if ambiguous {
-            let head = text[..s].trim_end();
-            let word_start = head
-                .char_indices()
-                .rev()
-                .find(|(_, c)| !c.is_alphanumeric())
-                .map_or(0, |(i, c)| i + c.len_utf8());
-            let word = head[word_start..].to_ascii_lowercase();
+            let word = patterns::word_before(text, s, |c| !c.is_alphanumeric());
             if !PLACE_CONTEXT.contains(&word.as_str()) && !after_address(s) {
                 continue;
             }

@@ -877,6 +877,34 @@ const DATE_CONTEXT: &[&str] = &[
     "until",
 ];
 
+/// The lower-cased word that ends right before `start` (after skipping spaces, tabs
+/// and `:,(`), where `stop` says which characters end a word. Looks back at most 32
+/// bytes: a longer "word" is in no context list, and a bounded look-back keeps a scan
+/// of a long text linear.
+pub(crate) fn word_before(text: &str, start: usize, stop: impl Fn(char) -> bool) -> String {
+    let head = text[..start].trim_end_matches([' ', '\t', ':', ',', '(']);
+    let from = floor_char_boundary(head, head.len().saturating_sub(32));
+    let window = &head[from..];
+    let word_start = window
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| stop(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    if word_start == 0 && from > 0 {
+        return String::new();
+    }
+    window[word_start..].to_ascii_lowercase()
+}
+
+/// The largest character boundary of `s` not above `at`.
+pub(crate) fn floor_char_boundary(s: &str, at: usize) -> usize {
+    let mut at = at.min(s.len());
+    while !s.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
 /// Words after which a month name alone is a date ("since November").
 const MONTH_CONTEXT: &[&str] = &[
     "in",
@@ -923,14 +951,7 @@ fn month_alone_ok(text: &str, start: usize, end: usize) -> bool {
     if unambiguous.iter().any(|u| u.eq_ignore_ascii_case(m)) {
         return true;
     }
-    let head = text[..start].trim_end();
-    let word_start = head
-        .char_indices()
-        .rev()
-        .find(|(_, c)| !c.is_alphanumeric())
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let word = head[word_start..].to_ascii_lowercase();
-    MONTH_CONTEXT.contains(&word.as_str())
+    MONTH_CONTEXT.contains(&word_before(text, start, |c| !c.is_alphanumeric()).as_str())
 }
 
 fn month_day_ok(text: &str, bytes: &[u8], start: usize, end: usize) -> bool {
@@ -949,16 +970,11 @@ fn month_day_ok(text: &str, bytes: &[u8], start: usize, end: usize) -> bool {
         return true;
     }
     // The word before, skipping spaces and a colon.
-    let head = text[..start].trim_end_matches([' ', '\t', ':', ',', '(']);
-    let word_start = head
-        .char_indices()
-        .rev()
-        .find(|(_, c)| c.is_whitespace() || *c == '(' || *c == ',')
-        .map_or(0, |(i, c)| i + c.len_utf8());
-    let word = head[word_start..].to_ascii_lowercase();
+    let word = word_before(text, start, |c| c.is_whitespace() || c == '(' || c == ',');
     if DATE_CONTEXT.contains(&word.as_str()) {
         // "5/5 strength", "1/2 tab": a count follows.
-        let tail = text[end..].trim_start().to_ascii_lowercase();
+        let tail = text[end..].trim_start();
+        let tail = tail[..floor_char_boundary(tail, 12)].to_ascii_lowercase();
         return !["strength", "tab", "pill", "cap", "mg", "of", "dose"]
             .iter()
             .any(|w| tail.starts_with(w));

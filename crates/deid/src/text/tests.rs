@@ -460,6 +460,31 @@ fn long_lines_and_huge_tokens_stay_linear() {
 }
 
 #[test]
+fn detection_time_grows_linearly() {
+    // Regression: a context check once lower-cased the whole rest of the document for
+    // every "m/d" match, which made long documents quadratic.
+    let unit = "Seen on 3/14 by Dr. Ostrowski, ID 4481-22-X, 5/5 strength, lives in Boston.\n";
+    let time = |n: usize| {
+        let text = unit.repeat(n);
+        (0..3)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                std::hint::black_box(Detector::new().detect(&text));
+                t.elapsed()
+            })
+            .min()
+            .expect("three runs")
+    };
+    Detector::new().warm_up();
+    let small = time(1000);
+    let large = time(8000);
+    assert!(
+        large < small * 24,
+        "8x the text took {large:?} against {small:?}: not linear"
+    );
+}
+
+#[test]
 fn deidentifier_can_be_shared_across_threads() {
     fn is<T: Send + Sync>() {}
     is::<Deidentifier>();
