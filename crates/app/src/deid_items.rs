@@ -791,13 +791,13 @@ impl Session {
             Some("The batch has no received text items.".into())
         } else if st.pending > 0 {
             Some(format!(
-                "{} items are not de-identified yet: run de-identification first.",
-                st.pending
+                "{} not de-identified yet: run de-identification first.",
+                items(st.pending)
             ))
         } else if settings.sample_percent >= 100 && st.proposed > 0 {
             Some(format!(
-                "{} items are not validated yet (every item must be).",
-                st.proposed
+                "{} not validated yet (every item must be).",
+                items(st.proposed)
             ))
         } else if st.sample_validated < st.sample_size {
             Some(format!(

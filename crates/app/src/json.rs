@@ -962,3 +962,403 @@ pub struct DeidSignOff {
     /// Ed25519 signature, hex.
     pub signature: String,
 }
+
+/// A label schema version as it is written or shown.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SchemaInput {
+    /// The schema's name (versions share it).
+    pub name: String,
+    /// What kind of labelling.
+    pub task: airlock_model::Task,
+    /// The labels.
+    pub body: airlock_model::SchemaBody,
+    /// The guideline (Markdown) of this version.
+    pub guideline: String,
+}
+
+/// A schema version's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum SchemaStatus {
+    /// Being written; not usable for assignment.
+    Draft,
+    /// Published: frozen, usable for assignment.
+    Published,
+}
+
+/// A stored schema version.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SchemaDto {
+    /// Id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Version (1, 2, …).
+    pub version: u32,
+    /// Task.
+    pub task: airlock_model::Task,
+    /// Labels (keys and colours filled in).
+    pub body: airlock_model::SchemaBody,
+    /// Guideline.
+    pub guideline: String,
+    /// State.
+    pub status: SchemaStatus,
+    /// Created, RFC 3339.
+    pub created_at: String,
+    /// Published, RFC 3339.
+    pub published_at: Option<String>,
+}
+
+/// What to assign, to whom, with which overlap.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct AssignRequest {
+    /// A published schema.
+    pub schema_id: String,
+    /// Items of this batch (released for annotation) — or all released items.
+    pub batch_id: Option<String>,
+    /// Annotators' names.
+    pub annotators: Vec<String>,
+    /// How many annotators label each item (1 = no overlap; 2+ feeds agreement).
+    pub overlap: u32,
+}
+
+/// What an assignment would do (or did).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct AssignPlan {
+    /// Items that will be (were) assigned.
+    #[ts(type = "number")]
+    pub items: u64,
+    /// Items skipped because they are already assigned under this schema.
+    #[ts(type = "number")]
+    pub already_assigned: u64,
+    /// New assignments per annotator.
+    pub per_annotator: Vec<AnnotatorCount>,
+    /// Items that more than one annotator labels.
+    #[ts(type = "number")]
+    pub overlap_items: u64,
+    /// A warning when overlap is too small to estimate agreement.
+    pub warning: Option<String>,
+}
+
+/// A count for one annotator.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct AnnotatorCount {
+    /// Annotator's name.
+    pub name: String,
+    /// Count.
+    #[ts(type = "number")]
+    pub items: u64,
+}
+
+/// An assignment's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AssignmentStatus {
+    /// Not started.
+    Assigned,
+    /// Labels saved, not submitted.
+    InProgress,
+    /// Submitted, waiting for review.
+    Submitted,
+    /// Sent back by a reviewer, with a comment.
+    Rejected,
+    /// Accepted by a reviewer.
+    Accepted,
+}
+
+impl AssignmentStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssignmentStatus::Assigned => "assigned",
+            AssignmentStatus::InProgress => "in_progress",
+            AssignmentStatus::Submitted => "submitted",
+            AssignmentStatus::Rejected => "rejected",
+            AssignmentStatus::Accepted => "accepted",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<AssignmentStatus> {
+        [
+            AssignmentStatus::Assigned,
+            AssignmentStatus::InProgress,
+            AssignmentStatus::Submitted,
+            AssignmentStatus::Rejected,
+            AssignmentStatus::Accepted,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == s)
+    }
+}
+
+/// One entry of an annotator's queue (items by number, never by name).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct QueueEntry {
+    /// Assignment id.
+    pub assignment_id: String,
+    /// The item's short number.
+    #[ts(type = "number")]
+    pub item_number: u64,
+    /// Schema name and version.
+    pub schema: String,
+    /// Task.
+    pub task: airlock_model::Task,
+    /// State.
+    pub status: AssignmentStatus,
+    /// The reviewer's comment when rejected.
+    pub comment: Option<String>,
+}
+
+/// An item opened for labelling.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct AnnotateView {
+    /// Assignment id.
+    pub assignment_id: String,
+    /// The item's short number.
+    #[ts(type = "number")]
+    pub item_number: u64,
+    /// The schema version.
+    pub schema: SchemaDto,
+    /// The de-identified text (text tasks).
+    pub text: Option<String>,
+    /// The current labels.
+    pub value: airlock_model::AnnotationValue,
+    /// Revision of the labels (0 before the first save).
+    pub revision: u32,
+    /// State.
+    pub status: AssignmentStatus,
+    /// The reviewer's comment when rejected.
+    pub comment: Option<String>,
+    /// When last saved, RFC 3339.
+    pub saved_at: Option<String>,
+    /// Whether a change needs a reason (the labels were submitted before).
+    pub needs_reason: bool,
+}
+
+/// The result of a save.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct SaveResult {
+    /// New revision.
+    pub revision: u32,
+    /// When, RFC 3339.
+    pub saved_at: String,
+}
+
+/// An item waiting for review.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ReviewRow {
+    /// Item id.
+    pub item_id: String,
+    /// Short number.
+    #[ts(type = "number")]
+    pub item_number: u64,
+    /// Schema id.
+    pub schema_id: String,
+    /// Schema name and version.
+    pub schema: String,
+    /// Submissions so far.
+    pub submitted: u32,
+    /// Assignments in all.
+    pub assigned: u32,
+    /// Whether the submitted labels disagree.
+    pub disagreement: bool,
+    /// Whether a gold label exists.
+    pub has_gold: bool,
+}
+
+/// One annotator's labels as a reviewer sees them: by alias (A1, A2…), not by name.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ReviewAnnotation {
+    /// A1, A2…
+    pub alias: String,
+    /// Assignment id.
+    pub assignment_id: String,
+    /// State.
+    pub status: AssignmentStatus,
+    /// Labels.
+    pub value: airlock_model::AnnotationValue,
+}
+
+/// How the annotators' labels compare (text spans: by span; classification: by label).
+#[derive(Debug, Clone, Default, Serialize, TS)]
+#[ts(export)]
+pub struct DiffSummary {
+    /// Marked the same by everyone.
+    pub agree: u32,
+    /// Same place, different label.
+    pub conflict: u32,
+    /// Overlapping but different boundaries.
+    pub boundary: u32,
+    /// Marked by some annotators only.
+    pub missing: u32,
+}
+
+/// An item for review.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ReviewView {
+    /// Item id.
+    pub item_id: String,
+    /// Short number.
+    #[ts(type = "number")]
+    pub item_number: u64,
+    /// Schema version.
+    pub schema: SchemaDto,
+    /// The de-identified text (text tasks).
+    pub text: Option<String>,
+    /// Each annotator's labels.
+    pub annotations: Vec<ReviewAnnotation>,
+    /// The gold label, once adjudicated.
+    pub gold: Option<airlock_model::AnnotationValue>,
+    /// The labels everyone agrees on (the gold pane's starting point).
+    pub agreed: airlock_model::AnnotationValue,
+    /// Summary of differences.
+    pub summary: DiffSummary,
+}
+
+/// A reviewer's decision.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+#[ts(export)]
+pub enum ReviewDecision {
+    /// Accept one annotator's labels.
+    Accept {
+        /// The assignment.
+        assignment_id: String,
+    },
+    /// Send one annotator's labels back with a comment.
+    Reject {
+        /// The assignment.
+        assignment_id: String,
+        /// What to fix.
+        comment: String,
+    },
+    /// Set the gold label.
+    Adjudicate {
+        /// The gold labels.
+        gold: airlock_model::AnnotationValue,
+    },
+}
+
+/// One agreement figure with the counts behind it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct MetricDto {
+    /// Metric key, e.g. `krippendorff_alpha`.
+    pub metric: String,
+    /// Value, when defined.
+    pub value: Option<f64>,
+    /// Items compared.
+    #[ts(type = "number")]
+    pub n_compared: u64,
+    /// Items present.
+    #[ts(type = "number")]
+    pub n_total: u64,
+    /// Why it is undefined.
+    pub undefined: Option<String>,
+    /// Fit warnings, one sentence each.
+    pub warnings: Vec<String>,
+}
+
+/// A per-label figure.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct LabelFigure {
+    /// Label.
+    pub label: String,
+    /// Value (specific agreement, or span F1).
+    pub value: Option<f64>,
+    /// Ratings or spans behind it.
+    #[ts(type = "number")]
+    pub n: u64,
+}
+
+/// A pair of annotators' agreement.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct PairFigure {
+    /// Alias of the first.
+    pub a: String,
+    /// Alias of the second.
+    pub b: String,
+    /// Value (Cohen's kappa, or span F1).
+    pub value: Option<f64>,
+    /// Items both labelled.
+    #[ts(type = "number")]
+    pub n: u64,
+}
+
+/// A confusion matrix between two annotators.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ConfusionDto {
+    /// Row annotator's alias.
+    pub rows: String,
+    /// Column annotator's alias.
+    pub columns: String,
+    /// Labels, in matrix order.
+    pub labels: Vec<String>,
+    /// Counts, `counts[row][column]`.
+    pub counts: Vec<Vec<u32>>,
+}
+
+/// Agreement for one schema version.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct AgreementDto {
+    /// Schema id.
+    pub schema_id: String,
+    /// Task.
+    pub task: airlock_model::Task,
+    /// Annotators (aliases) with submitted labels.
+    pub annotators: Vec<String>,
+    /// Items labelled by two or more annotators.
+    #[ts(type = "number")]
+    pub overlap_items: u64,
+    /// Headline figures.
+    pub metrics: Vec<MetricDto>,
+    /// Per label.
+    pub per_label: Vec<LabelFigure>,
+    /// Pairwise.
+    pub pairs: Vec<PairFigure>,
+    /// Confusion matrix of the first two annotators (classification).
+    pub confusion: Option<ConfusionDto>,
+    /// Why figures are missing, when they are.
+    pub note: Option<String>,
+}
+
+/// Progress of one annotator (for the lead; deliberately not a leaderboard).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ProgressRow {
+    /// Annotator.
+    pub annotator: String,
+    /// Assigned in all.
+    #[ts(type = "number")]
+    pub assigned: u64,
+    /// Labels saved, not submitted.
+    #[ts(type = "number")]
+    pub in_progress: u64,
+    /// Submitted, waiting.
+    #[ts(type = "number")]
+    pub submitted: u64,
+    /// Sent back.
+    #[ts(type = "number")]
+    pub rejected: u64,
+    /// Accepted.
+    #[ts(type = "number")]
+    pub accepted: u64,
+}

@@ -21,6 +21,7 @@
 #![deny(missing_docs)]
 
 mod account;
+mod annotate;
 mod audit_cases;
 mod batches;
 mod clock;
@@ -29,6 +30,7 @@ mod demo;
 mod error;
 mod ingest;
 pub mod json;
+mod review;
 mod session;
 mod settings;
 mod standalone;

@@ -141,7 +141,10 @@ impl SchemaBody {
         for (i, l) in self.labels.iter_mut().enumerate() {
             let n = i + 1;
             l.name = l.name.trim().to_string();
-            if l.name.is_empty() || l.name.chars().count() > 64 || l.name.chars().any(char::is_control) {
+            if l.name.is_empty()
+                || l.name.chars().count() > 64
+                || l.name.chars().any(char::is_control)
+            {
                 return Err(SchemaError::BadName(n));
             }
             let lower = l.name.to_lowercase();
@@ -157,12 +160,17 @@ impl SchemaBody {
                 l.key = Some(k);
             }
             if let Some(c) = &l.color {
-                let ok = c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|x| x.is_ascii_hexdigit());
+                let ok = c.len() == 7
+                    && c.starts_with('#')
+                    && c[1..].chars().all(|x| x.is_ascii_hexdigit());
                 if !ok {
                     return Err(SchemaError::BadColor(n));
                 }
             }
-            if l.description.as_ref().is_some_and(|d| d.chars().count() > 500) {
+            if l.description
+                .as_ref()
+                .is_some_and(|d| d.chars().count() > 500)
+            {
                 return Err(SchemaError::LongDescription(n));
             }
         }
@@ -287,14 +295,25 @@ pub enum ValueError {
 
 impl AnnotationValue {
     /// Checks the value against its schema and item.
-    pub fn validate(&self, task: Task, schema: &SchemaBody, content: &Content<'_>) -> Result<(), ValueError> {
+    pub fn validate(
+        &self,
+        task: Task,
+        schema: &SchemaBody,
+        content: &Content<'_>,
+    ) -> Result<(), ValueError> {
         let others_empty = match task {
-            Task::TextSpans => self.labels.is_empty() && self.boxes.is_empty() && self.polygons.is_empty(),
+            Task::TextSpans => {
+                self.labels.is_empty() && self.boxes.is_empty() && self.polygons.is_empty()
+            }
             Task::TextClassification | Task::ImageClassification => {
                 self.spans.is_empty() && self.boxes.is_empty() && self.polygons.is_empty()
             }
-            Task::ImageBoxes => self.spans.is_empty() && self.labels.is_empty() && self.polygons.is_empty(),
-            Task::ImagePolygons => self.spans.is_empty() && self.labels.is_empty() && self.boxes.is_empty(),
+            Task::ImageBoxes => {
+                self.spans.is_empty() && self.labels.is_empty() && self.polygons.is_empty()
+            }
+            Task::ImagePolygons => {
+                self.spans.is_empty() && self.labels.is_empty() && self.boxes.is_empty()
+            }
         };
         let content_ok = match content {
             Content::Text(_) => task.is_text(),
@@ -318,7 +337,11 @@ impl AnnotationValue {
         if let Content::Text(text) = content {
             for (i, s) in self.spans.iter().enumerate() {
                 let (a, b) = (s.start as usize, s.end as usize);
-                if a >= b || b > text.len() || !text.is_char_boundary(a) || !text.is_char_boundary(b) {
+                if a >= b
+                    || b > text.len()
+                    || !text.is_char_boundary(a)
+                    || !text.is_char_boundary(b)
+                {
                     return Err(ValueError::BadSpan(i + 1));
                 }
                 if !schema.has(&s.label) {
@@ -326,11 +349,23 @@ impl AnnotationValue {
                 }
             }
         }
-        if let Content::Image { width, height, frames } = content {
+        if let Content::Image {
+            width,
+            height,
+            frames,
+        } = content
+        {
             let (w, h) = (f64::from(*width), f64::from(*height));
-            let inside = |x: f64, y: f64| x.is_finite() && y.is_finite() && (0.0..=w).contains(&x) && (0.0..=h).contains(&y);
+            let inside = |x: f64, y: f64| {
+                x.is_finite() && y.is_finite() && (0.0..=w).contains(&x) && (0.0..=h).contains(&y)
+            };
             for (i, b) in self.boxes.iter().enumerate() {
-                if !(inside(b.x, b.y) && inside(b.x + b.w, b.y + b.h) && b.w > 0.0 && b.h > 0.0 && b.frame < *frames) {
+                if !(inside(b.x, b.y)
+                    && inside(b.x + b.w, b.y + b.h)
+                    && b.w > 0.0
+                    && b.h > 0.0
+                    && b.frame < *frames)
+                {
                     return Err(ValueError::BadRegion(i + 1));
                 }
                 if !schema.has(&b.label) {
@@ -387,18 +422,38 @@ mod tests {
         b.labels[1].key = Some("1".into());
         let n = b.normalise(Task::TextSpans).unwrap();
         assert_eq!(n.labels[1].key.as_deref(), Some("1"));
-        assert_eq!(n.labels[0].key.as_deref(), Some("2"), "free keys are handed out in order");
+        assert_eq!(
+            n.labels[0].key.as_deref(),
+            Some("2"),
+            "free keys are handed out in order"
+        );
         assert!(n.labels.iter().all(|l| l.color.is_some()));
         let mut clash = body(&["A", "B"], false);
         clash.labels[0].key = Some("3".into());
         clash.labels[1].key = Some("3".into());
-        assert_eq!(clash.normalise(Task::TextSpans), Err(SchemaError::BadKey(2)));
+        assert_eq!(
+            clash.normalise(Task::TextSpans),
+            Err(SchemaError::BadKey(2))
+        );
         let mut letter = body(&["A"], false);
         letter.labels[0].key = Some("a".into());
-        assert_eq!(letter.normalise(Task::TextSpans), Err(SchemaError::BadKey(1)), "letters are the editors' keys");
-        assert_eq!(body(&["A", "a"], false).normalise(Task::TextSpans), Err(SchemaError::DuplicateName(1, 2)));
-        assert_eq!(body(&[], false).normalise(Task::TextSpans), Err(SchemaError::LabelCount));
-        assert_eq!(body(&["A"], true).normalise(Task::TextSpans), Err(SchemaError::MultiNotClassification));
+        assert_eq!(
+            letter.normalise(Task::TextSpans),
+            Err(SchemaError::BadKey(1)),
+            "letters are the editors' keys"
+        );
+        assert_eq!(
+            body(&["A", "a"], false).normalise(Task::TextSpans),
+            Err(SchemaError::DuplicateName(1, 2))
+        );
+        assert_eq!(
+            body(&[], false).normalise(Task::TextSpans),
+            Err(SchemaError::LabelCount)
+        );
+        assert_eq!(
+            body(&["A"], true).normalise(Task::TextSpans),
+            Err(SchemaError::MultiNotClassification)
+        );
         let many: Vec<String> = (0..20).map(|i| format!("L{i}")).collect();
         let refs: Vec<&str> = many.iter().map(String::as_str).collect();
         let n = body(&refs, false).normalise(Task::ImageBoxes).unwrap();
@@ -407,48 +462,118 @@ mod tests {
 
     #[test]
     fn values_are_checked_against_schema_and_content() {
-        let s = body(&["Diagnosis", "Drug"], false).normalise(Task::TextSpans).unwrap();
+        let s = body(&["Diagnosis", "Drug"], false)
+            .normalise(Task::TextSpans)
+            .unwrap();
         let text = "Pneumonia treated with ceftriaxone — café";
         let ok = AnnotationValue {
-            spans: vec![SpanLabel { start: 0, end: 9, label: "Diagnosis".into() }],
+            spans: vec![SpanLabel {
+                start: 0,
+                end: 9,
+                label: "Diagnosis".into(),
+            }],
             ..Default::default()
         };
-        assert_eq!(ok.validate(Task::TextSpans, &s, &Content::Text(text)), Ok(()));
+        assert_eq!(
+            ok.validate(Task::TextSpans, &s, &Content::Text(text)),
+            Ok(())
+        );
         let cut = text.len() as u32 - 1; // inside the two-byte é
         let bad = AnnotationValue {
-            spans: vec![SpanLabel { start: 0, end: cut, label: "Drug".into() }],
+            spans: vec![SpanLabel {
+                start: 0,
+                end: cut,
+                label: "Drug".into(),
+            }],
             ..Default::default()
         };
-        assert_eq!(bad.validate(Task::TextSpans, &s, &Content::Text(text)), Err(ValueError::BadSpan(1)));
+        assert_eq!(
+            bad.validate(Task::TextSpans, &s, &Content::Text(text)),
+            Err(ValueError::BadSpan(1))
+        );
         let unknown = AnnotationValue {
-            spans: vec![SpanLabel { start: 0, end: 9, label: "Shoe".into() }],
+            spans: vec![SpanLabel {
+                start: 0,
+                end: 9,
+                label: "Shoe".into(),
+            }],
             ..Default::default()
         };
-        assert_eq!(unknown.validate(Task::TextSpans, &s, &Content::Text(text)), Err(ValueError::UnknownLabel(1)));
-        let wrong = AnnotationValue { labels: vec!["Drug".into()], ..Default::default() };
-        assert_eq!(wrong.validate(Task::TextSpans, &s, &Content::Text(text)), Err(ValueError::WrongTask));
+        assert_eq!(
+            unknown.validate(Task::TextSpans, &s, &Content::Text(text)),
+            Err(ValueError::UnknownLabel(1))
+        );
+        let wrong = AnnotationValue {
+            labels: vec!["Drug".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            wrong.validate(Task::TextSpans, &s, &Content::Text(text)),
+            Err(ValueError::WrongTask)
+        );
 
-        let c = body(&["Normal", "Abnormal"], false).normalise(Task::TextClassification).unwrap();
-        let two = AnnotationValue { labels: vec!["Normal".into(), "Abnormal".into()], ..Default::default() };
-        assert_eq!(two.validate(Task::TextClassification, &c, &Content::Text(text)), Err(ValueError::TooManyLabels));
+        let c = body(&["Normal", "Abnormal"], false)
+            .normalise(Task::TextClassification)
+            .unwrap();
+        let two = AnnotationValue {
+            labels: vec!["Normal".into(), "Abnormal".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            two.validate(Task::TextClassification, &c, &Content::Text(text)),
+            Err(ValueError::TooManyLabels)
+        );
 
-        let img = Content::Image { width: 100, height: 50, frames: 1 };
-        let b = body(&["Nodule"], false).normalise(Task::ImageBoxes).unwrap();
+        let img = Content::Image {
+            width: 100,
+            height: 50,
+            frames: 1,
+        };
+        let b = body(&["Nodule"], false)
+            .normalise(Task::ImageBoxes)
+            .unwrap();
         let inside = AnnotationValue {
-            boxes: vec![BoxLabel { x: 10.0, y: 10.0, w: 20.0, h: 5.0, label: "Nodule".into(), frame: 0 }],
+            boxes: vec![BoxLabel {
+                x: 10.0,
+                y: 10.0,
+                w: 20.0,
+                h: 5.0,
+                label: "Nodule".into(),
+                frame: 0,
+            }],
             ..Default::default()
         };
         assert_eq!(inside.validate(Task::ImageBoxes, &b, &img), Ok(()));
         let outside = AnnotationValue {
-            boxes: vec![BoxLabel { x: 90.0, y: 10.0, w: 20.0, h: 5.0, label: "Nodule".into(), frame: 0 }],
+            boxes: vec![BoxLabel {
+                x: 90.0,
+                y: 10.0,
+                w: 20.0,
+                h: 5.0,
+                label: "Nodule".into(),
+                frame: 0,
+            }],
             ..Default::default()
         };
-        assert_eq!(outside.validate(Task::ImageBoxes, &b, &img), Err(ValueError::BadRegion(1)));
-        let p = body(&["Nodule"], false).normalise(Task::ImagePolygons).unwrap();
+        assert_eq!(
+            outside.validate(Task::ImageBoxes, &b, &img),
+            Err(ValueError::BadRegion(1))
+        );
+        let p = body(&["Nodule"], false)
+            .normalise(Task::ImagePolygons)
+            .unwrap();
         let flat = AnnotationValue {
-            polygons: vec![PolygonLabel { points: vec![[0.0, 0.0], [5.0, 5.0], [10.0, 10.0]], label: "Nodule".into(), frame: 0 }],
+            polygons: vec![PolygonLabel {
+                points: vec![[0.0, 0.0], [5.0, 5.0], [10.0, 10.0]],
+                label: "Nodule".into(),
+                frame: 0,
+            }],
             ..Default::default()
         };
-        assert_eq!(flat.validate(Task::ImagePolygons, &p, &img), Err(ValueError::BadRegion(1)), "collinear points have no area");
+        assert_eq!(
+            flat.validate(Task::ImagePolygons, &p, &img),
+            Err(ValueError::BadRegion(1)),
+            "collinear points have no area"
+        );
     }
 }

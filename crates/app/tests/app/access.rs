@@ -12,6 +12,7 @@ use time::Duration;
 struct Batches {
     undecided: String,
     clean: String,
+    schema: String,
 }
 
 /// Performs the use case that `action` names, as the logged-in user.
@@ -79,6 +80,24 @@ async fn attempt(
             .await
             .map(drop),
         Action::RunDeid => s.deid_run(None).await.map(drop),
+        Action::ManageSchemas => s
+            .schema_create(&crate::support::span_schema(&format!("matrix {n}")))
+            .await
+            .map(drop),
+        Action::ViewSchemas => s.schema_list().await.map(drop),
+        Action::Assign => s
+            .assign_preview(&airlock_app::json::AssignRequest {
+                schema_id: batches.schema.clone(),
+                batch_id: None,
+                annotators: vec![user_of(Role::Annotator).0.to_string()],
+                overlap: 1,
+            })
+            .await
+            .map(drop),
+        Action::ViewProgress => s.progress().await.map(drop),
+        Action::Annotate => s.my_queue().await.map(drop),
+        Action::Review => s.review_queue().await.map(drop),
+        Action::ViewAgreement => s.agreement(&batches.schema).await.map(drop),
         Action::ValidateDeid => s.deid_batch_state(&batches.clean).await.map(drop),
         Action::ExportReceipt => s
             .export_receipt(
@@ -130,9 +149,15 @@ async fn every_role_action_pair_is_enforced_as_the_table_says() {
         )
         .await
         .unwrap();
+    let schema = s
+        .schema_create(&crate::support::span_schema("matrix"))
+        .await
+        .unwrap();
+    s.schema_publish(&schema.id).await.unwrap();
     let batches = Batches {
         undecided: undecided.batch_id,
         clean: clean.batch_id,
+        schema: schema.id,
     };
     lead.logout().await.unwrap();
 

@@ -2,6 +2,7 @@
 //! blobs, real argon2id (with cheap parameters where many slots are made).
 
 mod access;
+mod annotate;
 mod audit_trail;
 mod deid;
 mod ingest;

@@ -120,3 +120,24 @@ pub fn request(source: &std::path::Path) -> airlock_app::json::IngestRequest {
         ..Default::default()
     }
 }
+
+/// A text-span schema with two labels (keys and colours filled in by the app).
+pub fn span_schema(name: &str) -> airlock_app::json::SchemaInput {
+    airlock_app::json::SchemaInput {
+        name: name.to_string(),
+        task: airlock_model::Task::TextSpans,
+        body: airlock_model::SchemaBody {
+            labels: ["Diagnosis", "Drug"]
+                .iter()
+                .map(|n| airlock_model::LabelDef {
+                    name: n.to_string(),
+                    key: None,
+                    color: None,
+                    description: None,
+                })
+                .collect(),
+            multi: false,
+        },
+        guideline: "Mark diagnoses and drugs.".into(),
+    }
+}

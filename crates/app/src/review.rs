@@ -1,0 +1,772 @@
+//! Review: submitted labels side by side under aliases (A1, A2… — reviewers never see who
+//! labelled what), a summary of where they differ, accept / reject with a comment / set a
+//! gold label (each decision signed with the reviewer's key), and agreement figures.
+
+use crate::annotate::{damaged, load_schema, schema_label, sha_hex};
+use crate::error::{AppError, ErrorCode};
+use crate::json::{
+    AgreementDto, AssignmentStatus, ConfusionDto, DiffSummary, LabelFigure, MetricDto, PairFigure,
+    ReviewAnnotation, ReviewDecision, ReviewRow, ReviewView,
+};
+use crate::rfc3339;
+use crate::session::Session;
+use airlock_agreement::{
+    confusion_matrix, match_boxes, pairwise_agreement, BoundingBox, Level, MatchOptions, Rater,
+    RatingsTable, Report, Score, Span, SpanCounts, SpanMatch,
+};
+use airlock_model::{
+    Action, AnnotationValue, Content, EventKind, Outcome, ReasonId, SpanLabel, Task,
+};
+use ed25519_dalek::Signer;
+use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
+
+/// Submitted (or decided) labels of one item under a schema, by assignment, in a fixed
+/// order; aliases are per schema, by annotator.
+struct Submitted {
+    assignment: String,
+    annotator: String,
+    status: AssignmentStatus,
+    value: AnnotationValue,
+}
+
+fn normalised(v: &AnnotationValue) -> String {
+    let mut v = v.clone();
+    v.spans
+        .sort_by(|a, b| (a.start, a.end, &a.label).cmp(&(b.start, b.end, &b.label)));
+    v.labels.sort();
+    serde_json::to_string(&v).expect("values serialise")
+}
+
+/// Where annotators' spans (or labels) agree and differ.
+fn summarise(values: &[&AnnotationValue], task: Task) -> (DiffSummary, AnnotationValue) {
+    let mut s = DiffSummary::default();
+    let mut agreed = AnnotationValue::default();
+    let n = values.len();
+    if n == 0 {
+        return (s, agreed);
+    }
+    if task.is_classification() {
+        let mut all: Vec<&String> = values.iter().flat_map(|v| v.labels.iter()).collect();
+        all.sort();
+        all.dedup();
+        for l in all {
+            let k = values.iter().filter(|v| v.labels.contains(l)).count();
+            if k == n {
+                s.agree += 1;
+                agreed.labels.push(l.clone());
+            } else {
+                s.missing += 1;
+            }
+        }
+        if agreed.labels.is_empty() && values.iter().any(|v| !v.labels.is_empty()) && s.missing > 1
+        {
+            s.conflict += 1;
+        }
+        return (s, agreed);
+    }
+    // Cluster overlapping spans (of anyone), then judge each cluster as a whole.
+    let mut all: Vec<&SpanLabel> = values.iter().flat_map(|v| v.spans.iter()).collect();
+    all.sort_by_key(|a| (a.start, a.end));
+    let mut clusters: Vec<(u32, u32)> = Vec::new();
+    for sp in all {
+        match clusters.last_mut() {
+            Some(c) if sp.start < c.1 => c.1 = c.1.max(sp.end),
+            _ => clusters.push((sp.start, sp.end)),
+        }
+    }
+    for (lo, hi) in clusters {
+        let per: Vec<Vec<&SpanLabel>> = values
+            .iter()
+            .map(|v| {
+                let mut x: Vec<&SpanLabel> = v
+                    .spans
+                    .iter()
+                    .filter(|p| p.start < hi && lo < p.end)
+                    .collect();
+                x.sort_by(|a, b| (a.start, a.end, &a.label).cmp(&(b.start, b.end, &b.label)));
+                x
+            })
+            .collect();
+        let places = |x: &Vec<&SpanLabel>| x.iter().map(|p| (p.start, p.end)).collect::<Vec<_>>();
+        if per.iter().any(Vec::is_empty) {
+            s.missing += 1;
+        } else if per.windows(2).all(|w| w[0] == w[1]) {
+            s.agree += 1;
+            agreed.spans.extend(per[0].iter().map(|p| (*p).clone()));
+        } else if per.windows(2).all(|w| places(&w[0]) == places(&w[1])) {
+            s.conflict += 1;
+        } else {
+            s.boundary += 1;
+        }
+    }
+    (s, agreed)
+}
+
+fn metric(name: &str, score: &Score) -> MetricDto {
+    MetricDto {
+        metric: name.to_string(),
+        value: score.value,
+        n_compared: score.n_compared as u64,
+        n_total: score.n_total as u64,
+        undefined: score.undefined.map(|u| u.to_string()),
+        warnings: score.warnings.iter().map(|w| w.to_string()).collect(),
+    }
+}
+
+impl Session {
+    /// The per-schema aliases: annotators in order of their first assignment, A1, A2…
+    async fn aliases(&self, schema: &str) -> Result<HashMap<String, String>, AppError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT annotator_id FROM assignments WHERE schema_id = ? GROUP BY annotator_id ORDER BY MIN(assigned_at), annotator_id",
+        )
+        .bind(schema)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(ids
+            .into_iter()
+            .enumerate()
+            .map(|(i, id)| (id, format!("A{}", i + 1)))
+            .collect())
+    }
+
+    async fn submitted(
+        &self,
+        schema: &str,
+        item: Option<&str>,
+    ) -> Result<Vec<(String, Submitted)>, AppError> {
+        let mut sql =
+            "SELECT a.item_id, a.id, a.annotator_id, a.status, n.value FROM assignments a \
+                       JOIN annotations n ON n.assignment_id = a.id \
+                       WHERE a.schema_id = ? AND a.was_submitted = 1"
+                .to_string();
+        if item.is_some() {
+            sql.push_str(" AND a.item_id = ?");
+        }
+        sql.push_str(" ORDER BY a.item_id, a.assigned_at, a.id");
+        let mut q = sqlx::query(&sql).bind(schema);
+        if let Some(i) = item {
+            q = q.bind(i);
+        }
+        q.fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| {
+                Ok((
+                    r.get::<String, _>(0),
+                    Submitted {
+                        assignment: r.get(1),
+                        annotator: r.get(2),
+                        status: AssignmentStatus::parse(&r.get::<String, _>(3))
+                            .ok_or_else(damaged)?,
+                        value: serde_json::from_str(&r.get::<String, _>(4))
+                            .map_err(|_| damaged())?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Items with submitted labels: disagreements first, then by item number.
+    pub async fn review_queue(&self) -> Result<Vec<ReviewRow>, AppError> {
+        let _grant = self.authorize(Action::Review).await?;
+        let rows = sqlx::query(
+            "SELECT a.item_id, i.number, a.schema_id, count(*), sum(a.was_submitted), \
+             EXISTS (SELECT 1 FROM gold g WHERE g.item_id = a.item_id AND g.schema_id = a.schema_id) \
+             FROM assignments a JOIN items i ON i.id = a.item_id \
+             GROUP BY a.item_id, a.schema_id HAVING sum(a.was_submitted) > 0 ORDER BY i.number",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut schemas = HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let item: String = r.get(0);
+            let schema_id: String = r.get(2);
+            if !schemas.contains_key(&schema_id) {
+                let s = load_schema(&mut conn, &schema_id).await?;
+                schemas.insert(schema_id.clone(), s);
+            }
+            let subs = self.submitted(&schema_id, Some(&item)).await?;
+            let distinct: std::collections::HashSet<String> =
+                subs.iter().map(|(_, s)| normalised(&s.value)).collect();
+            out.push(ReviewRow {
+                item_number: r.get::<i64, _>(1) as u64,
+                schema: schema_label(&schemas[&schema_id]),
+                assigned: r.get::<i64, _>(3) as u32,
+                submitted: r.get::<i64, _>(4) as u32,
+                disagreement: distinct.len() > 1,
+                has_gold: r.get::<i64, _>(5) == 1,
+                item_id: item,
+                schema_id,
+            });
+        }
+        out.sort_by_key(|r| (!r.disagreement, r.has_gold, r.item_number));
+        Ok(out)
+    }
+
+    /// An item's submitted labels side by side. Reviewer only; audited as an item view.
+    pub async fn review_item(&self, item: &str, schema_id: &str) -> Result<ReviewView, AppError> {
+        let _grant = self.authorize(Action::Review).await?;
+        let mut conn = self.pool.acquire().await?;
+        let schema = load_schema(&mut conn, schema_id).await?;
+        let number: i64 = sqlx::query_scalar("SELECT number FROM items WHERE id = ?")
+            .bind(item)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| AppError::new(ErrorCode::NotFound, "No item has this id."))?;
+        let gold: Option<String> =
+            sqlx::query_scalar("SELECT value FROM gold WHERE item_id = ? AND schema_id = ?")
+                .bind(item)
+                .bind(schema_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        drop(conn);
+        let aliases = self.aliases(schema_id).await?;
+        let mut subs = self.submitted(schema_id, Some(item)).await?;
+        let alias_no = |a: &str| {
+            aliases
+                .get(a)
+                .and_then(|x| x[1..].parse::<u32>().ok())
+                .unwrap_or(u32::MAX)
+        };
+        subs.sort_by_key(|(_, s)| alias_no(&s.annotator));
+        if subs.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::NotFound,
+                "Nothing has been submitted for this item yet.",
+            ));
+        }
+        let values: Vec<&AnnotationValue> = subs.iter().map(|(_, s)| &s.value).collect();
+        let (summary, agreed) = summarise(&values, schema.task);
+        let text = if schema.task.is_text() {
+            Some(self.released_text(item).await?)
+        } else {
+            None
+        };
+        let mut d = self.draft(EventKind::ItemViewed, Outcome::Success);
+        d.object_kind = Some("item".into());
+        d.object_id = Some(item.to_string());
+        d.detail.insert("review".into(), true.into());
+        let mut tx = self.begin().await?;
+        self.record(&mut tx, d).await?;
+        tx.commit().await?;
+        Ok(ReviewView {
+            item_id: item.to_string(),
+            item_number: number as u64,
+            text,
+            annotations: subs
+                .iter()
+                .map(|(_, s)| ReviewAnnotation {
+                    alias: aliases
+                        .get(&s.annotator)
+                        .cloned()
+                        .unwrap_or_else(|| "A?".into()),
+                    assignment_id: s.assignment.clone(),
+                    status: s.status,
+                    value: s.value.clone(),
+                })
+                .collect(),
+            gold: gold
+                .map(|g| serde_json::from_str(&g))
+                .transpose()
+                .map_err(|_| damaged())?,
+            agreed,
+            summary,
+            schema,
+        })
+    }
+
+    /// Accepts or rejects one annotator's labels, or sets the gold label. Signed with the
+    /// reviewer's key; audited (the comment by reason id, the gold label by its hash).
+    pub async fn review_decide(
+        &self,
+        item: &str,
+        schema_id: &str,
+        decision: &ReviewDecision,
+    ) -> Result<(), AppError> {
+        let _grant = self.authorize(Action::Review).await?;
+        let personal = self.keys.personal.as_ref().ok_or_else(|| {
+            AppError::new(ErrorCode::Forbidden, "This session has no signing key.")
+        })?;
+        let mut conn = self.pool.acquire().await?;
+        let schema = load_schema(&mut conn, schema_id).await?;
+        drop(conn);
+        let now = rfc3339(self.now());
+        let (kind, assignment, gold_json, comment) = match decision {
+            ReviewDecision::Accept { assignment_id } => {
+                ("accept", Some(assignment_id.clone()), None, None)
+            }
+            ReviewDecision::Reject {
+                assignment_id,
+                comment,
+            } => {
+                let c = comment.trim();
+                if c.is_empty() || c.chars().count() > 2000 {
+                    return Err(AppError::invalid(
+                        "Say what to fix (1 to 2,000 characters).",
+                    ));
+                }
+                (
+                    "reject",
+                    Some(assignment_id.clone()),
+                    None,
+                    Some(c.to_string()),
+                )
+            }
+            ReviewDecision::Adjudicate { gold } => {
+                if !schema.task.is_text() {
+                    return Err(AppError::new(
+                        ErrorCode::Conflict,
+                        "Image labelling is not available for this item.",
+                    ));
+                }
+                let text = self.released_text(item).await?;
+                gold.validate(schema.task, &schema.body, &Content::Text(&text))
+                    .map_err(|e| AppError::invalid(crate::error::sentence(&e.to_string())))?;
+                (
+                    "adjudicate",
+                    None,
+                    Some(serde_json::to_string(gold).expect("values serialise")),
+                    None,
+                )
+            }
+        };
+        let mut tx = self.begin().await?;
+        if let Some(a) = &assignment {
+            let status: Option<String> = sqlx::query_scalar(
+                "SELECT status FROM assignments WHERE id = ? AND item_id = ? AND schema_id = ? AND was_submitted = 1",
+            )
+            .bind(a)
+            .bind(item)
+            .bind(schema_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match status.as_deref() {
+                Some("submitted") => {}
+                Some(_) => {
+                    return Err(AppError::new(
+                        ErrorCode::Conflict,
+                        "Only submitted labels can be accepted or rejected.",
+                    ))
+                }
+                None => {
+                    return Err(AppError::new(
+                        ErrorCode::NotFound,
+                        "No submitted labels have this id for the item.",
+                    ))
+                }
+            }
+        }
+        let comment_id = match &comment {
+            Some(text) => {
+                let rid = ReasonId::new().to_string();
+                sqlx::query("INSERT INTO reasons (id, text, created_at) VALUES (?, ?, ?)")
+                    .bind(&rid)
+                    .bind(text)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+                Some(rid)
+            }
+            None => None,
+        };
+        let review_id = uuid::Uuid::new_v4().to_string();
+        let statement = serde_json::json!({
+            "format": "airlock-review-decision", "version": 1,
+            "vault_id": self.vault.id().to_string(), "review_id": review_id, "item_id": item,
+            "schema_id": schema_id, "schema_version": schema.version, "decision": kind,
+            "assignment_id": assignment, "gold_sha256": gold_json.as_deref().map(sha_hex),
+            "comment_sha256": comment.as_deref().map(sha_hex), "reviewer": self.user_id.to_string(), "decided_at": now,
+        })
+        .to_string();
+        let mut message = b"airlock-review-v1\0".to_vec();
+        message.extend_from_slice(sha_hex(&statement).as_bytes());
+        let signature = hex::encode(personal.signing.sign(&message).to_bytes());
+        sqlx::query(
+            "INSERT INTO reviews (id, item_id, schema_id, reviewer_id, decision, assignment_id, gold_value, comment, decided_at, public_key, signature) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&review_id)
+        .bind(item)
+        .bind(schema_id)
+        .bind(self.user_id.to_string())
+        .bind(kind)
+        .bind(&assignment)
+        .bind(&gold_json)
+        .bind(&comment_id)
+        .bind(&now)
+        .bind(personal.signing_public_hex())
+        .bind(&signature)
+        .execute(&mut *tx)
+        .await?;
+        match decision {
+            ReviewDecision::Accept { assignment_id } => {
+                sqlx::query("UPDATE assignments SET status = 'accepted' WHERE id = ?")
+                    .bind(assignment_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ReviewDecision::Reject { assignment_id, .. } => {
+                sqlx::query("UPDATE assignments SET status = 'rejected', comment = ? WHERE id = ?")
+                    .bind(&comment_id)
+                    .bind(assignment_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            ReviewDecision::Adjudicate { .. } => {
+                sqlx::query(
+                    "INSERT INTO gold (item_id, schema_id, value, review_id, decided_at) VALUES (?, ?, ?, ?, ?) \
+                     ON CONFLICT (item_id, schema_id) DO UPDATE SET value = excluded.value, review_id = excluded.review_id, decided_at = excluded.decided_at",
+                )
+                .bind(item)
+                .bind(schema_id)
+                .bind(gold_json.as_deref().expect("adjudication has a gold value"))
+                .bind(&review_id)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        let mut d = self.draft(EventKind::ReviewDecided, Outcome::Success);
+        d.object_kind = Some("item".into());
+        d.object_id = Some(item.to_string());
+        d.detail.insert("review".into(), review_id.into());
+        d.detail.insert("decision".into(), kind.into());
+        d.detail.insert("schema".into(), schema_id.into());
+        d.detail
+            .insert("statement_sha256".into(), sha_hex(&statement).into());
+        if let Some(a) = assignment {
+            d.detail.insert("assignment".into(), a.into());
+        }
+        if let Some(c) = comment_id {
+            d.detail.insert("comment_reason_id".into(), c.into());
+        }
+        self.record(&mut tx, d).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Agreement over the submitted labels of a schema: for classification percent
+    /// agreement, Cohen's kappa (two annotators), Fleiss' kappa and Krippendorff's alpha,
+    /// per label, pairwise and a confusion matrix; for spans exact and overlap F1, per label
+    /// and pairwise; for boxes IoU with optimal matching. Every figure carries the items
+    /// compared and present, and fit warnings. Lead and reviewer; audited.
+    pub async fn agreement(&self, schema_id: &str) -> Result<AgreementDto, AppError> {
+        let _grant = self.authorize(Action::ViewAgreement).await?;
+        let mut conn = self.pool.acquire().await?;
+        let schema = load_schema(&mut conn, schema_id).await?;
+        drop(conn);
+        let aliases = self.aliases(schema_id).await?;
+        let subs = self.submitted(schema_id, None).await?;
+        let mut by_item: BTreeMap<String, Vec<(String, AnnotationValue)>> = BTreeMap::new();
+        for (item, s) in subs {
+            let alias = aliases
+                .get(&s.annotator)
+                .cloned()
+                .unwrap_or_else(|| "A?".into());
+            by_item.entry(item).or_default().push((alias, s.value));
+        }
+        let mut annotators: Vec<String> =
+            by_item.values().flatten().map(|(a, _)| a.clone()).collect();
+        annotators.sort_by_key(|a| a.trim_start_matches('A').parse::<u32>().unwrap_or(u32::MAX));
+        annotators.dedup();
+        let overlap_items = by_item.values().filter(|v| v.len() >= 2).count() as u64;
+        let mut dto = AgreementDto {
+            schema_id: schema_id.to_string(),
+            task: schema.task,
+            annotators,
+            overlap_items,
+            metrics: Vec::new(),
+            per_label: Vec::new(),
+            pairs: Vec::new(),
+            confusion: None,
+            note: None,
+        };
+        if overlap_items == 0 {
+            dto.note = Some(format!(
+                "Agreement needs two or more annotators on the same items; {} items have submissions but none overlap. Set overlap in Assignment.",
+                by_item.len()
+            ));
+        } else if schema.task.is_classification() {
+            self.classification_agreement(&schema.body, &by_item, &mut dto)?;
+        } else if schema.task == Task::TextSpans {
+            span_agreement(&by_item, &mut dto)?;
+        } else if schema.task == Task::ImageBoxes {
+            box_agreement(&by_item, &mut dto)?;
+        } else {
+            dto.note =
+                Some("Polygon agreement is computed once image labelling is available.".into());
+        }
+        let mut d = self.draft(EventKind::AgreementViewed, Outcome::Success);
+        d.object_kind = Some("schema".into());
+        d.object_id = Some(schema_id.to_string());
+        d.detail
+            .insert("overlap_items".into(), overlap_items.into());
+        let mut tx = self.begin().await?;
+        self.record(&mut tx, d).await?;
+        tx.commit().await?;
+        Ok(dto)
+    }
+
+    fn classification_agreement(
+        &self,
+        body: &airlock_model::SchemaBody,
+        by_item: &BTreeMap<String, Vec<(String, AnnotationValue)>>,
+        dto: &mut AgreementDto,
+    ) -> Result<(), AppError> {
+        if body.multi {
+            dto.note = Some(
+                "Multi-label schemas are scored per label: each label is a yes/no rating.".into(),
+            );
+        }
+        let mut triples: Vec<(String, String, String)> = Vec::new();
+        for (item, subs) in by_item {
+            for (alias, v) in subs {
+                if body.multi {
+                    for l in &body.labels {
+                        let yes = if v.labels.contains(&l.name) {
+                            "yes"
+                        } else {
+                            "no"
+                        };
+                        triples.push((format!("{item}:{}", l.name), alias.clone(), yes.into()));
+                    }
+                } else if let Some(l) = v.labels.first() {
+                    triples.push((item.clone(), alias.clone(), l.clone()));
+                }
+            }
+        }
+        let table = RatingsTable::from_triples(Level::Nominal, triples).map_err(|e| {
+            AppError::new(ErrorCode::Internal, crate::error::sentence(&e.to_string()))
+        })?;
+        let report = Report::for_table(&table);
+        dto.metrics
+            .push(metric("percent_agreement", &report.percent_agreement));
+        if let Some(k) = &report.cohen_kappa {
+            dto.metrics.push(metric("cohen_kappa", &k.score));
+        }
+        dto.metrics
+            .push(metric("fleiss_kappa", &report.fleiss_kappa.score));
+        dto.metrics.push(metric(
+            "krippendorff_alpha",
+            &report.krippendorff_alpha.score,
+        ));
+        dto.per_label = report
+            .per_label
+            .iter()
+            .map(|l| LabelFigure {
+                label: l.label.clone(),
+                value: l.specific_agreement,
+                n: l.n_ratings as u64,
+            })
+            .collect();
+        let names = table.annotators();
+        if let Ok(pairs) = pairwise_agreement(&table) {
+            dto.pairs = pairs
+                .iter()
+                .map(|p| PairFigure {
+                    a: names[p.first].clone(),
+                    b: names[p.second].clone(),
+                    value: p.kappa.score.value,
+                    n: p.kappa.score.n_compared as u64,
+                })
+                .collect();
+        }
+        if names.len() >= 2 {
+            if let Ok(m) = confusion_matrix(&table, Rater::Annotator(0), Rater::Annotator(1)) {
+                dto.confusion = Some(ConfusionDto {
+                    rows: names[0].clone(),
+                    columns: names[1].clone(),
+                    labels: m.labels.clone(),
+                    counts: m
+                        .counts
+                        .iter()
+                        .map(|r| r.iter().map(|c| *c as u32).collect())
+                        .collect(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn spans_of(v: &AnnotationValue) -> Vec<Span> {
+    v.spans
+        .iter()
+        .map(|s| Span::new(s.start as usize, s.end as usize, s.label.clone()))
+        .collect()
+}
+
+/// Span F1 between every pair of annotators on the items both submitted (exact and
+/// overlap matching), overall, per label and per pair.
+fn span_agreement(
+    by_item: &BTreeMap<String, Vec<(String, AnnotationValue)>>,
+    dto: &mut AgreementDto,
+) -> Result<(), AppError> {
+    let mut exact = SpanCounts::default();
+    let mut overlap = SpanCounts::default();
+    let mut pairs: BTreeMap<(String, String), (SpanCounts, u64)> = BTreeMap::new();
+    let mut compared = 0u64;
+    for subs in by_item.values() {
+        if subs.len() < 2 {
+            continue;
+        }
+        compared += 1;
+        for i in 0..subs.len() {
+            for j in i + 1..subs.len() {
+                let (a, b) = (&subs[i], &subs[j]);
+                let e = SpanCounts::compare(&spans_of(&a.1), &spans_of(&b.1), SpanMatch::Exact)
+                    .map_err(|x| {
+                        AppError::new(ErrorCode::Internal, crate::error::sentence(&x.to_string()))
+                    })?;
+                let o = SpanCounts::compare(&spans_of(&a.1), &spans_of(&b.1), SpanMatch::Overlap)
+                    .map_err(|x| {
+                    AppError::new(ErrorCode::Internal, crate::error::sentence(&x.to_string()))
+                })?;
+                exact.add(&e);
+                overlap.add(&o);
+                let key = if a.0 <= b.0 {
+                    (a.0.clone(), b.0.clone())
+                } else {
+                    (b.0.clone(), a.0.clone())
+                };
+                let entry = pairs.entry(key).or_default();
+                entry.0.add(&o);
+                entry.1 += 1;
+            }
+        }
+    }
+    let total = by_item.len() as u64;
+    let low = |n: u64| {
+        if n < 10 {
+            vec![format!(
+                "Only {n} items were compared; treat the figure with caution (low n)."
+            )]
+        } else {
+            Vec::new()
+        }
+    };
+    for (name, counts) in [("span_f1_exact", &exact), ("span_f1_overlap", &overlap)] {
+        dto.metrics.push(MetricDto {
+            metric: name.into(),
+            value: counts.scores().f1,
+            n_compared: compared,
+            n_total: total,
+            undefined: counts
+                .scores()
+                .f1
+                .is_none()
+                .then(|| "no spans were marked by either side".into()),
+            warnings: low(compared),
+        });
+    }
+    dto.per_label = overlap
+        .label_scores()
+        .into_iter()
+        .map(|(label, s)| LabelFigure {
+            label,
+            value: s.f1,
+            n: (s.tally.reference + s.tally.candidate) as u64,
+        })
+        .collect();
+    dto.pairs = pairs
+        .into_iter()
+        .map(|((a, b), (c, n))| PairFigure {
+            a,
+            b,
+            value: c.scores().f1,
+            n,
+        })
+        .collect();
+    Ok(())
+}
+
+/// Box IoU with optimal one-to-one matching (IoU ≥ 0.5, same label) between every pair.
+fn box_agreement(
+    by_item: &BTreeMap<String, Vec<(String, AnnotationValue)>>,
+    dto: &mut AgreementDto,
+) -> Result<(), AppError> {
+    let boxes = |v: &AnnotationValue| -> Vec<BoundingBox> {
+        v.boxes
+            .iter()
+            .map(|b| BoundingBox::new(b.x, b.y, b.x + b.w, b.y + b.h, b.label.clone()))
+            .collect()
+    };
+    let (mut iou_sum, mut pairs_n, mut f1_sum, mut compared) = (0.0, 0u64, 0.0, 0u64);
+    for subs in by_item.values() {
+        if subs.len() < 2 {
+            continue;
+        }
+        compared += 1;
+        for i in 0..subs.len() {
+            for j in i + 1..subs.len() {
+                let r = match_boxes(
+                    &boxes(&subs[i].1),
+                    &boxes(&subs[j].1),
+                    MatchOptions::default(),
+                )
+                .map_err(|x| {
+                    AppError::new(ErrorCode::Internal, crate::error::sentence(&x.to_string()))
+                })?;
+                if let Some(m) = r.mean_iou {
+                    iou_sum += m;
+                    pairs_n += 1;
+                }
+                f1_sum += r.f1.unwrap_or(0.0);
+            }
+        }
+    }
+    let total = by_item.len() as u64;
+    dto.metrics.push(MetricDto {
+        metric: "box_mean_iou".into(),
+        value: (pairs_n > 0).then(|| iou_sum / pairs_n as f64),
+        n_compared: compared,
+        n_total: total,
+        undefined: (pairs_n == 0).then(|| "no boxes were matched".into()),
+        warnings: Vec::new(),
+    });
+    dto.metrics.push(MetricDto {
+        metric: "box_match_f1".into(),
+        value: (compared > 0).then(|| f1_sum / compared as f64),
+        n_compared: compared,
+        n_total: total,
+        undefined: None,
+        warnings: Vec::new(),
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(start: u32, end: u32, label: &str) -> SpanLabel {
+        SpanLabel {
+            start,
+            end,
+            label: label.into(),
+        }
+    }
+
+    #[test]
+    fn summaries_name_agreement_conflicts_boundaries_and_misses() {
+        let a = AnnotationValue {
+            spans: vec![
+                span(0, 5, "Drug"),
+                span(10, 15, "Dx"),
+                span(20, 30, "Dx"),
+                span(40, 45, "Drug"),
+            ],
+            ..Default::default()
+        };
+        let b = AnnotationValue {
+            spans: vec![span(0, 5, "Drug"), span(10, 15, "Drug"), span(22, 30, "Dx")],
+            ..Default::default()
+        };
+        let (s, agreed) = summarise(&[&a, &b], Task::TextSpans);
+        assert_eq!(agreed.spans, vec![span(0, 5, "Drug")]);
+        assert_eq!((s.agree, s.conflict, s.boundary, s.missing), (1, 1, 1, 1));
+    }
+}
