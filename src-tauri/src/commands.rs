@@ -2,11 +2,12 @@
 //! Names and arguments are the contract in docs/COMMANDS.md and ui/src/lib/api/commands.ts.
 
 use airlock_app::json::{
-    AppStatus, AuditFilter, AuditPage, BatchDecision, BatchDto, BatchStatus, CreatedVault,
-    DeidBatchState, DeidQueueRow, DeidReview, DeidRunReport, DeidSettings, DeidSignOff,
-    DeidSpanEdit, DemoInfo, ExportFormat, ExportResult, IngestPreflight, IngestReport,
-    IngestRequest, ItemFilter, ItemPage, ReceiptCheck, ReceiptExport, SessionInfo, TotpSetup,
-    UserDto, VaultInfo, VaultSummary, VerifyReport,
+    AgreementDto, AnnotateView, AppStatus, AssignPlan, AssignRequest, AuditFilter, AuditPage,
+    BatchDecision, BatchDto, BatchStatus, CreatedVault, DeidBatchState, DeidQueueRow, DeidReview,
+    DeidRunReport, DeidSettings, DeidSignOff, DeidSpanEdit, DemoInfo, ExportFormat, ExportResult,
+    IngestPreflight, IngestReport, IngestRequest, ItemFilter, ItemPage, ProgressRow, QueueEntry,
+    ReceiptCheck, ReceiptExport, ReviewDecision, ReviewRow, ReviewView, SaveResult, SchemaDto,
+    SchemaInput, SessionInfo, TotpSetup, UserDto, VaultInfo, VaultSummary, VerifyReport,
 };
 use airlock_app::{AppError, Role, Workspace};
 use secrecy::SecretString;
@@ -407,6 +408,94 @@ async fn set_deid_settings(state: State<'_, AppState>, settings: DeidSettings) -
     with_session!(state, |s| s.set_deid_settings(&settings))
 }
 
+#[tauri::command]
+async fn schema_create(state: State<'_, AppState>, input: SchemaInput) -> R<SchemaDto> {
+    with_session!(state, |s| s.schema_create(&input))
+}
+
+#[tauri::command]
+async fn schema_publish(state: State<'_, AppState>, schema_id: String) -> R<SchemaDto> {
+    with_session!(state, |s| s.schema_publish(&schema_id))
+}
+
+#[tauri::command]
+async fn schema_list(state: State<'_, AppState>) -> R<Vec<SchemaDto>> {
+    with_session!(state, |s| s.schema_list())
+}
+
+#[tauri::command]
+async fn assign_preview(state: State<'_, AppState>, request: AssignRequest) -> R<AssignPlan> {
+    with_session!(state, |s| s.assign_preview(&request))
+}
+
+#[tauri::command]
+async fn assign(state: State<'_, AppState>, request: AssignRequest) -> R<AssignPlan> {
+    with_session!(state, |s| s.assign(&request))
+}
+
+#[tauri::command]
+async fn progress(state: State<'_, AppState>) -> R<Vec<ProgressRow>> {
+    with_session!(state, |s| s.progress())
+}
+
+#[tauri::command]
+async fn my_queue(state: State<'_, AppState>) -> R<Vec<QueueEntry>> {
+    with_session!(state, |s| s.my_queue())
+}
+
+#[tauri::command]
+async fn open_assignment(state: State<'_, AppState>, assignment_id: String) -> R<AnnotateView> {
+    with_session!(state, |s| s.open_assignment(&assignment_id))
+}
+
+#[tauri::command]
+async fn save_annotation(
+    state: State<'_, AppState>,
+    assignment_id: String,
+    value: airlock_app::json::AnnotationValue,
+    reason: Option<String>,
+) -> R<SaveResult> {
+    with_session!(state, |s| s.save_annotation(
+        &assignment_id,
+        &value,
+        reason.as_deref()
+    ))
+}
+
+#[tauri::command]
+async fn submit_annotation(state: State<'_, AppState>, assignment_id: String) -> R<()> {
+    with_session!(state, |s| s.submit_annotation(&assignment_id))
+}
+
+#[tauri::command]
+async fn review_queue(state: State<'_, AppState>) -> R<Vec<ReviewRow>> {
+    with_session!(state, |s| s.review_queue())
+}
+
+#[tauri::command]
+async fn review_item(
+    state: State<'_, AppState>,
+    item_id: String,
+    schema_id: String,
+) -> R<ReviewView> {
+    with_session!(state, |s| s.review_item(&item_id, &schema_id))
+}
+
+#[tauri::command]
+async fn review_decide(
+    state: State<'_, AppState>,
+    item_id: String,
+    schema_id: String,
+    decision: ReviewDecision,
+) -> R<()> {
+    with_session!(state, |s| s.review_decide(&item_id, &schema_id, &decision))
+}
+
+#[tauri::command]
+async fn agreement(state: State<'_, AppState>, schema_id: String) -> R<AgreementDto> {
+    with_session!(state, |s| s.agreement(&schema_id))
+}
+
 /// The invoke handler listing every command.
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -450,5 +539,19 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         deid_sign_off,
         deid_settings,
         set_deid_settings,
+        schema_create,
+        schema_publish,
+        schema_list,
+        assign_preview,
+        assign,
+        progress,
+        my_queue,
+        open_assignment,
+        save_annotation,
+        submit_annotation,
+        review_queue,
+        review_item,
+        review_decide,
+        agreement,
     ]
 }

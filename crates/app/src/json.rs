@@ -3,6 +3,9 @@
 //! `ui/src/lib/api/bindings/`; CI fails when they drift).
 
 use airlock_model::{EventKind, Outcome, Role};
+
+/// Label values, re-exported for the shells.
+pub use airlock_model::AnnotationValue;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
