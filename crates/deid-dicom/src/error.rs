@@ -1,6 +1,7 @@
 //! [`DicomDeidError`]: one clear error per file. Variants carry offsets, tags and counts,
 //! never attribute values, so messages and logs cannot leak PHI.
 
+use crate::ocr::OcrError;
 use crate::pixels::PixelError;
 use crate::policy::PolicyError;
 
@@ -95,4 +96,7 @@ pub enum DicomDeidError {
     /// Pixel data could not be cleaned.
     #[error(transparent)]
     Pixels(#[from] PixelError),
+    /// OCR was needed (proposal, automatic cleaning or re-scan) and failed.
+    #[error(transparent)]
+    Ocr(#[from] OcrError),
 }

@@ -288,9 +288,7 @@ pub fn propose_regions(
         img.rows,
     );
     let words = match ocr {
-        Some(engine) => {
-            ocr_frames(engine, &img).map_err(|_| DicomDeidError::Pixels(PixelError::Decode))?
-        }
+        Some(engine) => ocr_frames(engine, &img)?,
         None => Vec::new(),
     };
     let mut regions = template_regions.clone();
@@ -343,14 +341,14 @@ pub struct GrayFrame {
     pub pixels: Vec<u8>,
 }
 
-fn ocr_frames(engine: &OcrEngine, img: &pixels::Image) -> Result<Vec<Word>, OcrError> {
+fn ocr_frames(engine: &OcrEngine, img: &pixels::Image) -> Result<Vec<Word>, DicomDeidError> {
     let mut frames = vec![0];
     if img.frames > 1 {
         frames.push(img.frames - 1);
     }
     let mut words = Vec::new();
     for f in frames {
-        let gray = img.gray8(f).map_err(|_| OcrError::Output)?;
+        let gray = img.gray8(f)?;
         words.extend(engine.words(&gray, img.columns, img.rows, f)?);
     }
     Ok(words)
@@ -486,16 +484,12 @@ impl<'a> Deidentifier<'a> {
             }
             if auto == AutoClean::TemplatesAndOcr {
                 if let Some(engine) = self.ocr {
-                    let words = ocr_frames(engine, &decoded)
-                        .map_err(|_| DicomDeidError::Pixels(PixelError::Decode))?;
+                    let words = ocr_frames(engine, &decoded)?;
                     let before = regions.len();
                     regions.extend(
                         words
                             .iter()
-                            .filter(|w| {
-                                w.confidence >= self.policy.pixels.min_confidence
-                                    && ocr::is_readable(w)
-                            })
+                            .filter(|w| w.confidence >= self.policy.pixels.min_confidence)
                             .filter_map(|w| {
                                 w.region
                                     .padded(self.policy.pixels.padding)
@@ -517,20 +511,40 @@ impl<'a> Deidentifier<'a> {
             };
             pixel_report.regions = image.black_out(&regions);
             if let Some(engine) = self.ocr {
-                let words = ocr_frames(engine, &image)
-                    .map_err(|_| DicomDeidError::Pixels(PixelError::Decode))?;
-                let residual: Vec<&Word> = words
-                    .iter()
-                    .filter(|w| {
-                        w.confidence >= self.policy.pixels.residual_confidence
-                            && ocr::is_readable(w)
-                    })
-                    .collect();
-                pixel_report.rescan = Some(RescanSummary {
-                    frames_scanned: if image.frames > 1 { 2 } else { 1 },
-                    residual_words: residual.len() as u32,
-                    max_confidence: residual.iter().map(|w| w.confidence).fold(0.0, f32::max),
-                });
+                // Re-scan; in OCR-assisted automatic mode, words still readable are
+                // blacked out too and the image scanned again (at most three rounds).
+                let rounds = if auto == AutoClean::TemplatesAndOcr && !risk.is_empty() {
+                    3
+                } else {
+                    1
+                };
+                for round in 1..=rounds {
+                    let words = ocr_frames(engine, &image)?;
+                    let residual: Vec<&Word> = words
+                        .iter()
+                        .filter(|w| {
+                            w.confidence >= self.policy.pixels.residual_confidence
+                                && ocr::is_readable(w)
+                        })
+                        .collect();
+                    pixel_report.rescan = Some(RescanSummary {
+                        frames_scanned: if image.frames > 1 { 2 } else { 1 },
+                        residual_words: residual.len() as u32,
+                        max_confidence: residual.iter().map(|w| w.confidence).fold(0.0, f32::max),
+                    });
+                    if residual.is_empty() || round == rounds {
+                        break;
+                    }
+                    let more: Vec<Region> = residual
+                        .iter()
+                        .filter_map(|w| {
+                            w.region
+                                .padded(self.policy.pixels.padding)
+                                .clip(image.columns, image.rows)
+                        })
+                        .collect();
+                    pixel_report.regions += image.black_out(&more);
+                }
             }
             pixels::store(&mut file, image);
             pixels_cleaned = true;

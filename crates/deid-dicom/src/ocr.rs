@@ -94,8 +94,10 @@ impl OcrEngine {
     }
 
     /// The words of an 8-bit grey image (`columns` × `rows`, row-major). Light text on a
-    /// dark background is inverted first, and small images are doubled in size, both of
-    /// which help Tesseract; boxes are returned in the original image's pixels.
+    /// dark background is inverted first, and images are enlarged (3× up to 1400 pixels,
+    /// 2× up to 2400): burned-in text is small, and Tesseract reads it far more surely
+    /// enlarged (on a real ultrasound banner, confidence 21 at 1× became 88 at 3×). Boxes
+    /// are returned in the original image's pixels.
     pub fn words(
         &self,
         gray: &[u8],
@@ -105,7 +107,11 @@ impl OcrEngine {
     ) -> Result<Vec<Word>, OcrError> {
         let mean = gray.iter().map(|&g| u64::from(g)).sum::<u64>() / gray.len().max(1) as u64;
         let invert = mean < 128;
-        let scale = if columns.max(rows) < 1200 { 2 } else { 1 };
+        let scale = match columns.max(rows) {
+            0..1400 => 3,
+            1400..2400 => 2,
+            _ => 1,
+        };
         let (w, h) = (columns * scale, rows * scale);
         let mut pgm = format!("P5\n{w} {h}\n255\n").into_bytes();
         pgm.reserve(w as usize * h as usize);

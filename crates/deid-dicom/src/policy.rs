@@ -109,7 +109,8 @@ pub struct PixelPolicy {
     pub auto_clean: AutoClean,
     /// Region templates per device model.
     pub templates: Vec<RegionTemplate>,
-    /// OCR words below this confidence (0–100) are ignored when proposing regions.
+    /// OCR words below this confidence (0–100) are ignored when proposing regions. Low by
+    /// default: on an image at risk, blacking out a false word costs little.
     pub min_confidence: f32,
     /// OCR words at or above this confidence after cleaning count as residual text.
     pub residual_confidence: f32,
@@ -122,7 +123,7 @@ impl Default for PixelPolicy {
         PixelPolicy {
             auto_clean: AutoClean::Never,
             templates: Vec::new(),
-            min_confidence: 30.0,
+            min_confidence: 10.0,
             residual_confidence: 50.0,
             padding: 4,
         }
