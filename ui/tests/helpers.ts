@@ -21,9 +21,11 @@ export async function boot(
     mock?: MockOptions;
     /** Adjusts the fake before the app starts. */
     prepare?: (b: MockBackend) => void;
+    /** A fake already prepared (e.g. driven through async commands) to start from. */
+    backend?: MockBackend;
   } = {},
 ): Promise<Booted> {
-  const backend = opts.vault === false ? new MockBackend(opts.mock) : MockBackend.withDemo(opts.mock);
+  const backend = opts.backend ?? (opts.vault === false ? new MockBackend(opts.mock) : MockBackend.withDemo(opts.mock));
   if (opts.as) backend.signInAs(opts.as);
   opts.prepare?.(backend);
   setBackend(backend);

@@ -110,6 +110,14 @@ const EVENT_LABELS: Record<EventKind, string> = {
   deid_validated: 'De-identification validated',
   deid_signed_off: 'De-identification signed off',
   deid_settings_changed: 'De-identification settings changed',
+  schema_created: 'Schema created',
+  schema_published: 'Schema published',
+  items_assigned: 'Items assigned',
+  item_viewed: 'Item viewed',
+  annotation_changed: 'Label saved',
+  annotation_submitted: 'Labels submitted',
+  review_decided: 'Review decision',
+  agreement_viewed: 'Agreement viewed',
 };
 
 export function eventLabel(kind: EventKind): string {

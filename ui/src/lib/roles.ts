@@ -2,15 +2,45 @@
 // these only to avoid offering (or calling) what would be refused.
 import type { Role } from './api/types';
 
-export type Route = 'home' | 'receive' | 'items' | 'deid' | 'users' | 'audit' | 'account';
+export type Route =
+  | 'home'
+  | 'receive'
+  | 'items'
+  | 'deid'
+  | 'schemas'
+  | 'assign'
+  | 'work'
+  | 'review'
+  | 'agreement'
+  | 'users'
+  | 'audit'
+  | 'account';
 
-export const ROUTES: readonly Route[] = ['home', 'receive', 'items', 'deid', 'users', 'audit', 'account'];
+export const ROUTES: readonly Route[] = [
+  'home',
+  'receive',
+  'items',
+  'deid',
+  'schemas',
+  'assign',
+  'work',
+  'review',
+  'agreement',
+  'users',
+  'audit',
+  'account',
+];
 
 const ALLOWED: Record<Route, readonly Role[]> = {
   home: ['lead', 'annotator', 'reviewer', 'compliance'],
   receive: ['lead'],
   items: ['lead'],
   deid: ['lead'],
+  schemas: ['lead'],
+  assign: ['lead'],
+  work: ['annotator'],
+  review: ['reviewer'],
+  agreement: ['lead', 'reviewer'],
   users: ['lead', 'compliance'],
   audit: ['lead', 'compliance'],
   account: ['lead', 'annotator', 'reviewer', 'compliance'],
@@ -22,6 +52,11 @@ export const ROUTE_SUBJECT: Record<Route, string> = {
   receive: 'receiving data',
   items: 'the item browser',
   deid: 'de-identification review',
+  schemas: 'label schemas',
+  assign: 'assignment',
+  work: 'labelling',
+  review: 'review',
+  agreement: 'agreement figures',
   users: 'user management',
   audit: 'the audit log',
   account: 'account settings',
@@ -49,14 +84,15 @@ export const ROLE_SUMMARY: Record<Role, { title: string; can: string[] }> = {
       'Read, verify and export the audit log',
       'Receive deliveries (folder, checksum manifest or BagIt bag), verified and encrypted on arrival',
       'De-identify text to HIPAA Safe Harbor, check it beside the original and sign it off',
-      'Later: assign work and export deliverables',
+      'Write versioned label schemas, assign released items with overlap, watch progress and agreement',
+      'Later: export deliverables with their compliance package',
     ],
   },
   annotator: {
     title: 'You label the items assigned to you.',
     can: [
       'Change your passphrase and turn on two-step verification',
-      'Later: work through your queue of de-identified items, with keyboard-first labelling',
+      'Work through your queue of de-identified items: digits apply labels, Enter submits',
       'You never see original (identifiable) data or other annotators’ labels',
     ],
   },
@@ -64,7 +100,7 @@ export const ROLE_SUMMARY: Record<Role, { title: string; can: string[] }> = {
     title: 'You review and adjudicate annotations.',
     can: [
       'Start emergency access when patient safety requires it (every action is flagged)',
-      'Later: compare annotators side by side, accept, fix or reject, and check agreement',
+      'Compare annotators side by side, accept, reject with a comment or set a gold label; check agreement',
       'Annotators appear to you as A1, A2… by default',
     ],
   },

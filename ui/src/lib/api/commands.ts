@@ -8,6 +8,19 @@ import type {
   BatchDecision,
   BatchDto,
   BatchStatus,
+  AgreementDto,
+  AnnotateView,
+  AnnotationValue,
+  AssignPlan,
+  AssignRequest,
+  ProgressRow,
+  QueueEntry,
+  ReviewDecision,
+  ReviewRow,
+  ReviewView,
+  SaveResult,
+  SchemaDto,
+  SchemaInput,
   CreatedVault,
   DeidBatchState,
   DeidQueueRow,
@@ -248,4 +261,62 @@ export function deidSettings(): Promise<DeidSettings> {
 
 export function setDeidSettings(settings: DeidSettings): Promise<null> {
   return call<null>('set_deid_settings', { settings });
+}
+
+// ---- labelling and review ----
+
+export function schemaCreate(input: SchemaInput): Promise<SchemaDto> {
+  return call<SchemaDto>('schema_create', { input });
+}
+
+export function schemaPublish(schemaId: string): Promise<SchemaDto> {
+  return call<SchemaDto>('schema_publish', { schemaId });
+}
+
+export function schemaList(): Promise<SchemaDto[]> {
+  return call<SchemaDto[]>('schema_list');
+}
+
+export function assignPreview(request: AssignRequest): Promise<AssignPlan> {
+  return call<AssignPlan>('assign_preview', { request });
+}
+
+export function assign(request: AssignRequest): Promise<AssignPlan> {
+  return call<AssignPlan>('assign', { request });
+}
+
+export function progress(): Promise<ProgressRow[]> {
+  return call<ProgressRow[]>('progress');
+}
+
+export function myQueue(): Promise<QueueEntry[]> {
+  return call<QueueEntry[]>('my_queue');
+}
+
+export function openAssignment(assignmentId: string): Promise<AnnotateView> {
+  return call<AnnotateView>('open_assignment', { assignmentId });
+}
+
+export function saveAnnotation(assignmentId: string, value: AnnotationValue, reason: string | null): Promise<SaveResult> {
+  return call<SaveResult>('save_annotation', { assignmentId, value, reason });
+}
+
+export function submitAnnotation(assignmentId: string): Promise<null> {
+  return call<null>('submit_annotation', { assignmentId });
+}
+
+export function reviewQueue(): Promise<ReviewRow[]> {
+  return call<ReviewRow[]>('review_queue');
+}
+
+export function reviewItem(itemId: string, schemaId: string): Promise<ReviewView> {
+  return call<ReviewView>('review_item', { itemId, schemaId });
+}
+
+export function reviewDecide(itemId: string, schemaId: string, decision: ReviewDecision): Promise<null> {
+  return call<null>('review_decide', { itemId, schemaId, decision });
+}
+
+export function agreement(schemaId: string): Promise<AgreementDto> {
+  return call<AgreementDto>('agreement', { schemaId });
 }

@@ -50,6 +50,20 @@ import type {
   DeidSpan,
   DeidSpanEdit,
   DeidStatus,
+  AgreementDto,
+  AnnotateView,
+  AnnotationValue,
+  AssignPlan,
+  AssignRequest,
+  AssignmentStatus,
+  ProgressRow,
+  QueueEntry,
+  ReviewDecision,
+  ReviewRow,
+  ReviewView,
+  SaveResult,
+  SchemaDto,
+  SchemaInput,
 } from './types';
 import { VERDICTS } from './types';
 
@@ -113,8 +127,24 @@ interface MockDeid {
   misses: number;
 }
 
+interface MockAssignment {
+  id: string;
+  itemId: string;
+  annotatorId: string;
+  schemaId: string;
+  status: AssignmentStatus;
+  value: AnnotationValue | null;
+  revision: number;
+  wasSubmitted: boolean;
+  comment: string | null;
+  savedAt: string | null;
+}
+
 interface MockVault {
   summary: VaultSummary;
+  schemas: SchemaDto[];
+  assignments: MockAssignment[];
+  gold: Map<string, AnnotationValue>;
   deid: MockDeid[];
   deidSettings: DeidSettings;
   signoffs: Map<string, DeidSignOff>;
@@ -255,7 +285,7 @@ export class MockBackend implements IBackend {
   }
 
   async invoke<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-    this.calls.push({ cmd, args: args ? structuredClone(args) : undefined });
+    this.calls.push({ cmd, args: args ? (JSON.parse(JSON.stringify(args)) as Record<string, unknown>) : undefined });
     const wait = this.latencyMs + (cmd === 'login' ? this.loginLatencyMs : 0);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     else await Promise.resolve();
@@ -365,6 +395,35 @@ export class MockBackend implements IBackend {
         this.append('deid_settings_changed', 'success', u, null);
         return null;
       }
+      case 'schema_create':
+        return this.schemaCreate(a.input as SchemaInput);
+      case 'schema_publish':
+        return this.schemaPublish(str(a.schemaId));
+      case 'schema_list':
+        this.requireRole(['lead', 'annotator', 'reviewer'], 'view schemas');
+        return this.requireVault().schemas.filter((x) => x.status === 'published' || this.currentUser()?.role === 'lead');
+      case 'assign_preview':
+        return this.planAssign(a.request as AssignRequest, false);
+      case 'assign':
+        return this.planAssign(a.request as AssignRequest, true);
+      case 'progress':
+        return this.progressRows();
+      case 'my_queue':
+        return this.myQueue();
+      case 'open_assignment':
+        return this.openAssignment(str(a.assignmentId));
+      case 'save_annotation':
+        return this.saveAnnotation(str(a.assignmentId), a.value as AnnotationValue, (a.reason as string | null) ?? null);
+      case 'submit_annotation':
+        return this.submitAnnotation(str(a.assignmentId));
+      case 'review_queue':
+        return this.reviewQueue();
+      case 'review_item':
+        return this.reviewItem(str(a.itemId), str(a.schemaId));
+      case 'review_decide':
+        return this.reviewDecide(str(a.itemId), str(a.schemaId), a.decision as ReviewDecision);
+      case 'agreement':
+        return this.agreementOf(str(a.schemaId));
       case 'audit_export':
         return this.auditExport(str(a.format), str(a.path));
       default:
@@ -391,6 +450,9 @@ export class MockBackend implements IBackend {
       batches: [],
       items: [],
       deid: [],
+      schemas: [],
+      assignments: [],
+      gold: new Map(),
       deidSettings: { policy: 'safe_harbor', sample_percent: 100 },
       signoffs: new Map(),
       policy: { max_failed_logins: 5, lockout_minutes: 15, idle_timeout_minutes: 15 },
@@ -1217,6 +1279,284 @@ export class MockBackend implements IBackend {
     v.signoffs.set(batchId, so);
     this.append('deid_signed_off', 'success', u, { kind: 'batch', id: batchId, name: null });
     return so;
+  }
+
+  // ---- labelling and review (a stand-in with the same rules, simpler figures) ----
+
+  private schemaCreate(input: SchemaInput): SchemaDto {
+    const u = this.requireRole(['lead'], 'manage schemas');
+    const v = this.requireVault();
+    if (!input.name.trim()) throw fail('invalid_input', 'A schema name is 1 to 100 printable characters.');
+    if (input.body.labels.length === 0 || input.body.labels.some((l) => !l.name.trim())) {
+      throw fail('invalid_input', 'A schema needs 1 to 20 labels.');
+    }
+    const palette = ['#E69F00', '#56B4E9', '#009E73', '#F0E442', '#0072B2', '#D55E00', '#CC79A7', '#000000'];
+    const version = v.schemas.filter((x) => x.name === input.name.trim()).length + 1;
+    const dto: SchemaDto = {
+      id: newId('sch'),
+      name: input.name.trim(),
+      version,
+      task: input.task,
+      body: {
+        multi: input.body.multi,
+        labels: input.body.labels.map((l, i) => ({ ...l, key: l.key ?? String((i + 1) % 10), color: l.color ?? palette[i % 8]! })),
+      },
+      guideline: input.guideline,
+      status: 'draft',
+      created_at: new Date(this.now()).toISOString(),
+      published_at: null,
+    };
+    v.schemas.push(dto);
+    this.append('schema_created', 'success', u, { kind: 'schema', id: dto.id, name: null });
+    return dto;
+  }
+
+  private schemaPublish(id: string): SchemaDto {
+    const u = this.requireRole(['lead'], 'manage schemas');
+    const s = this.requireVault().schemas.find((x) => x.id === id);
+    if (!s || s.status !== 'draft') throw fail('conflict', 'Only a draft schema can be published.');
+    s.status = 'published';
+    s.published_at = new Date(this.now()).toISOString();
+    this.append('schema_published', 'success', u, { kind: 'schema', id, name: null });
+    return { ...s };
+  }
+
+  private released(batchId: string | null): string[] {
+    const v = this.requireVault();
+    return v.items
+      .filter((i) => (!batchId || i.dto.batch_id === batchId) && v.signoffs.has(i.dto.batch_id))
+      .filter((i) => v.deid.some((d) => d.itemId === i.dto.id && (d.status === 'validated' || d.status === 'validated_by_sample')))
+      .map((i) => i.dto.id);
+  }
+
+  private planAssign(req: AssignRequest, write: boolean): AssignPlan {
+    const u = this.requireRole(['lead'], 'assign');
+    const v = this.requireVault();
+    const schema = v.schemas.find((x) => x.id === req.schema_id);
+    if (!schema || schema.status !== 'published') throw fail('conflict', 'Publish the schema before assigning with it.');
+    const annotators = req.annotators.map((n) => v.users.find((x) => x.name === n && x.role === 'annotator' && !x.disabled));
+    if (annotators.length === 0 || annotators.some((x) => !x)) throw fail('invalid_input', 'Assign to active annotators only.');
+    if (req.overlap < 1 || req.overlap > annotators.length) throw fail('invalid_input', `The overlap must be between 1 and the number of annotators chosen (${annotators.length}).`);
+    const items = this.released(req.batch_id);
+    const fresh = items.filter((i) => !v.assignments.some((x) => x.itemId === i && x.schemaId === schema.id));
+    const per = new Map(annotators.map((x) => [x!.name, 0]));
+    const pairs: [string, MockUser][] = [];
+    fresh.forEach((item, j) => {
+      for (let t = 0; t < req.overlap; t++) {
+        const a = annotators[(j * req.overlap + t) % annotators.length]!;
+        pairs.push([item, a]);
+        per.set(a.name, (per.get(a.name) ?? 0) + 1);
+      }
+    });
+    const plan: AssignPlan = {
+      items: fresh.length,
+      already_assigned: items.length - fresh.length,
+      per_annotator: [...per.entries()].map(([name, n]) => ({ name, items: n })),
+      overlap_items: req.overlap >= 2 ? fresh.length : 0,
+      warning:
+        fresh.length === 0
+          ? 'No released items are waiting: de-identify, validate and sign off a batch first.'
+          : req.overlap < 2
+            ? 'With no overlap, agreement cannot be estimated.'
+            : fresh.length < 10
+              ? `Only ${fresh.length} items overlap: too few to estimate kappa or alpha reliably (at least 10).`
+              : null,
+    };
+    if (write) {
+      if (pairs.length === 0) throw fail('conflict', plan.warning ?? 'Nothing to assign.');
+      for (const [item, a] of pairs) {
+        v.assignments.push({ id: newId('asg'), itemId: item, annotatorId: a.id, schemaId: schema.id, status: 'assigned', value: null, revision: 0, wasSubmitted: false, comment: null, savedAt: null });
+      }
+      this.append('items_assigned', 'success', u, { kind: 'schema', id: schema.id, name: null });
+    }
+    return plan;
+  }
+
+  private progressRows(): ProgressRow[] {
+    this.requireRole(['lead'], 'view progress');
+    const v = this.requireVault();
+    const rows = new Map<string, ProgressRow>();
+    for (const a of v.assignments) {
+      const name = v.users.find((x) => x.id === a.annotatorId)?.name ?? '?';
+      const r = rows.get(name) ?? { annotator: name, assigned: 0, in_progress: 0, submitted: 0, rejected: 0, accepted: 0 };
+      r.assigned += 1;
+      if (a.status === 'in_progress') r.in_progress += 1;
+      if (a.status === 'submitted') r.submitted += 1;
+      if (a.status === 'rejected') r.rejected += 1;
+      if (a.status === 'accepted') r.accepted += 1;
+      rows.set(name, r);
+    }
+    return [...rows.values()];
+  }
+
+  private itemNumber(itemId: string): number {
+    return this.requireVault().items.find((i) => i.dto.id === itemId)?.dto.number ?? 0;
+  }
+
+  private myQueue(): QueueEntry[] {
+    const u = this.requireRole(['annotator'], 'annotate');
+    const v = this.requireVault();
+    const order: Record<AssignmentStatus, number> = { rejected: 0, in_progress: 1, assigned: 2, submitted: 3, accepted: 4 };
+    return v.assignments
+      .filter((a) => a.annotatorId === u.id && a.status !== 'accepted')
+      .sort((x, y) => order[x.status] - order[y.status] || this.itemNumber(x.itemId) - this.itemNumber(y.itemId))
+      .map((a) => {
+        const s = v.schemas.find((x) => x.id === a.schemaId)!;
+        return { assignment_id: a.id, item_number: this.itemNumber(a.itemId), schema: `${s.name} v${s.version}`, task: s.task, status: a.status, comment: a.status === 'rejected' ? a.comment : null };
+      });
+  }
+
+  private mine(id: string): MockAssignment {
+    const u = this.requireRole(['annotator'], 'annotate');
+    const a = this.requireVault().assignments.find((x) => x.id === id && x.annotatorId === u.id);
+    if (!a) throw fail('not_found', 'You have no assignment with this id.');
+    return a;
+  }
+
+  private releasedText(itemId: string): string {
+    const d = this.requireVault().deid.find((x) => x.itemId === itemId);
+    if (!d) throw fail('conflict', 'This item is not released for annotation.');
+    return MockBackend.apply(d.original, d.spans.map((x) => ({ start: x.start, end: x.end, category: x.category })), []).out;
+  }
+
+  private openAssignment(id: string): AnnotateView {
+    const a = this.mine(id);
+    const v = this.requireVault();
+    const schema = v.schemas.find((x) => x.id === a.schemaId)!;
+    this.append('item_viewed', 'success', this.requireUser(), { kind: 'item', id: a.itemId, name: null });
+    return {
+      assignment_id: a.id,
+      item_number: this.itemNumber(a.itemId),
+      schema,
+      text: schema.task.startsWith('text') ? this.releasedText(a.itemId) : null,
+      value: a.value ?? { spans: [], labels: [], boxes: [], polygons: [] },
+      revision: a.revision,
+      status: a.status,
+      comment: a.status === 'rejected' ? a.comment : null,
+      saved_at: a.savedAt,
+      needs_reason: a.wasSubmitted,
+    };
+  }
+
+  private saveAnnotation(id: string, value: AnnotationValue, reason: string | null): SaveResult {
+    const a = this.mine(id);
+    if (a.status === 'accepted') throw fail('conflict', 'These labels were accepted by a reviewer and can no longer change.');
+    if (a.wasSubmitted && !reason?.trim()) throw fail('invalid_input', 'These labels were submitted: say why you change them.');
+    const text = this.releasedText(a.itemId);
+    if (value.spans.some((x) => x.start >= x.end || x.end > new TextEncoder().encode(text).length)) {
+      throw fail('invalid_input', 'Span 1 is empty, outside the text or cuts a character.');
+    }
+    a.value = JSON.parse(JSON.stringify(value)) as AnnotationValue;
+    a.revision += 1;
+    a.savedAt = new Date(this.now()).toISOString();
+    if (a.status !== 'in_progress') a.status = 'in_progress';
+    this.append('annotation_changed', 'success', this.requireUser(), { kind: 'assignment', id, name: null });
+    return { revision: a.revision, saved_at: a.savedAt };
+  }
+
+  private submitAnnotation(id: string): null {
+    const a = this.mine(id);
+    if (a.status === 'submitted' || a.status === 'accepted') throw fail('conflict', 'These labels are already submitted.');
+    a.value ??= { spans: [], labels: [], boxes: [], polygons: [] };
+    a.status = 'submitted';
+    a.wasSubmitted = true;
+    this.append('annotation_submitted', 'success', this.requireUser(), { kind: 'assignment', id, name: null });
+    return null;
+  }
+
+  private aliasOf(schemaId: string, annotatorId: string): string {
+    const ids: string[] = [];
+    for (const a of this.requireVault().assignments) if (a.schemaId === schemaId && !ids.includes(a.annotatorId)) ids.push(a.annotatorId);
+    return `A${ids.indexOf(annotatorId) + 1}`;
+  }
+
+  private reviewQueue(): ReviewRow[] {
+    this.requireRole(['reviewer'], 'review');
+    const v = this.requireVault();
+    const groups = new Map<string, MockAssignment[]>();
+    for (const a of v.assignments) groups.set(`${a.itemId}|${a.schemaId}`, [...(groups.get(`${a.itemId}|${a.schemaId}`) ?? []), a]);
+    const rows: ReviewRow[] = [];
+    for (const [k, list] of groups) {
+      const subs = list.filter((a) => a.wasSubmitted);
+      if (!subs.length) continue;
+      const [itemId, schemaId] = k.split('|') as [string, string];
+      const s = v.schemas.find((x) => x.id === schemaId)!;
+      const distinct = new Set(subs.map((a) => JSON.stringify(a.value)));
+      rows.push({ item_id: itemId, item_number: this.itemNumber(itemId), schema_id: schemaId, schema: `${s.name} v${s.version}`, submitted: subs.length, assigned: list.length, disagreement: distinct.size > 1, has_gold: v.gold.has(k) });
+    }
+    return rows.sort((x, y) => Number(y.disagreement) - Number(x.disagreement) || x.item_number - y.item_number);
+  }
+
+  private reviewItem(itemId: string, schemaId: string): ReviewView {
+    this.requireRole(['reviewer'], 'review');
+    const v = this.requireVault();
+    const schema = v.schemas.find((x) => x.id === schemaId);
+    if (!schema) throw fail('not_found', 'No schema has this id.');
+    const subs = v.assignments.filter((a) => a.itemId === itemId && a.schemaId === schemaId && a.wasSubmitted);
+    const vals = subs.map((a) => a.value!);
+    const agreed: AnnotationValue = {
+      spans: (vals[0]?.spans ?? []).filter((x) => vals.every((w) => w.spans.some((y) => y.start === x.start && y.end === x.end && y.label === x.label))),
+      labels: (vals[0]?.labels ?? []).filter((l) => vals.every((w) => w.labels.includes(l))),
+      boxes: [],
+      polygons: [],
+    };
+    const union = new Set(vals.flatMap((w) => w.spans.map((x) => `${x.start}:${x.end}:${x.label}`)));
+    this.append('item_viewed', 'success', this.requireUser(), { kind: 'item', id: itemId, name: null });
+    return {
+      item_id: itemId,
+      item_number: this.itemNumber(itemId),
+      schema,
+      text: schema.task.startsWith('text') ? this.releasedText(itemId) : null,
+      annotations: subs.map((a) => ({ alias: this.aliasOf(schemaId, a.annotatorId), assignment_id: a.id, status: a.status, value: a.value! })),
+      gold: v.gold.get(`${itemId}|${schemaId}`) ?? null,
+      agreed,
+      summary: { agree: agreed.spans.length + agreed.labels.length, conflict: 0, boundary: 0, missing: union.size - agreed.spans.length },
+    };
+  }
+
+  private reviewDecide(itemId: string, schemaId: string, d: ReviewDecision): null {
+    const u = this.requireRole(['reviewer'], 'review');
+    const v = this.requireVault();
+    if (d.decision === 'adjudicate') {
+      v.gold.set(`${itemId}|${schemaId}`, JSON.parse(JSON.stringify(d.gold)) as AnnotationValue);
+    } else {
+      const a = v.assignments.find((x) => x.id === d.assignment_id && x.itemId === itemId);
+      if (!a || a.status !== 'submitted') throw fail('conflict', 'Only submitted labels can be accepted or rejected.');
+      if (d.decision === 'reject') {
+        if (!d.comment.trim()) throw fail('invalid_input', 'Say what to fix (1 to 2,000 characters).');
+        a.status = 'rejected';
+        a.comment = d.comment.trim();
+      } else {
+        a.status = 'accepted';
+      }
+    }
+    this.append('review_decided', 'success', u, { kind: 'item', id: itemId, name: null });
+    return null;
+  }
+
+  private agreementOf(schemaId: string): AgreementDto {
+    this.requireRole(['lead', 'reviewer'], 'view agreement');
+    const v = this.requireVault();
+    const schema = v.schemas.find((x) => x.id === schemaId);
+    if (!schema) throw fail('not_found', 'No schema has this id.');
+    const byItem = new Map<string, MockAssignment[]>();
+    for (const a of v.assignments) if (a.schemaId === schemaId && a.wasSubmitted) byItem.set(a.itemId, [...(byItem.get(a.itemId) ?? []), a]);
+    const overlap = [...byItem.values()].filter((l) => l.length >= 2);
+    const same = overlap.filter((l) => new Set(l.map((a) => JSON.stringify(a.value))).size === 1).length;
+    const annotators = [...new Set([...byItem.values()].flat().map((a) => this.aliasOf(schemaId, a.annotatorId)))].sort();
+    return {
+      schema_id: schemaId,
+      task: schema.task,
+      annotators,
+      overlap_items: overlap.length,
+      metrics: overlap.length
+        ? [{ metric: 'percent_agreement', value: same / overlap.length, n_compared: overlap.length, n_total: byItem.size, undefined: null, warnings: overlap.length < 10 ? [`only ${overlap.length} items were compared`] : [] }]
+        : [],
+      per_label: [],
+      pairs: [],
+      confusion: null,
+      note: overlap.length ? null : `Agreement needs two or more annotators on the same items; ${byItem.size} items have submissions but none overlap. Set overlap in Assignment.`,
+    };
   }
 
   private append(

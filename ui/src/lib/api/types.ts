@@ -10,6 +10,34 @@ import type { UserStatus } from './bindings/UserStatus';
 import type { Verdict } from './bindings/Verdict';
 
 export type { AppError } from './bindings/AppError';
+export type { AgreementDto } from './bindings/AgreementDto';
+export type { AnnotateView } from './bindings/AnnotateView';
+export type { AnnotationValue } from './bindings/AnnotationValue';
+export type { AnnotatorCount } from './bindings/AnnotatorCount';
+export type { AssignPlan } from './bindings/AssignPlan';
+export type { AssignRequest } from './bindings/AssignRequest';
+export type { AssignmentStatus } from './bindings/AssignmentStatus';
+export type { BoxLabel } from './bindings/BoxLabel';
+export type { ConfusionDto } from './bindings/ConfusionDto';
+export type { DiffSummary } from './bindings/DiffSummary';
+export type { LabelDef } from './bindings/LabelDef';
+export type { LabelFigure } from './bindings/LabelFigure';
+export type { MetricDto } from './bindings/MetricDto';
+export type { PairFigure } from './bindings/PairFigure';
+export type { PolygonLabel } from './bindings/PolygonLabel';
+export type { ProgressRow } from './bindings/ProgressRow';
+export type { QueueEntry } from './bindings/QueueEntry';
+export type { ReviewAnnotation } from './bindings/ReviewAnnotation';
+export type { ReviewDecision } from './bindings/ReviewDecision';
+export type { ReviewRow } from './bindings/ReviewRow';
+export type { ReviewView } from './bindings/ReviewView';
+export type { SaveResult } from './bindings/SaveResult';
+export type { SchemaBody } from './bindings/SchemaBody';
+export type { SchemaDto } from './bindings/SchemaDto';
+export type { SchemaInput } from './bindings/SchemaInput';
+export type { SchemaStatus } from './bindings/SchemaStatus';
+export type { SpanLabel } from './bindings/SpanLabel';
+export type { Task } from './bindings/Task';
 export type { CategoryCount } from './bindings/CategoryCount';
 export type { DeidBatchState } from './bindings/DeidBatchState';
 export type { DeidQueueRow } from './bindings/DeidQueueRow';
@@ -110,6 +138,14 @@ const EVENT_KIND_SET: Record<EventKind, true> = {
   deid_validated: true,
   deid_signed_off: true,
   deid_settings_changed: true,
+  schema_created: true,
+  schema_published: true,
+  items_assigned: true,
+  item_viewed: true,
+  annotation_changed: true,
+  annotation_submitted: true,
+  review_decided: true,
+  agreement_viewed: true,
 };
 export const EVENT_KINDS = Object.keys(EVENT_KIND_SET) as readonly EventKind[];
 
