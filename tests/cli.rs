@@ -335,7 +335,7 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         serde_json::from_str(&ok(&env.airlock(&["demo", "d", "--format", "json"]))).unwrap();
     let users = out["users"].as_array().unwrap();
     let roles: Vec<&str> = users.iter().map(|u| u["role"].as_str().unwrap()).collect();
-    assert_eq!(roles, vec!["lead", "annotator", "reviewer", "compliance"]);
+    assert_eq!(roles, vec!["lead", "annotator", "reviewer", "compliance", "annotator"]);
     let comp = users.iter().find(|u| u["role"] == "compliance").unwrap();
     env.write("c.pw", comp["passphrase"].as_str().unwrap());
     let name = comp["name"].as_str().unwrap();
@@ -387,6 +387,12 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         "original_viewed",
         "deid_validated",
         "deid_signed_off",
+        "schema_published",
+        "items_assigned",
+        "annotation_changed",
+        "annotation_submitted",
+        "review_decided",
+        "agreement_viewed",
     ] {
         assert!(kinds.contains(&k), "the demo shows {k}");
     }

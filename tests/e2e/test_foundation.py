@@ -182,8 +182,8 @@ def test_demo_project(ui: Ui) -> None:
     ui.wait(30).until(lambda d: len(demo_users(ui)) >= 4)
     users = demo_users(ui)
     ui.screenshot("demo-users")
-    roles = sorted(u["role"] for u in users)
-    assert roles == sorted(ROLES), f"demo users should cover the 4 roles once each, got {users}"
+    roles = {u["role"] for u in users}
+    assert roles == set(ROLES), f"demo users should cover the 4 roles, got {users}"
     lead = next(u for u in users if u["role"] == "lead")
     assert lead["name"] and lead["passphrase"], f"demo lead row incomplete: {lead}"
 

@@ -3,11 +3,15 @@
 //! Every capability Airlock gains extends this, so a newcomer sees all of it.
 
 use crate::error::AppError;
-use crate::json::{BatchDecision, DeidSpanEdit, IngestRequest};
+use crate::json::{
+    AssignRequest, BatchDecision, DeidSpanEdit, IngestRequest, ReviewDecision, SchemaInput,
+};
 use crate::json::{DemoInfo, DemoUser};
 use crate::session::Session;
 use crate::workspace::{summary, Workspace};
-use airlock_model::{EventKind, Outcome, Role};
+use airlock_model::{
+    AnnotationValue, EventKind, LabelDef, Outcome, Role, SchemaBody, SpanLabel, Task,
+};
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -19,7 +23,7 @@ pub const DEMO_PROJECT: &str = "Demo — Synthetic Discharge Notes";
 
 /// The demo accounts: name, role and passphrase. Public by design: a demo vault holds
 /// synthetic data only and must never receive real data.
-pub const DEMO_USERS: [(&str, Role, &str); 4] = [
+pub const DEMO_USERS: [(&str, Role, &str); 5] = [
     ("dana.lead", Role::Lead, "demo-lead-passphrase"),
     (
         "avery.annotator",
@@ -31,6 +35,11 @@ pub const DEMO_USERS: [(&str, Role, &str); 4] = [
         "casey.compliance",
         Role::Compliance,
         "demo-compliance-passphrase",
+    ),
+    (
+        "jordan.annotator",
+        Role::Annotator,
+        "demo-annotator2-passphrase",
     ),
 ];
 
@@ -80,6 +89,19 @@ impl Workspace {
         let s = self.active().await?;
         let first_batch = receive_demo_deliveries(s).await?;
         deidentify_demo(s, &first_batch).await?;
+        let schema = s.schema_create(&demo_schema()).await?;
+        s.schema_publish(&schema.id).await?;
+        s.assign(&AssignRequest {
+            schema_id: schema.id.clone(),
+            batch_id: Some(first_batch),
+            annotators: vec![DEMO_USERS[1].0.into(), DEMO_USERS[4].0.into()],
+            overlap: 2,
+        })
+        .await?;
+        self.logout().await?;
+        self.annotate_demo(&schema.id).await?;
+        self.login(lead, &pw(lead_pw), None).await?;
+        let s = self.active().await?;
         let mut tx = s.begin().await?;
         let mut d = s.draft(EventKind::DemoSeeded, Outcome::Success);
         d.object_kind = Some("vault".into());
@@ -249,4 +271,137 @@ async fn deidentify_demo(s: &mut Session, first_batch: &str) -> Result<(), AppEr
     }
     s.deid_sign_off(first_batch).await?;
     Ok(())
+}
+
+/// The demo's label schema: clinical entities in discharge notes.
+fn demo_schema() -> SchemaInput {
+    let label = |name: &str, description: &str| LabelDef {
+        name: name.into(),
+        key: None,
+        color: None,
+        description: Some(description.into()),
+    };
+    SchemaInput {
+        name: "Discharge entities".into(),
+        task: Task::TextSpans,
+        body: SchemaBody {
+            labels: vec![
+                label("Diagnosis", "A condition the patient was treated for."),
+                label("Drug", "A medicine given or prescribed."),
+                label("Procedure", "An examination or operation."),
+            ],
+            multi: false,
+        },
+        guideline: "# Discharge entities\n\nMark every **diagnosis**, **drug** and **procedure**.\n\n- Mark the shortest span that names the thing (\"pneumonia\", not \"community-acquired pneumonia was\").\n- Do not mark placeholders such as [NAME] or [DATE 2025].\n".into(),
+    }
+}
+
+/// Entities the demo annotators mark, by the words that name them.
+const DEMO_ENTITIES: [(&str, &str); 12] = [
+    ("pneumonia", "Diagnosis"),
+    ("ceftriaxone", "Drug"),
+    ("azithromycin", "Drug"),
+    ("COPD", "Diagnosis"),
+    ("prednisolone", "Drug"),
+    ("fracture", "Diagnosis"),
+    ("CT head", "Procedure"),
+    ("chest pain", "Diagnosis"),
+    ("aspirin", "Drug"),
+    ("stress test", "Procedure"),
+    ("fever", "Diagnosis"),
+    ("steri-strips", "Procedure"),
+];
+
+fn demo_spans(text: &str, disagree: bool) -> AnnotationValue {
+    let mut spans: Vec<SpanLabel> = DEMO_ENTITIES
+        .iter()
+        .filter_map(|(word, label)| {
+            let start = text.find(word)?;
+            // The second annotator calls a procedure a diagnosis, and skips the antibiotic.
+            let label = if disagree && *label == "Procedure" {
+                "Diagnosis"
+            } else {
+                label
+            };
+            if disagree && *word == "azithromycin" {
+                return None;
+            }
+            Some(SpanLabel {
+                start: start as u32,
+                end: (start + word.len()) as u32,
+                label: label.to_string(),
+            })
+        })
+        .collect();
+    spans.sort_by_key(|s| s.start);
+    AnnotationValue {
+        spans,
+        ..AnnotationValue::default()
+    }
+}
+
+impl Workspace {
+    /// Both demo annotators label the first delivery for real (one disagreeing on a few
+    /// entities), leaving two items each unsubmitted; the reviewer then settles one item
+    /// with a gold label, accepts one annotator's work and sends one back with a comment.
+    async fn annotate_demo(&mut self, schema: &str) -> Result<(), AppError> {
+        for (who, disagree) in [(1usize, false), (4usize, true)] {
+            let (name, _, pass) = DEMO_USERS[who];
+            self.login(name, &pw(pass), None).await?;
+            let s = self.active().await?;
+            let queue = s.my_queue().await?;
+            let last = queue.len().saturating_sub(2);
+            for (i, q) in queue.iter().enumerate() {
+                let view = s.open_assignment(&q.assignment_id).await?;
+                let text = view.text.unwrap_or_default();
+                s.save_annotation(&q.assignment_id, &demo_spans(&text, disagree), None)
+                    .await?;
+                if i < last {
+                    s.submit_annotation(&q.assignment_id).await?;
+                }
+            }
+            self.logout().await?;
+        }
+        let (reviewer, _, reviewer_pw) = DEMO_USERS[2];
+        self.login(reviewer, &pw(reviewer_pw), None).await?;
+        let s = self.active().await?;
+        let queue = s.review_queue().await?;
+        if let Some(row) = queue.iter().find(|r| r.disagreement && r.submitted >= 2) {
+            let view = s.review_item(&row.item_id, schema).await?;
+            let mut by_size: Vec<_> = view.annotations.iter().collect();
+            by_size.sort_by_key(|a| std::cmp::Reverse(a.value.spans.len()));
+            if let [best, other, ..] = by_size.as_slice() {
+                s.review_decide(
+                    &row.item_id,
+                    schema,
+                    &ReviewDecision::Adjudicate {
+                        gold: best.value.clone(),
+                    },
+                )
+                .await?;
+                s.review_decide(
+                    &row.item_id,
+                    schema,
+                    &ReviewDecision::Accept {
+                        assignment_id: best.assignment_id.clone(),
+                    },
+                )
+                .await?;
+                s.review_decide(
+                    &row.item_id,
+                    schema,
+                    &ReviewDecision::Reject {
+                        assignment_id: other.assignment_id.clone(),
+                        comment:
+                            "Tests and scans are procedures, not diagnoses; see the guideline."
+                                .into(),
+                    },
+                )
+                .await?;
+            }
+        }
+        s.agreement(schema).await?;
+        self.logout().await?;
+        Ok(())
+    }
 }
