@@ -276,7 +276,7 @@ pub fn propose_regions(
     ocr: Option<&OcrEngine>,
 ) -> Result<RegionProposal, DicomDeidError> {
     let parsed = read::parse(bytes, &policy.limits)?;
-    let risk = risk::assess(&parsed.obj);
+    let risk = risk::assess(&parsed.obj, parsed.obj.get(Tag(0x7FE0, 0x0010)).is_some());
     let (manufacturer, model) = device(&parsed.obj);
     let file = pixels::as_file(parsed.obj, parse_ts(&parsed.ts));
     let img = pixels::decode(&file)?;
@@ -440,9 +440,20 @@ impl<'a> Deidentifier<'a> {
 
     fn run(&self, bytes: &[u8], caller_regions: &[Region]) -> Result<DeidOutput, DicomDeidError> {
         self.check()?;
-        let parsed = read::parse(bytes, &self.policy.limits)?;
+        // Without caller regions, parse up to the Pixel Data and copy its bytes verbatim.
+        let (mut parsed, mut pixel_tail) = if caller_regions.is_empty() {
+            read::parse_split(bytes, &self.policy.limits)?
+        } else {
+            (read::parse(bytes, &self.policy.limits)?, None)
+        };
+        let has_pixels = pixel_tail.is_some() || parsed.obj.get(Tag(0x7FE0, 0x0010)).is_some();
+        let risk = risk::assess(&parsed.obj, has_pixels);
+        let auto = self.policy.pixels.auto_clean;
+        if pixel_tail.is_some() && !risk.is_empty() && auto != AutoClean::Never {
+            parsed = read::parse(bytes, &self.policy.limits)?;
+            pixel_tail = None;
+        }
         let ts_in = parsed.ts.clone();
-        let risk = risk::assess(&parsed.obj);
         let (manufacturer, model) = device(&parsed.obj);
         let patient_id = read::text_of(&parsed.obj, Tag(0x0010, 0x0020)).unwrap_or_default();
         let sop_class = read::text_of(&parsed.obj, Tag(0x0008, 0x0016))
@@ -467,7 +478,6 @@ impl<'a> Deidentifier<'a> {
         if !caller_regions.is_empty() {
             pixel_report.region_sources.push("caller".to_owned());
         }
-        let auto = self.policy.pixels.auto_clean;
         let mut img = None;
         if !risk.is_empty() && auto != AutoClean::Never {
             let decoded = pixels::decode(&file)?;
@@ -626,6 +636,9 @@ impl<'a> Deidentifier<'a> {
         out_file
             .write_all(&mut bytes_out)
             .map_err(|_| DicomDeidError::Write)?;
+        if let Some(range) = pixel_tail {
+            bytes_out.extend_from_slice(&bytes[range]);
+        }
 
         let sop_instance_uid = out_file
             .get(Tag(0x0008, 0x0018))

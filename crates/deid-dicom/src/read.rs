@@ -42,6 +42,25 @@ pub(crate) struct Parsed {
 
 /// Parse `bytes` as a DICOM file (Part 10, or a bare data set) within `limits`.
 pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<Parsed, DicomDeidError> {
+    parse_with(bytes, limits, false).map(|(p, _)| p)
+}
+
+/// Like [`parse`], but when the top-level Pixel Data is the last element of a data set
+/// that is not deflated, the parser stops before it and its encoded bytes (header and
+/// value, exactly as in the input) are returned as a range of `bytes`, to be copied
+/// verbatim after the de-identified header: no decoding, no re-encoding.
+pub(crate) fn parse_split(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<(Parsed, Option<std::ops::Range<usize>>), DicomDeidError> {
+    parse_with(bytes, limits, true)
+}
+
+fn parse_with(
+    bytes: &[u8],
+    limits: &Limits,
+    split: bool,
+) -> Result<(Parsed, Option<std::ops::Range<usize>>), DicomDeidError> {
     let size = bytes.len() as u64;
     if size > limits.max_input_bytes {
         return Err(DicomDeidError::TooLarge {
@@ -92,24 +111,32 @@ pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<Parsed, DicomDeidEr
     let explicit = parse_ts != IMPLICIT_LE;
     let big_endian = matches!(ts_entry.endianness(), dicom_encoding::Endianness::Big);
     let offset_base = if ts == DEFLATED_LE { 0 } else { data_start };
-    Scanner {
+    let mut scanner = Scanner {
         data: dataset,
         base: offset_base as u64,
         explicit,
         big_endian,
         limits,
         elements: 0,
-    }
-    .top()?;
-    let obj = InMemDicomObject::read_dataset_with_ts(dataset, ts_entry)
+        top_pixel: None,
+        after_pixel: false,
+    };
+    scanner.top()?;
+    let cut = match scanner.top_pixel {
+        Some(at) if split && !scanner.after_pixel && ts != DEFLATED_LE => Some(at),
+        _ => None,
+    };
+    let header = &dataset[..cut.unwrap_or(dataset.len())];
+    let obj = InMemDicomObject::read_dataset_with_ts(header, ts_entry)
         .map_err(|_| DicomDeidError::Parse)?;
-    Ok(Parsed {
+    let parsed = Parsed {
         obj,
         ts,
         had_meta,
         meta_sop_class: meta.as_ref().and_then(|m| m.sop_class.clone()),
         meta_sop_instance: meta.and_then(|m| m.sop_instance),
-    })
+    };
+    Ok((parsed, cut.map(|at| data_start + at..bytes.len())))
 }
 
 struct Meta {
@@ -259,6 +286,10 @@ struct Scanner<'a> {
     big_endian: bool,
     limits: &'a Limits,
     elements: u64,
+    /// Offset of the top-level Pixel Data element header, if any.
+    top_pixel: Option<usize>,
+    /// True when a top-level element follows the Pixel Data.
+    after_pixel: bool,
 }
 
 struct Header {
@@ -394,6 +425,14 @@ impl Scanner<'_> {
             }
             let h = self.header(pos, end)?;
             let value_start = pos + h.size;
+            if depth == 0 {
+                if self.top_pixel.is_some() {
+                    self.after_pixel = true;
+                }
+                if h.tag == Tag(0x7FE0, 0x0010) {
+                    self.top_pixel = Some(pos);
+                }
+            }
             if h.tag.group() == 0xFFFE {
                 match h.tag.element() {
                     0xE00D if until_delimiter => return Ok(value_start),
@@ -521,6 +560,8 @@ pub(crate) fn retype_un(
         big_endian: false,
         limits,
         elements: 0,
+        top_pixel: None,
+        after_pixel: false,
     }
     .top()
     .ok()?;

@@ -30,10 +30,11 @@ fn text(obj: &InMemDicomObject, tag: Tag) -> String {
         .unwrap_or_default()
 }
 
-/// The risk reasons of an image (empty for objects without pixel data).
-pub(crate) fn assess(obj: &InMemDicomObject) -> Vec<RiskReason> {
+/// The risk reasons of an image (empty for objects without pixel data). `has_pixels`
+/// says whether the object has Pixel Data (it may have been left out of `obj`).
+pub(crate) fn assess(obj: &InMemDicomObject, has_pixels: bool) -> Vec<RiskReason> {
     let mut out = Vec::new();
-    if obj.get(Tag(0x7FE0, 0x0010)).is_none() {
+    if !has_pixels {
         return out;
     }
     if text(obj, Tag(0x0028, 0x0301)) == "YES" {
@@ -90,11 +91,15 @@ mod tests {
         obj
     }
 
+    fn assess_image(obj: &InMemDicomObject) -> Vec<RiskReason> {
+        assess(obj, obj.get(Tag(0x7FE0, 0x0010)).is_some())
+    }
+
     #[test]
     fn reasons_are_found() {
-        assert!(assess(&image(&[(Tag(0x0008, 0x0060), VR::CS, "MR")])).is_empty());
+        assert!(assess_image(&image(&[(Tag(0x0008, 0x0060), VR::CS, "MR")])).is_empty());
         assert_eq!(
-            assess(&image(&[(Tag(0x0008, 0x0060), VR::CS, "US")])),
+            assess_image(&image(&[(Tag(0x0008, 0x0060), VR::CS, "US")])),
             vec![RiskReason::Ultrasound]
         );
         let sc = image(&[
@@ -107,7 +112,7 @@ mod tests {
             ),
             (Tag(0x0028, 0x0301), VR::CS, "YES"),
         ]);
-        assert_eq!(assess(&sc).len(), 4);
+        assert_eq!(assess_image(&sc).len(), 4);
         let mut no_pixels = InMemDicomObject::new_empty();
         no_pixels.put(DataElement::new(
             Tag(0x0008, 0x0060),
@@ -115,7 +120,7 @@ mod tests {
             PrimitiveValue::from("US"),
         ));
         assert!(
-            assess(&no_pixels).is_empty(),
+            assess(&no_pixels, false).is_empty(),
             "no pixels, nothing burned in"
         );
     }
