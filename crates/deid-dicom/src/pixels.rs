@@ -200,10 +200,23 @@ pub(crate) fn as_file(obj: InMemDicomObject, ts: &str) -> FileDicomObject<InMemD
     obj.with_exact_meta(meta)
 }
 
+/// JPEG transfer syntaxes (baseline, extended, lossless, lossless SV1), decoded here with
+/// `jpeg-decoder`: dicom-rs's JPEG codec feature also pulls in an encoder under the IJG
+/// licence, which the project's licence policy does not list.
+const JPEG: [&str; 4] = [
+    "1.2.840.10008.1.2.4.50",
+    "1.2.840.10008.1.2.4.51",
+    "1.2.840.10008.1.2.4.57",
+    "1.2.840.10008.1.2.4.70",
+];
+
 /// Decode all frames of the pixel data.
 pub(crate) fn decode(file: &FileDicomObject<InMemDicomObject>) -> Result<Image, PixelError> {
     if file.get(PIXEL_DATA).is_none() {
         return Err(PixelError::NoPixelData);
+    }
+    if JPEG.contains(&file.meta().transfer_syntax()) {
+        return decode_jpeg(file);
     }
     let d = file.decode_pixel_data().map_err(|_| PixelError::Decode)?;
     let bits_allocated = d.bits_allocated();
@@ -243,6 +256,86 @@ pub(crate) fn decode(file: &FileDicomObject<InMemDicomObject>) -> Result<Image, 
     } else {
         data[..needed].to_vec()
     };
+    Ok(img)
+}
+
+fn attribute(file: &FileDicomObject<InMemDicomObject>, group: u16, element: u16) -> Option<u32> {
+    file.get(Tag(group, element))?.to_int::<u32>().ok()
+}
+
+/// Decode encapsulated JPEG frames one after the other (each starts at the next SOI
+/// marker after the previous frame), as dicom-rs does.
+fn decode_jpeg(file: &FileDicomObject<InMemDicomObject>) -> Result<Image, PixelError> {
+    let fragments = file
+        .get(PIXEL_DATA)
+        .and_then(|e| e.fragments())
+        .ok_or(PixelError::Decode)?;
+    let stream: Vec<u8> = fragments.concat();
+    let frames = attribute(file, 0x0028, 0x0008).unwrap_or(1).max(1);
+    let columns = attribute(file, 0x0028, 0x0011).ok_or(PixelError::Decode)?;
+    let rows = attribute(file, 0x0028, 0x0010).ok_or(PixelError::Decode)?;
+    let photometric = crate::read::text_of(file, Tag(0x0028, 0x0004)).unwrap_or_default();
+    let signed = attribute(file, 0x0028, 0x0103) == Some(1);
+    let mut data = Vec::new();
+    let mut format = None;
+    let mut pos = 0usize;
+    for _ in 0..frames {
+        let mut cursor = std::io::Cursor::new(&stream[pos..]);
+        let mut decoder = jpeg_decoder::Decoder::new(&mut cursor);
+        let pixels = decoder.decode().map_err(|_| PixelError::Decode)?;
+        let info = decoder.info().ok_or(PixelError::Decode)?;
+        if u32::from(info.width) != columns || u32::from(info.height) != rows {
+            return Err(PixelError::Short);
+        }
+        format = Some(info.pixel_format);
+        data.extend_from_slice(&pixels);
+        // The next frame starts at the next SOI marker after where this one ended.
+        let end = pos + cursor.position() as usize;
+        match stream[end.min(stream.len())..]
+            .windows(2)
+            .position(|w| w == [0xFF, 0xD8])
+        {
+            Some(next) => pos = end + next,
+            None => break,
+        }
+    }
+    let (samples, bits_allocated, colour) = match format {
+        Some(jpeg_decoder::PixelFormat::L8) | Some(jpeg_decoder::PixelFormat::L16) => {
+            let bits = if format == Some(jpeg_decoder::PixelFormat::L8) {
+                8
+            } else {
+                16
+            };
+            let colour = if photometric == "MONOCHROME1" {
+                Colour::Monochrome1
+            } else {
+                Colour::Monochrome2
+            };
+            (1, bits, colour)
+        }
+        Some(jpeg_decoder::PixelFormat::RGB24) => (3, 8, Colour::Rgb),
+        _ => return Err(PixelError::Decode),
+    };
+    let bits_stored = attribute(file, 0x0028, 0x0101)
+        .and_then(|b| u16::try_from(b).ok())
+        .unwrap_or(bits_allocated)
+        .min(bits_allocated);
+    let mut img = Image {
+        columns,
+        rows,
+        frames,
+        samples,
+        bits_allocated,
+        bits_stored,
+        signed,
+        colour,
+        data,
+    };
+    let needed = img.frame_len() * frames as usize;
+    if img.data.len() < needed {
+        return Err(PixelError::Short);
+    }
+    img.data.truncate(needed);
     Ok(img)
 }
 
