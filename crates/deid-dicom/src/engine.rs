@@ -174,6 +174,19 @@ impl Engine<'_> {
         let t = e.tag();
         let tag = tag_u32(t);
         let path = || path_of(prefix, tag);
+        if t.group() == 0xFFFE {
+            // An item or delimiter tag read as an attribute (a stray delimiter in the
+            // input): writing it back would corrupt the output.
+            self.log.note(
+                path(),
+                tag,
+                "",
+                None,
+                Treatment::Removed,
+                RuleSource::Structural,
+            );
+            return None;
+        }
         if t.group() == 0x0002 {
             self.log.note(
                 path(),

@@ -100,13 +100,17 @@ fn parse_with(
         }
         other => (data, other),
     };
-    let ts_entry = TransferSyntaxRegistry
-        .get(parse_ts)
-        .ok_or_else(|| DicomDeidError::UnsupportedTransferSyntax { uid: ts.clone() })?;
+    let ts_entry = TransferSyntaxRegistry.get(parse_ts).ok_or_else(|| {
+        DicomDeidError::UnsupportedTransferSyntax {
+            uid: printable_uid(&ts),
+        }
+    })?;
     // Data set codecs other than deflate (inflated above) are refused; a missing pixel
     // codec does not matter here: pixel data passes through untouched.
     if matches!(ts_entry.codec(), dicom_encoding::Codec::Dataset(_)) {
-        return Err(DicomDeidError::UnsupportedTransferSyntax { uid: ts.clone() });
+        return Err(DicomDeidError::UnsupportedTransferSyntax {
+            uid: printable_uid(&ts),
+        });
     }
     let explicit = parse_ts != IMPLICIT_LE;
     let big_endian = matches!(ts_entry.endianness(), dicom_encoding::Endianness::Big);
@@ -137,6 +141,16 @@ fn parse_with(
         meta_sop_instance: meta.and_then(|m| m.sop_instance),
     };
     Ok((parsed, cut.map(|at| data_start + at..bytes.len())))
+}
+
+/// A UID from the file for an error message: itself when it is UID syntax (digits and
+/// dots, at most 64), otherwise a placeholder, so messages never carry arbitrary text.
+fn printable_uid(uid: &str) -> String {
+    if !uid.is_empty() && uid.len() <= 64 && uid.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        uid.to_owned()
+    } else {
+        "(not a valid UID)".to_owned()
+    }
 }
 
 struct Meta {

@@ -28,6 +28,8 @@ pub enum RuleSource {
     /// File meta information (group 0002) inside the data set, or the file meta group
     /// itself (rewritten by Airlock).
     FileMeta,
+    /// An item or delimiter tag (group FFFE) that the parser read as an attribute.
+    Structural,
     /// An attribute Airlock sets to record the de-identification.
     Marker,
     /// Pixel data cleaning.

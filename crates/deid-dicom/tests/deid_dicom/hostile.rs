@@ -97,3 +97,20 @@ proptest! {
         prop_assert!(peak_rss_kib() < 1024 * 1024, "peak memory stays under 1 GiB");
     }
 }
+
+/// Found by cargo-fuzz: a stray sequence delimiter between top-level elements was parsed
+/// as an attribute (FFFE,E0DD) and written back, which made the output unreadable.
+#[test]
+fn stray_delimiters_are_not_written_back() {
+    let mut bytes = synthetic_ct();
+    bytes.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+    let out =
+        deidentify(&bytes, &Policy::default(), &key()).expect("a stray delimiter is tolerated");
+    let rows = inspect(&out.bytes, &Policy::default().limits).expect("the output re-parses");
+    assert!(
+        rows.iter().all(|r| !r.tag.starts_with("(FFFE")),
+        "no delimiter as an attribute"
+    );
+    let dumped = crate::common::read(&out.bytes);
+    assert!(dumped.get(dicom_core::Tag(0xFFFE, 0xE0DD)).is_none());
+}
