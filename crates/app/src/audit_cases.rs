@@ -76,6 +76,61 @@ fn day_bound(day: &str, end: bool) -> Result<String, AppError> {
 }
 
 impl Session {
+    /// Signs a checkpoint over the head and serialises the whole log (signed JSONL, or
+    /// CSV) inside `tx`; returns the bytes and the events they hold.
+    pub(crate) async fn audit_bytes(
+        &self,
+        tx: &mut sqlx::SqliteConnection,
+        format: ExportFormat,
+    ) -> Result<(Vec<u8>, Vec<airlock_audit::Event>), AppError> {
+        let names = user_names(&self.pool).await?;
+        let personal = self.keys.personal.as_ref().ok_or_else(|| {
+            AppError::new(ErrorCode::Internal, "This session has no signing key.")
+        })?;
+        self.checkpoint(tx).await?;
+        let events = airlock_audit::load_events(tx).await?;
+        let checkpoints = airlock_audit::load_checkpoints(tx).await?;
+        let mut bytes = Vec::new();
+        match format {
+            ExportFormat::Jsonl => {
+                let keys = sqlx::query(
+                    "SELECT k.public_key, k.user_id, u.name FROM signing_keys k JOIN users u ON u.id = k.user_id \
+                     ORDER BY k.created_at, k.public_key",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                let signers = keys
+                    .into_iter()
+                    .filter_map(|r| {
+                        let uid: String = r.get(1);
+                        Some(ExportSigner {
+                            user_id: uid.parse().ok()?,
+                            name: r.get(2),
+                            public_key: r.get(0),
+                        })
+                    })
+                    .collect();
+                airlock_audit::export_jsonl(
+                    &mut bytes,
+                    self.vault.id(),
+                    &events,
+                    &checkpoints,
+                    signers,
+                    self.user_id,
+                    &personal.signing,
+                    airlock_audit::format_ts(self.now()),
+                )
+                .map_err(|_| {
+                    AppError::new(ErrorCode::Internal, "The export could not be assembled.")
+                })?;
+            }
+            ExportFormat::Csv => {
+                airlock_audit::export_csv(&mut bytes, &events, |u| names.get(&u).cloned())?;
+            }
+        }
+        Ok((bytes, events))
+    }
+
     /// A page of the audit log, newest first, filtered. Lead and compliance. The first
     /// view in a session is itself audited.
     pub async fn audit_query(&mut self, filter: &AuditFilter) -> Result<AuditPage, AppError> {
@@ -253,52 +308,8 @@ impl Session {
         out: &Path,
     ) -> Result<ExportResult, AppError> {
         let _grant = self.authorize(Action::ExportAudit).await?;
-        let names = user_names(&self.pool).await?;
-        let personal = self.keys.personal.as_ref().ok_or_else(|| {
-            AppError::new(ErrorCode::Internal, "This session has no signing key.")
-        })?;
         let mut tx = self.begin().await?;
-        self.checkpoint(&mut tx).await?;
-        let events = airlock_audit::load_events(&mut tx).await?;
-        let checkpoints = airlock_audit::load_checkpoints(&mut tx).await?;
-        let mut bytes = Vec::new();
-        match format {
-            ExportFormat::Jsonl => {
-                let keys = sqlx::query(
-                    "SELECT k.public_key, k.user_id, u.name FROM signing_keys k JOIN users u ON u.id = k.user_id \
-                     ORDER BY k.created_at, k.public_key",
-                )
-                    .fetch_all(&mut *tx)
-                    .await?;
-                let signers = keys
-                    .into_iter()
-                    .filter_map(|r| {
-                        let uid: String = r.get(1);
-                        Some(ExportSigner {
-                            user_id: uid.parse().ok()?,
-                            name: r.get(2),
-                            public_key: r.get(0),
-                        })
-                    })
-                    .collect();
-                airlock_audit::export_jsonl(
-                    &mut bytes,
-                    self.vault.id(),
-                    &events,
-                    &checkpoints,
-                    signers,
-                    self.user_id,
-                    &personal.signing,
-                    airlock_audit::format_ts(self.now()),
-                )
-                .map_err(|_| {
-                    AppError::new(ErrorCode::Internal, "The export could not be assembled.")
-                })?;
-            }
-            ExportFormat::Csv => {
-                airlock_audit::export_csv(&mut bytes, &events, |u| names.get(&u).cloned())?;
-            }
-        }
+        let (bytes, events) = self.audit_bytes(&mut tx, format).await?;
         if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
             if !parent.is_dir() {
                 return Err(AppError::invalid(

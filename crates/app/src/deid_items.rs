@@ -190,7 +190,8 @@ impl Session {
         Ok(self.vault.blobs(&self.keys.work, Some(source)))
     }
 
-    async fn setting(&self, key: &str) -> Result<Option<String>, AppError> {
+    /// A value of the settings table.
+    pub(crate) async fn setting(&self, key: &str) -> Result<Option<String>, AppError> {
         Ok(
             sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
                 .bind(key)

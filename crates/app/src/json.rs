@@ -1365,3 +1365,212 @@ pub struct ProgressRow {
     #[ts(type = "number")]
     pub accepted: u64,
 }
+
+/// What to deliver, to whom.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ExportRequest {
+    /// The schema whose labels are delivered.
+    pub schema_id: String,
+    /// Only adjudicated gold labels (otherwise every annotator's submitted labels too).
+    pub gold_only: bool,
+    /// age recipients (`age1…`) the bag is encrypted to.
+    pub recipients: Vec<String>,
+    /// Or a passphrase (age scrypt) instead of recipients.
+    pub passphrase: Option<String>,
+    /// An explicitly requested plaintext bag directory (recorded as such).
+    pub plaintext: bool,
+    /// Where: the `.tar.age` file, or the directory for a plaintext bag.
+    pub out: String,
+    /// Why (recorded).
+    pub reason: String,
+}
+
+/// A deliverable written.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ExportReport {
+    /// Export id (the bag's External-Identifier).
+    pub export_id: String,
+    /// Where it was written.
+    pub path: String,
+    /// Items delivered.
+    #[ts(type = "number")]
+    pub items: u64,
+    /// Files in the bag's payload.
+    #[ts(type = "number")]
+    pub payload_files: u64,
+    /// Label formats written.
+    pub formats: Vec<String>,
+    /// SHA-256 of the `.tar.age` file (encrypted exports).
+    pub file_sha256: Option<String>,
+    /// SHA-256 of the signed tag manifest.
+    pub tagmanifest_sha256: String,
+    /// Whether it is a plaintext bag.
+    pub plaintext: bool,
+    /// How the client opens and checks it.
+    pub how_to_verify: String,
+}
+
+/// A deliverable that left the vault.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ExportDto {
+    /// Export id.
+    pub id: String,
+    /// When.
+    pub created_at: String,
+    /// Who.
+    pub created_by: Option<String>,
+    /// Its form.
+    pub form: String,
+    /// Who can open it.
+    pub recipient: String,
+    /// What it holds.
+    pub what: String,
+    /// File hash.
+    pub file_sha256: Option<String>,
+}
+
+/// A training record, attestation or certification of a team member.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct QualificationInput {
+    /// The user's name.
+    pub user: String,
+    /// `training`, `attestation` or `certification`.
+    pub kind: String,
+    /// e.g. "HIPAA privacy training 2026".
+    pub title: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Optional note.
+    pub note: Option<String>,
+}
+
+/// A stored qualification.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct QualificationDto {
+    /// The user's name.
+    pub user: String,
+    /// Kind.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Date.
+    pub date: String,
+    /// Note.
+    pub note: Option<String>,
+}
+
+/// The project's retention.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct RetentionDto {
+    /// The retention date, `YYYY-MM-DD`.
+    pub retention_date: Option<String>,
+    /// The rule behind it (e.g. "contract end + 30 days").
+    pub rule: Option<String>,
+    /// Days until it (negative: overdue).
+    #[ts(type = "number | null")]
+    pub days_left: Option<i64>,
+    /// Whether destruction may start.
+    pub due: bool,
+    /// Whether a reminder should show (due within 30 days, or overdue).
+    pub remind: bool,
+    /// Deliverables that left the vault.
+    pub exports: Vec<ExportDto>,
+    /// The last audit export.
+    pub last_audit_export: Option<String>,
+}
+
+/// Who signs a destruction as the second person.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct VerifierInput {
+    /// Their user name (a lead or another compliance officer).
+    pub name: String,
+    /// Their passphrase.
+    pub passphrase: String,
+    /// Their title.
+    pub title: String,
+}
+
+/// What a destruction needs.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DestroyRequest {
+    /// The project's name, typed to confirm.
+    pub confirm_project: String,
+    /// Where the certificate goes (`.json`; the PDF is written beside it).
+    pub certificate_out: String,
+    /// Where the final signed audit log goes.
+    pub audit_out: String,
+    /// The organization.
+    pub organization: String,
+    /// Its privacy or compliance contact.
+    pub organization_contact: String,
+    /// The sanitizer's title.
+    pub title: String,
+    /// Where the sanitization takes place.
+    pub location: String,
+    /// The sanitizer's phone or e-mail.
+    pub contact: String,
+    /// The laptop (make, model, serial, asset number), if stated.
+    pub media_details: Option<String>,
+    /// Post-sanitization destination of the media.
+    pub media_destination: String,
+    /// The optional second person.
+    pub verifier: Option<VerifierInput>,
+}
+
+/// What a destruction did.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DestroyReport {
+    /// The signed JSON certificate.
+    pub certificate_json: String,
+    /// The PDF beside it.
+    pub certificate_pdf: String,
+    /// The final signed audit log.
+    pub audit_export: String,
+    /// The certificate's fingerprint (SHA-256 of its canonical JSON).
+    pub fingerprint: String,
+    /// Files removed.
+    #[ts(type = "number")]
+    pub files_removed: u64,
+    /// Bytes removed.
+    #[ts(type = "number")]
+    pub bytes_removed: u64,
+    /// Whether verification passed.
+    pub verified: bool,
+    /// Whether an interrupted destruction was resumed.
+    pub resumed: bool,
+}
+
+/// The result of checking a certificate of destruction.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct CertificateCheckDto {
+    /// Signatures and structure hold (and, when an audit log is given, it matches).
+    pub ok: bool,
+    /// One sentence.
+    pub message: String,
+    /// Certificate id.
+    pub certificate_id: Option<String>,
+    /// Project.
+    pub project: Option<String>,
+    /// Sanitizer.
+    pub sanitizer: Option<String>,
+    /// Verifier, when a second person signed.
+    pub verifier: Option<String>,
+    /// Verification recorded in it.
+    pub verification_passed: Option<bool>,
+    /// Final audit head it pins.
+    pub audit_head: Option<String>,
+    /// Whether the given audit export ends at that head (when one was given).
+    pub audit_matches: Option<bool>,
+    /// Fingerprint.
+    pub fingerprint: Option<String>,
+}

@@ -26,7 +26,9 @@ mod audit_cases;
 mod batches;
 mod clock;
 mod deid_items;
+mod deliver;
 mod demo;
+mod destroy;
 mod error;
 mod ingest;
 pub mod json;
@@ -40,6 +42,7 @@ mod workspace;
 pub use account::MAX_BREAK_GLASS_MINUTES;
 pub use audit_cases::verify_export_file;
 pub use batches::{bag_validate, verify_receipt_file};
+pub use destroy::verify_certificate_file;
 pub use ingest::MAX_ROW_SPLIT_BYTES;
 pub use standalone::{agreement_from_csv, deid_text_files, DeidKey};
 

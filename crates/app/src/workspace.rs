@@ -462,6 +462,21 @@ impl Workspace {
         Ok(())
     }
 
+    /// Closes the database and forgets vault and session without writing anything (the
+    /// vault is being destroyed; its last event is already written).
+    pub(crate) async fn drop_vault(&mut self) {
+        if let Some(s) = self.session.take() {
+            s.pool.close().await;
+        }
+        self.vault = None;
+    }
+
+    /// Forgets vault and session (nothing open to close).
+    pub(crate) fn forget_vault(&mut self) {
+        self.session = None;
+        self.vault = None;
+    }
+
     pub(crate) fn vault_mut(&mut self) -> Result<&mut Vault, AppError> {
         self.vault.as_mut().ok_or_else(AppError::no_vault)
     }

@@ -117,11 +117,21 @@ pub enum EventKind {
     ReviewDecided,
     /// Agreement figures were computed and shown.
     AgreementViewed,
+    /// Labels left the vault as a signed BagIt bag; detail holds the export id, items, form, recipients count and file hash.
+    DeliverableExported,
+    /// A training record, attestation or certification was recorded for a team member.
+    QualificationRecorded,
+    /// The project's retention date or rule changed.
+    RetentionSet,
+    /// Destruction began: the last event before the final audit export and the crypto-erase.
+    DestructionStarted,
+    /// A destruction was refused (not due, wrong confirmation, verifier not authenticated).
+    DestructionRefused,
 }
 
 impl EventKind {
     /// Every kind, in declaration order (for filters and exhaustive tests).
-    pub const ALL: [EventKind; 43] = [
+    pub const ALL: [EventKind; 48] = [
         EventKind::VaultCreated,
         EventKind::Login,
         EventKind::LoginFailed,
@@ -165,6 +175,11 @@ impl EventKind {
         EventKind::AnnotationSubmitted,
         EventKind::ReviewDecided,
         EventKind::AgreementViewed,
+        EventKind::DeliverableExported,
+        EventKind::QualificationRecorded,
+        EventKind::RetentionSet,
+        EventKind::DestructionStarted,
+        EventKind::DestructionRefused,
     ];
 
     /// The stored name, e.g. `login_failed`.
@@ -213,6 +228,11 @@ impl EventKind {
             EventKind::AnnotationSubmitted => "annotation_submitted",
             EventKind::ReviewDecided => "review_decided",
             EventKind::AgreementViewed => "agreement_viewed",
+            EventKind::DeliverableExported => "deliverable_exported",
+            EventKind::QualificationRecorded => "qualification_recorded",
+            EventKind::RetentionSet => "retention_set",
+            EventKind::DestructionStarted => "destruction_started",
+            EventKind::DestructionRefused => "destruction_refused",
         }
     }
 

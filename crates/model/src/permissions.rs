@@ -65,6 +65,9 @@ impl Role {
             Annotate => self == Annotator,
             Review => self == Reviewer,
             ViewAgreement => matches!(self, Lead | Reviewer),
+            Export | ManageQualifications => self == Lead,
+            ViewRetention | SetRetention => matches!(self, Lead | Compliance),
+            Destroy => self == Compliance,
         }
     }
 
@@ -159,11 +162,21 @@ pub enum Action {
     Review,
     /// See inter-annotator agreement figures.
     ViewAgreement,
+    /// Deliver labels with their compliance package (a signed, encrypted BagIt bag).
+    Export,
+    /// Record team members' training, attestations and certifications.
+    ManageQualifications,
+    /// See the retention date, reminders and what left the vault.
+    ViewRetention,
+    /// Set the project's retention date and rule.
+    SetRetention,
+    /// Destroy the vault (crypto-erase and delete) and issue the certificate of destruction.
+    Destroy,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and documentation.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 30] = [
         Action::ChangeOwnPassphrase,
         Action::ManageOwnTotp,
         Action::ViewVaultInfo,
@@ -189,6 +202,11 @@ impl Action {
         Action::Annotate,
         Action::Review,
         Action::ViewAgreement,
+        Action::Export,
+        Action::ManageQualifications,
+        Action::ViewRetention,
+        Action::SetRetention,
+        Action::Destroy,
     ];
 
     /// The stored name, e.g. `add_user`.
@@ -219,6 +237,11 @@ impl Action {
             Action::Annotate => "annotate",
             Action::Review => "review",
             Action::ViewAgreement => "view_agreement",
+            Action::Export => "export",
+            Action::ManageQualifications => "manage_qualifications",
+            Action::ViewRetention => "view_retention",
+            Action::SetRetention => "set_retention",
+            Action::Destroy => "destroy",
         }
     }
 }

@@ -20,6 +20,11 @@ pub enum VaultError {
     /// `vault.json` has a version this build does not know.
     #[error("this vault uses format version {0}, which this version of Airlock cannot read; update Airlock")]
     UnknownVersion(u32),
+    /// The vault was destroyed (its key slots erased).
+    #[error(
+        "this vault was destroyed: its keys were erased and its content can no longer be opened"
+    )]
+    Erased,
     /// A passphrase or recovery code did not open the slot.
     #[error("the passphrase is not correct")]
     WrongPassphrase,

@@ -141,6 +141,14 @@ pub struct VaultHeader {
     pub intake_recipient: String,
     /// Key slots, users' and the recovery slot.
     pub slots: Vec<KeySlot>,
+    /// Set when every key slot was destroyed (cryptographic erase): nothing in the vault
+    /// can be decrypted any more.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub erased_at: Option<OffsetDateTime>,
 }
 
 /// The lookup tag of a login name in this vault: SHA-256 over the vault id and the
@@ -235,6 +243,7 @@ mod tests {
             policy: Policy::default(),
             intake_recipient: "age1example".into(),
             slots: vec![],
+            erased_at: None,
         }
     }
 

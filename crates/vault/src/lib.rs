@@ -105,6 +105,19 @@ impl RecoveryCode {
     }
 }
 
+/// What a cryptographic erase destroyed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EraseReport {
+    /// User key slots removed.
+    pub user_slots: u32,
+    /// Recovery slots removed.
+    pub recovery_slots: u32,
+    /// OS keyring entries removed (Airlock stores none).
+    pub keyring_entries: u32,
+    /// The header was already erased (a resumed destruction).
+    pub already_erased: bool,
+}
+
 /// Why an unlock failed, with what the caller must audit.
 pub enum UnlockFailure {
     /// No slot has this login name (argon2 work was still spent).
@@ -180,6 +193,7 @@ impl Vault {
             policy,
             intake_recipient: intake::recipient(&keys.work),
             slots: vec![recovery],
+            erased_at: None,
         };
         header.write(dir)?;
         Ok((
@@ -236,6 +250,9 @@ impl Vault {
     ) -> Result<(UserId, Role, SlotKeys), UnlockFailure> {
         if let Err(e) = self.reload() {
             return Err(UnlockFailure::Vault(e));
+        }
+        if self.header.erased_at.is_some() {
+            return Err(UnlockFailure::Vault(VaultError::Erased));
         }
         let kdf = self.header.kdf;
         let Some(slot) = self.header.slot_for_login(name).cloned() else {
@@ -374,6 +391,78 @@ impl Vault {
         })
     }
 
+    /// Cryptographic erase: rewrites the header atomically with no key slot (users' and
+    /// recovery) and no intake recipient, so the source and work keys — which exist only
+    /// wrapped in those slots — are gone and nothing in `vault.db` or `blobs/` can be
+    /// decrypted again. Keeps the format, version and vault id, so the directory is still
+    /// recognised while its files are deleted. Safe to run twice (the second run reports
+    /// `already_erased`). Airlock keeps no slot keys in the OS keyring, so there are no
+    /// keyring entries to remove.
+    pub fn crypto_erase(&mut self, now: OffsetDateTime) -> Result<EraseReport, VaultError> {
+        let mut report = EraseReport::default();
+        self.update_header(|h| {
+            report.already_erased = h.erased_at.is_some();
+            for s in &h.slots {
+                match s.owner {
+                    SlotOwner::User { .. } => report.user_slots += 1,
+                    SlotOwner::Recovery => report.recovery_slots += 1,
+                }
+            }
+            h.slots.clear();
+            h.intake_recipient.clear();
+            if h.erased_at.is_none() {
+                h.erased_at = Some(now);
+            }
+            Ok(())
+        })?;
+        Ok(report)
+    }
+
+    /// Seals `personal` keys (only: no vault key) under `passphrase` with this vault's KDF,
+    /// for a document that must outlive the key slots — a destruction that may be
+    /// interrupted after the crypto-erase still needs its signers' keys to sign the
+    /// certificate.
+    pub fn seal_personal_keys(
+        &self,
+        user: UserId,
+        role: Role,
+        passphrase: &SecretString,
+        personal: &PersonalKeys,
+    ) -> Result<KeySlot, VaultError> {
+        slots::seal(
+            self.header.vault_id,
+            SlotOwner::User {
+                user_id: user,
+                role,
+            },
+            None,
+            passphrase,
+            &self.header.kdf,
+            &SlotKeys {
+                work: Key32::random(),
+                source: None,
+                personal: Some(personal.clone()),
+            },
+        )
+    }
+
+    /// Opens keys sealed by [`Vault::seal_personal_keys`] (the vault may be erased).
+    pub fn open_personal_keys(
+        vault_id: VaultId,
+        kdf: &KdfParams,
+        slot: &KeySlot,
+        passphrase: &SecretString,
+    ) -> Result<PersonalKeys, VaultError> {
+        slots::open(vault_id, slot, passphrase, kdf)?
+            .personal
+            .ok_or(VaultError::HeaderCorrupt)
+    }
+
+    /// Whether the vault was cryptographically erased.
+    pub fn is_erased(&self) -> bool {
+        self.header.erased_at.is_some()
+    }
+
     /// The blob store for the tiers whose keys the caller holds.
     pub fn blobs(&self, work: &Key32, source: Option<&Key32>) -> BlobStore {
         BlobStore::new(&self.dir, work, source)
@@ -457,5 +546,50 @@ mod tests {
         let rec = v.unlock_recovery(&code.reveal().to_lowercase()).unwrap();
         assert_eq!(rec.source.unwrap().expose(), keys.source.expose());
         assert!(v.unlock_recovery("AAAA-BBBB").is_err());
+    }
+
+    #[test]
+    fn crypto_erase_removes_every_slot_and_nothing_opens_afterwards() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut v, keys, code) = Vault::create(
+            &dir.path().join("v"),
+            KdfParams::INSECURE_FAST,
+            Policy::default(),
+        )
+        .unwrap();
+        let pw = SecretString::from("a good long passphrase");
+        v.add_user_slot(
+            UserId::new(),
+            Role::Lead,
+            "lee",
+            &pw,
+            &keys.work,
+            Some(&keys.source),
+            PersonalKeys::generate(),
+        )
+        .unwrap();
+        let r = v.crypto_erase(OffsetDateTime::now_utc()).unwrap();
+        assert_eq!(
+            (r.user_slots, r.recovery_slots, r.already_erased),
+            (1, 1, false)
+        );
+        let mut again = Vault::open(&dir.path().join("v")).unwrap();
+        assert!(again.is_erased());
+        assert!(matches!(
+            again.unlock("lee", &pw, OffsetDateTime::now_utc()),
+            Err(UnlockFailure::Vault(VaultError::Erased))
+        ));
+        assert!(again.unlock_recovery(code.reveal()).is_err());
+        let raw = std::fs::read_to_string(dir.path().join("v/vault.json")).unwrap();
+        assert!(
+            !raw.contains("sealed") && !raw.contains("age1"),
+            "no wrapped key and no recipient remain"
+        );
+        assert!(
+            again
+                .crypto_erase(OffsetDateTime::now_utc())
+                .unwrap()
+                .already_erased
+        );
     }
 }

@@ -5,5 +5,6 @@ mod access;
 mod annotate;
 mod audit_trail;
 mod deid;
+mod deliver;
 mod ingest;
 mod support;
