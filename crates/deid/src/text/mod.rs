@@ -50,6 +50,10 @@ pub const RESTRICTED_ZIP_PREFIXES: [&str; 17] = [
     "879", "884", "890", "893",
 ];
 
+/// The smallest "current" year for the over-89 birth-year rule: the year the rule was
+/// written. Documents that mention later years use the latest one instead.
+const MIN_REFERENCE_YEAR: i32 = 2025;
+
 /// Per-document input besides the text.
 #[derive(Debug, Clone, Default)]
 pub struct DocumentContext {
@@ -202,13 +206,32 @@ impl Deidentifier {
             },
         };
         let offset = self.date_offset_days(&patient);
+        // The latest year the document mentions, and at least the year this rule was
+        // written (time only moves on): a birth year 90 or more years before it shows
+        // an age over 89.
+        let reference_year = findings
+            .iter()
+            .filter(|f| f.category == Category::Date)
+            .filter_map(|f| dates::year_of(&text[f.start..f.end]))
+            .max()
+            .unwrap_or(MIN_REFERENCE_YEAR)
+            .max(MIN_REFERENCE_YEAR);
         let mut out = String::with_capacity(text.len() + text.len() / 8);
         let mut log = Vec::with_capacity(findings.len());
         let mut at = 0;
         for f in findings {
             out.push_str(&text[at..f.start]);
             let original = &text[f.start..f.end];
-            let (replacement, action) = self.replace(f, original, offset);
+            let over_89 = f.category == Category::Date
+                && dates::year_of(original).is_some_and(|y| reference_year - y >= 90)
+                && dates::is_birth_date(text, f.start);
+            let (replacement, action) = if over_89 {
+                // Safe Harbor: every element of a date that shows an age over 89,
+                // the year included, goes.
+                (Category::Date.placeholder().to_owned(), Action::Redact)
+            } else {
+                self.replace(f, original, offset)
+            };
             let out_start = out.len();
             out.push_str(&replacement);
             log.push(RedactionEntry {
@@ -301,7 +324,14 @@ fn generalize_age(phrase: &str) -> String {
 
 /// First three digits plus `00`, or `00000` for a restricted prefix.
 fn generalize_zip(zip: &str) -> String {
-    let digits: String = zip.chars().filter(char::is_ascii_digit).take(3).collect();
+    let all: String = zip.chars().filter(char::is_ascii_digit).collect();
+    // A four-digit ZIP code lost its leading zero ("2887" is 02887).
+    let all = if all.len() == 4 {
+        format!("0{all}")
+    } else {
+        all
+    };
+    let digits: String = all.chars().take(3).collect();
     if digits.len() < 3 || RESTRICTED_ZIP_PREFIXES.contains(&digits.as_str()) {
         "00000".to_owned()
     } else {

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::dict::{WordInfo, DICT};
+use super::dict::{self, WordInfo, DICT};
 use super::finding::Finding;
 use super::{patterns, shape};
 use crate::category::Category;
@@ -155,6 +155,29 @@ const STRONG_LABELS: &[&str] = &[
     "/s/",
     "patient name",
     "pt name",
+    "call me",
+    "calls me",
+    "called me",
+    "known as",
+    "goes by",
+    "go by",
+    "kid",
+    "child",
+    "stepson",
+    "stepdaughter",
+    "stepmother",
+    "stepfather",
+    "grandchild",
+    "grandma",
+    "grandpa",
+    "roommate",
+    "coworker",
+    "co-worker",
+    "boss",
+    "maiden name",
+    "last name",
+    "first name",
+    "surname",
 ];
 
 static LABELS: LazyLock<HashMap<&'static str, bool>> = LazyLock::new(|| {
@@ -274,6 +297,30 @@ fn token_info(core: &str, lower: &str) -> WordInfo {
     info
 }
 
+/// "I'm", "DON'T", "They're": an English contraction, never a name ("O'Brien" and
+/// "D'Angelo" are not: their part after the apostrophe is no contraction ending; a
+/// possessive `'s` is handled by the tokeniser).
+fn is_contraction(s: &str) -> bool {
+    let Some(i) = s.rfind(['\'', '’']) else {
+        return false;
+    };
+    let tail = &s[i..];
+    let tail = tail.trim_start_matches(['\'', '’']);
+    matches!(
+        tail.to_ascii_lowercase().as_str(),
+        "t" | "m" | "re" | "ve" | "ll" | "d"
+    ) && i > 0
+}
+
+/// "X-ray", "T-cell", "C-section", "G-tube": a single capital letter joined to a
+/// lower-case word is a term, not a name.
+fn is_letter_compound(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!((c.next(), c.next()), (Some(a), Some('-')) if a.is_uppercase())
+        && c.as_str().chars().all(char::is_lowercase)
+        && !c.as_str().is_empty()
+}
+
 fn tokenize(text: &str) -> Vec<Tok> {
     let bytes = text.as_bytes();
     TOKEN
@@ -284,6 +331,10 @@ fn tokenize(text: &str) -> Vec<Tok> {
             let after = bytes.get(m.end()).copied();
             !before.is_some_and(|b| b.is_ascii_digit())
                 && !after.is_some_and(|b| b.is_ascii_digit())
+        })
+        .filter(|m| {
+            let s = m.as_str().trim_end_matches('.');
+            !is_contraction(s) && !is_letter_compound(s)
         })
         .map(|m| {
             let s = m.as_str();
@@ -300,11 +351,15 @@ fn tokenize(text: &str) -> Vec<Tok> {
             let caps = n > 1 && !core.chars().any(char::is_lowercase);
             let initial = n == 1;
             let frequent_first = info.first > 0 && info.first <= 1500 && !info.ambiguous_first;
+            // All capitals and only in the tails of the lists ("IBAN", "II"): an acronym.
+            let caps_rare = n > 1 && !core.chars().any(char::is_lowercase) && info.rare_name();
             let strong = plausible
                 && info.is_name()
                 && (!info.common || frequent_first)
                 && !info.stop
+                && !info.term
                 && !info.title
+                && !caps_rare
                 && n > 1;
             let known = info.is_name() || info.common || info.vocab || info.stop || info.title;
             let capital_parts = core
@@ -329,7 +384,15 @@ fn tokenize(text: &str) -> Vec<Tok> {
                 f32::MIN
             };
             let particle = s.starts_with(|c: char| c.is_lowercase());
-            let info = if particle { WordInfo::default() } else { info };
+            let mut info = if particle { WordInfo::default() } else { info };
+            // A state ("Texas") is no identifier; one that is also a first name
+            // ("Virginia") keeps its chance.
+            if info.first == 0
+                && n > 2
+                && DICT.states.iter().any(|st| st.eq_ignore_ascii_case(core))
+            {
+                info.stop = true;
+            }
             Tok {
                 lower,
                 start: m.start(),
@@ -475,6 +538,64 @@ fn eponym_after(text: &str, at: usize) -> bool {
     EPONYM_NOUNS.contains(&next[..end].to_lowercase().as_str())
 }
 
+/// Words after which a capitalised word starts a noun phrase ("the Rose garden"), not a
+/// name.
+const DETERMINERS: &[&str] = &[
+    "the", "a", "an", "this", "that", "these", "those", "his", "her", "their", "our", "its", "my",
+    "your", "no", "any", "some", "each", "every",
+];
+
+/// A capitalised word inside a lower-case sentence ("Why is Dean so impulsive?",
+/// "Don't go, Jasmine!"): a lower-case word or a comma before it, and a lower-case word,
+/// sentence punctuation or the end of the line after it; not an eponym ("Addison
+/// disease") and not after an article.
+fn mid_sentence(text: &str, t: &Tok) -> bool {
+    let head = text[..t.start].trim_end_matches([' ', '\t']);
+    let Some(prev) = head.chars().next_back() else {
+        return false;
+    };
+    if !(prev.is_lowercase() || prev == ',') {
+        return false;
+    }
+    if prev.is_lowercase() {
+        let w = patterns::word_before(text, t.start, |c| !c.is_alphabetic());
+        if DETERMINERS.contains(&w.as_str()) {
+            return false;
+        }
+    }
+    let rest = text[t.full_end..].trim_start_matches([' ', '\t']);
+    let ok_after = match rest.chars().next() {
+        None | Some('\n' | '\r' | ',' | '!' | '?' | ';') => true,
+        Some(c) => c.is_lowercase(),
+    };
+    ok_after && !eponym_after(text, t.full_end)
+}
+
+/// A speaker's name opening a line of dialogue ("Luiza: What a wife.", `Dean: "Who?"`):
+/// alone at the start of its line, a colon right after it. Ordinary words ("Plan:") do
+/// not count; a first name that is also a word does when a quotation follows.
+fn speaker(text: &str, t: &Tok) -> bool {
+    let line_start = text[..t.start].rfind('\n').map_or(0, |i| i + 1);
+    if !text[line_start..t.start]
+        .chars()
+        .all(|c| c.is_whitespace() || matches!(c, '-' | '*' | '>' | '}' | '{'))
+    {
+        return false;
+    }
+    let Some(rest) = text[t.full_end..].strip_prefix(':') else {
+        return false;
+    };
+    if t.full_end != t.end {
+        return false;
+    }
+    let quoted = rest.trim_start().starts_with(['"', '“', '\'']);
+    let word = t.info.common || t.info.vocab;
+    t.end - t.start >= 3
+        && (t.oov && (t.name_shaped || t.non_ascii)
+            || t.info.is_name() && !word
+            || t.info.first > 0 && quoted)
+}
+
 fn title_before(text: &str, toks: &[Tok], i: usize) -> bool {
     i > 0 && toks[i - 1].info.title && joined(text, &toks[i - 1], &toks[i])
 }
@@ -483,7 +604,7 @@ fn title_before(text: &str, toks: &[Tok], i: usize) -> bool {
 pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
     let toks = tokenize(text);
     let mut is_name = vec![0u8; toks.len()]; // 0 no, else rule index below
-    const RULE_IDS: [&str; 10] = [
+    const RULE_IDS: [&str; 13] = [
         "",
         "name.title",
         "name.label",
@@ -494,6 +615,9 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         "name.repeat",
         "name.shape",
         "name.possessive",
+        "name.mid_sentence",
+        "name.speaker",
+        "name.suffix",
     ];
     let mut i = 0;
     let mut pending_label = None;
@@ -551,6 +675,16 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         let all_rare = chain
             .clone()
             .all(|k| toks[k].score > f32::MIN || neutral(k));
+        // "KNOW WHAT TO PRESS NEXT": capitals with an ordinary word among them are a
+        // shouted sentence, not a name, unless a label or credential says otherwise.
+        let shouting = label.is_none()
+            && !credential
+            && chain.clone().all(|k| toks[k].caps || neutral(k))
+            && chain.clone().any(|k| {
+                let w = &toks[k].info;
+                w.common && (w.ambiguous_first || !w.is_name())
+            })
+            && j > i;
         for k in chain.clone() {
             let t = &toks[k];
             if t.info.title && !t.initial || t.particle {
@@ -560,13 +694,18 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
             let namey = t.info.is_name() || t.initial || t.oov || rare_word && any_anchor;
             // "Rosetta Loggia", "Carolos Talon": a word right after a first name.
             let after_first = k > i && toks[k - 1].strong && toks[k - 1].info.first > 0;
-            // Stop words (clinical vocabulary, function words) are names only after a title.
-            let clinical = t.info.stop;
+            // Stop words (clinical vocabulary, function words) are names only after a title;
+            // clinical terms that are also names ("Pap") only right after a found name.
+            let clinical = t.info.stop || t.info.term && !(k > i && is_name[k - 1] != 0);
             let short_caps = t.caps && t.end - t.start <= 3;
             let plain_word = (t.info.common || t.info.vocab) && !t.info.is_name();
-            let rule = if title_before(text, &toks, k)
-                || (k > i && is_name[k - 1] == 1 && namey)
-                || (after_first && !clinical && !t.initial)
+            // An acronym after a name ("Wilhelmina Starkadder DOB") is no part of it.
+            let acronym_after = short_caps && k > i && !toks[k - 1].caps;
+            let rule = if shouting {
+                0
+            } else if title_before(text, &toks, k)
+                || (k > i && is_name[k - 1] == 1 && namey && !clinical && !acronym_after)
+                || (after_first && !clinical && !t.initial && !acronym_after)
             {
                 1
             } else if label == Some(true)
@@ -613,6 +752,19 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
                 && !eponym_after(text, t.full_end)
             {
                 9
+            } else if j == i
+                && t.info.first > 0
+                // An SSA-only name that is an ordinary word ("Wisdom") needs more.
+                && (t.info.first < dict::SSA_RANK_BASE || !t.info.common)
+                && !clinical
+                && !t.caps
+                && !t.possessive
+                && t.end - t.start >= 3
+                && mid_sentence(text, t)
+            {
+                10
+            } else if j == i && !clinical && !t.caps && speaker(text, t) {
+                11
             } else {
                 0
             };
@@ -637,6 +789,16 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
             && !CREDENTIAL.is_match(&text[toks[k - 1].full_end..]);
         if (t.initial && (next || prev)) || (t.particle && next) {
             is_name[k] = 5;
+        }
+    }
+    // Generational suffixes belong to the name before them ("Daniel Young Jr.").
+    for k in 1..toks.len() {
+        if is_name[k] == 0
+            && is_name[k - 1] != 0
+            && matches!(toks[k].lower.as_str(), "jr" | "sr" | "ii" | "iii" | "iv")
+            && joined(text, &toks[k - 1], &toks[k])
+        {
+            is_name[k] = 12;
         }
     }
     for k in 1..toks.len() {
@@ -666,10 +828,11 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         if r != 0 {
             let confidence = match r {
                 1..=4 => 0.95,
-                5 => 0.9,
+                5 | 12 => 0.9,
                 6 => 0.75,
                 8 => 0.6,
-                9 => 0.65,
+                9 | 10 => 0.65,
+                11 => 0.7,
                 _ => 0.85,
             };
             out.push(Finding {
@@ -759,7 +922,9 @@ pub(crate) fn detect_places(text: &str, out: &mut Vec<Finding>) {
         }
         let confidence = if ambiguous {
             let word = patterns::word_before(text, s, |c| !c.is_alphanumeric());
-            if !PLACE_CONTEXT.contains(&word.as_str()) && !after_address(s) {
+            if !PLACE_CONTEXT.contains(&word.as_str()) && !after_address(s)
+                || text[e..].starts_with(':')
+            {
                 continue;
             }
             0.7
@@ -772,6 +937,450 @@ pub(crate) fn detect_places(text: &str, out: &mut Vec<Finding>) {
             category: Category::Location,
             rule: "location.city_dictionary",
             confidence,
+        });
+    }
+    detect_towns(text, out);
+    detect_intersections(text, out);
+    detect_zips_after_places(text, out);
+}
+
+/// Phrases (the one to three words before) after which capitalised words name a place:
+/// "lives in Harrowgate", "a 67-year-old woman from Harrowgate", "based in Zoneton".
+const STRONG_PLACE_CONTEXT: &[&str] = &[
+    "lives in",
+    "live in",
+    "living in",
+    "lived in",
+    "resides in",
+    "reside in",
+    "residing in",
+    "resided in",
+    "resident of",
+    "native of",
+    "moved to",
+    "moved from",
+    "moved here from",
+    "moved back to",
+    "relocated to",
+    "relocated from",
+    "born in",
+    "raised in",
+    "grew up in",
+    "originally from",
+    "based in",
+    "located in",
+    "flew to",
+    "flew in from",
+    "travelled to",
+    "traveled to",
+    "travelled from",
+    "traveled from",
+    "trip to",
+    "returned from",
+    "visiting from",
+    "home city",
+    "hometown",
+    "hometown of",
+    "town of",
+    "city of",
+    "village of",
+    "i am in",
+    "i'm in",
+    "woman from",
+    "man from",
+    "male from",
+    "female from",
+    "gentleman from",
+    "lady from",
+    "patient from",
+    "pt from",
+    "boy from",
+    "girl from",
+    "resident from",
+    "transferred from",
+];
+
+/// What the dictionaries say about one capitalised word of a candidate place name.
+fn place_word_ok(word: &str, allow_common: bool) -> bool {
+    let lower = word.to_lowercase();
+    let lower = lower.trim_end_matches('.');
+    let info = DICT.word(lower);
+    if info.stop || info.title || lower.len() < 2 {
+        return false;
+    }
+    if MONTHS_AND_DAYS.contains(&lower) {
+        return false;
+    }
+    let state = DICT.states.iter().any(|s| s.eq_ignore_ascii_case(word));
+    if state || COUNTRY_WORDS.contains(&lower) {
+        return false;
+    }
+    allow_common || !(info.common || info.vocab) || info.is_name()
+}
+
+const MONTHS_AND_DAYS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "today",
+    "tomorrow",
+    "yesterday",
+];
+
+/// Words that name a country (not a Safe Harbor identifier) where a town could stand.
+const COUNTRY_WORDS: &[&str] = &["united", "usa", "u.s.", "u.s.a.", "us", "america"];
+
+/// Up to `max` capitalised words from `at` (one space or hyphen between them), each
+/// accepted by `ok`; returns the end of the last one.
+fn cap_words(text: &str, at: usize, max: usize, ok: impl Fn(&str) -> bool) -> Option<usize> {
+    let mut end = None;
+    let mut pos = at;
+    for n in 0..max {
+        let rest = &text[pos..];
+        if !rest.starts_with(char::is_uppercase) {
+            break;
+        }
+        let len = rest
+            .find(|c: char| !(c.is_alphabetic() || matches!(c, '\'' | '’' | '.' | '-')))
+            .unwrap_or(rest.len());
+        let word = rest[..len].trim_end_matches(['.', '-', '\'', '’']);
+        // "St." ends an abbreviation; a full stop after a longer word ends the sentence.
+        let word_len = if rest[..len].starts_with("St.") {
+            3
+        } else {
+            word.len()
+        };
+        if word.is_empty() || word.chars().count() > MAX_NAME_CHARS || !ok(word) {
+            break;
+        }
+        end = Some(pos + word_len);
+        pos += word_len;
+        if n + 1 < max && text[pos..].starts_with([' ', '-']) && !text[pos + 1..].starts_with(' ') {
+            pos += 1;
+        } else {
+            break;
+        }
+    }
+    end
+}
+
+/// What follows a candidate place: a comma, line end, closing bracket or full stop;
+/// a state, a ZIP code or a country.
+fn place_boundary_after(text: &str, end: usize) -> bool {
+    let rest = text[end..].trim_start_matches([' ', '\t']);
+    let Some(c) = rest.chars().next() else {
+        return true;
+    };
+    if matches!(c, ',' | '\n' | '\r' | ')' | '.' | ';' | '?' | '!') || c.is_ascii_digit() {
+        return true;
+    }
+    let word_end = rest
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
+    let word = &rest[..word_end];
+    DICT.states.contains(&word) || rest.starts_with("United States") || word == "USA"
+}
+
+fn push_location(out: &mut Vec<Finding>, start: usize, end: usize, rule: &'static str, c: f32) {
+    if end > start {
+        out.push(Finding {
+            start,
+            end,
+            category: Category::Location,
+            rule,
+            confidence: c,
+        });
+    }
+}
+
+/// Towns that no dictionary knows, found by their place: after a street address
+/// ("414 Quillon Street, Harrowgate"), after a phrase such as "lives in", in brackets
+/// after a town ("Unionville (Orange)"), on the line before a state or country, and
+/// before a facility word ("Brindlemoor Clinic").
+fn detect_towns(text: &str, out: &mut Vec<Finding>) {
+    let addresses: Vec<(usize, usize, &'static str)> = out
+        .iter()
+        .filter(|f| f.category == Category::Location)
+        .map(|f| (f.start, f.end, f.rule))
+        .collect();
+    let mut found = Vec::new();
+    for &(_, end, rule) in &addresses {
+        let address = matches!(
+            rule,
+            "location.street" | "location.unit" | "location.po_box" | "location.military"
+        );
+        let sep_len = text[end..]
+            .find(|c: char| !matches!(c, ' ' | '\t' | ',' | '\n' | '\r'))
+            .unwrap_or(text.len() - end);
+        let sep = &text[end..end + sep_len];
+        let at = end + sep_len;
+        if address {
+            if sep.matches('\n').count() > 1 || sep.is_empty() {
+                continue;
+            }
+            let line_break = sep.contains(['\n', ',']);
+            // "... St. Patient reports": a full stop and a space end the sentence.
+            let sentence_end = !line_break && text[..end].ends_with('.');
+            let strict = |w: &str| place_word_ok(w, false);
+            let loose = |w: &str| place_word_ok(w, true);
+            let e = cap_words(text, at, 3, loose)
+                .filter(|&e| place_boundary_after(text, e) && !text[e..].starts_with(':'))
+                .or_else(|| {
+                    cap_words(text, at, 3, strict).filter(|&e| !text[e..].starts_with(':'))
+                });
+            if let Some(e) = e {
+                if !(sentence_end && cap_words(text, at, 3, strict).is_none()) {
+                    found.push((at, e, "location.after_address"));
+                }
+            }
+        } else if text[end..].starts_with(" (") || text[end..].starts_with("(") {
+            let open = end + text[end..].find('(').unwrap_or(0) + 1;
+            if let Some(e) = cap_words(text, open, 3, |w| place_word_ok(w, true)) {
+                if text[e..].starts_with(')') {
+                    found.push((open, e, "location.paren"));
+                }
+            }
+        }
+    }
+    // Capitalised words after a strong place phrase, on the line before a country, or
+    // before a facility word.
+    let mut i = 0;
+    while i < text.len() {
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
+        let word_start = c.is_uppercase()
+            && !text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '\'' || c == '’');
+        if !word_start {
+            i += c.len_utf8();
+            continue;
+        }
+        let after_phrase = place_phrase_before(text, i);
+        if after_phrase {
+            if let Some(e) = cap_words(text, i, 3, |w| place_word_ok(w, true)) {
+                found.push((i, e, "location.place_context"));
+                i = e;
+                continue;
+            }
+        }
+        if let Some(e) = cap_words(text, i, 3, |w| place_word_ok(w, true))
+            .filter(|&e| line_alone_before_country(text, i, e))
+        {
+            found.push((i, e, "location.before_country"));
+            i = e;
+            continue;
+        }
+        if let Some(e) = cap_words(text, i, 3, |w| place_word_ok(w, false)) {
+            if facility_after(text, e) {
+                found.push((i, e, "location.facility"));
+            }
+            i = e;
+            continue;
+        }
+        i += c.len_utf8();
+    }
+    for (s, e, rule) in found {
+        push_location(out, s, e, rule, 0.7);
+    }
+}
+
+fn place_phrase_before(text: &str, start: usize) -> bool {
+    let from = patterns::floor_char_boundary(text, start.saturating_sub(40));
+    let head = &text[from..start];
+    let head = head.rsplit('\n').next().unwrap_or(head);
+    let head = head.trim_end_matches([' ', '\t']);
+    let lower = head.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '-'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    (1..=3).any(|n| {
+        n <= words.len() && {
+            let tail = words[words.len() - n..].join(" ");
+            // "a 67-year-old woman from": the age in front of the noun is part of it.
+            STRONG_PLACE_CONTEXT.contains(&tail.as_str())
+        }
+    }) && lower.ends_with(|c: char| c.is_alphabetic())
+}
+
+/// `Independence\nUnited States`, `Midlands\n, TX`: a line holding only capitalised words
+/// followed by a country or a state on the next line (or after a comma).
+fn line_alone_before_country(text: &str, start: usize, end: usize) -> bool {
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    if !text[line_start..start].trim().is_empty() && !text[..start].trim_end().ends_with(',') {
+        return false;
+    }
+    let rest = text[end..].trim_start_matches([' ', '\t']);
+    let Some(rest) = rest
+        .strip_prefix("\r\n")
+        .or_else(|| rest.strip_prefix('\n'))
+        .or_else(|| rest.strip_prefix(','))
+    else {
+        return false;
+    };
+    let rest = rest.trim_start_matches([' ', '\t', ',']);
+    if rest.starts_with("United States") || rest.starts_with("USA") {
+        return true;
+    }
+    let word_end = rest
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
+    let state = &rest[..word_end];
+    word_end >= 2 && DICT.states.contains(&state) && {
+        let after = rest[word_end..].trim_start_matches([' ', '\t', ',']);
+        after.is_empty()
+            || after.starts_with(['\n', '\r'])
+            || after.starts_with(|c: char| c.is_ascii_digit())
+    }
+}
+
+/// "Brindlemoor Clinic", "Harrowgate General Hospital": the facility word after a name.
+fn facility_after(text: &str, end: usize) -> bool {
+    const FACILITIES: &[&str] = &[
+        " Clinic",
+        " Hospital",
+        " Medical Center",
+        " Medical Centre",
+        " Health Center",
+        " Health Centre",
+        " Infirmary",
+        " General Hospital",
+        " Memorial Hospital",
+        " Community Hospital",
+        " Regional Medical",
+        " Nursing Home",
+        " Rehabilitation",
+        " Care Center",
+    ];
+    FACILITIES.iter().any(|f| text[end..].starts_with(f))
+}
+
+/// "the corner of 454 Kidd Avenue and Carvalho Streets", "Arnaude and 1896 Maple
+/// Street": one location from the first street to the last, connectors included.
+fn detect_intersections(text: &str, out: &mut Vec<Finding>) {
+    let streets: Vec<(usize, usize)> = out
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.rule,
+                "location.street" | "location.cross_street" | "location.street_name"
+            )
+        })
+        .map(|f| (f.start, f.end))
+        .collect();
+    let mut found = Vec::new();
+    for &(s, e) in &streets {
+        let mut start = s;
+        let mut end = e;
+        // "... Avenue and Carvalho Streets", "... Road St. and Sheripov Plaza St."
+        let rest = &text[e..];
+        let gap = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+        let rest_t = &rest[gap..];
+        for conj in ["and ", "& "] {
+            if rest_t.starts_with(conj) {
+                let at = e + gap + conj.len();
+                if let Some(x) = cap_words(text, at, 4, |w| place_word_ok(w, true)) {
+                    end = x;
+                }
+                break;
+            }
+        }
+        // "Arnaude and 1896 Maple Street"
+        let head = text[..s].trim_end_matches([' ', '\t']);
+        for conj in [" and", " &"] {
+            if let Some(h) = head.strip_suffix(conj) {
+                let h = h.trim_end_matches([' ', '\t']);
+                let word_start = h
+                    .char_indices()
+                    .rev()
+                    .take_while(|&(_, c)| c.is_alphabetic() || matches!(c, '\'' | '’' | '.' | '-'))
+                    .last()
+                    .map(|(i, _)| i);
+                if let Some(ws) = word_start {
+                    if cap_words(text, ws, 1, |w| place_word_ok(w, true)) == Some(h.len()) {
+                        start = ws;
+                    }
+                }
+                break;
+            }
+        }
+        // "the corner of", "at the intersection of"
+        let head = text[..start].trim_end_matches([' ', '\t']);
+        for phrase in [
+            "the corner of",
+            "corner of",
+            "the intersection of",
+            "intersection of",
+        ] {
+            let Some(ps) = head.len().checked_sub(phrase.len()) else {
+                continue;
+            };
+            if head.is_char_boundary(ps) && head[ps..].eq_ignore_ascii_case(phrase) {
+                if head[..ps].is_empty() || head[..ps].ends_with(|c: char| !c.is_alphanumeric()) {
+                    start = ps;
+                }
+                break;
+            }
+        }
+        if (start, end) != (s, e) {
+            found.push((start, end));
+        }
+    }
+    for (s, e) in found {
+        push_location(out, s, e, "location.intersection", 0.8);
+    }
+}
+
+/// A ZIP code right after a town ("Harrowgate 30915", "El Monte 91731", "Unionville
+/// (Orange) 10988").
+fn detect_zips_after_places(text: &str, out: &mut Vec<Finding>) {
+    let ends: Vec<usize> = out
+        .iter()
+        .filter(|f| f.category == Category::Location)
+        .map(|f| f.end)
+        .collect();
+    for end in ends {
+        let rest = &text[end..];
+        let rest_t = rest.trim_start_matches([' ', '\t', ',', ')']);
+        let at = end + (rest.len() - rest_t.len());
+        if at - end > 3 {
+            continue;
+        }
+        let digits = rest_t.bytes().take_while(u8::is_ascii_digit).count();
+        if digits != 5 {
+            continue;
+        }
+        let mut e = at + 5;
+        if text[e..].starts_with('-')
+            && text[e + 1..].bytes().take_while(u8::is_ascii_digit).count() == 4
+        {
+            e += 5;
+        }
+        if text[e..].starts_with(|c: char| c.is_alphanumeric()) {
+            continue;
+        }
+        out.push(Finding {
+            start: at,
+            end: e,
+            category: Category::Zip,
+            rule: "zip.after_place",
+            confidence: 0.85,
         });
     }
 }

@@ -105,6 +105,11 @@ const IDV: &str = r"([A-Za-z0-9][A-Za-z0-9/-]*[0-9][A-Za-z0-9/-]*|[0-9])";
 const LABEL_GLUE: &str = r"\s*(?i:id|no\.?|num(?:ber)?|#)?\s*(?i:is\s+|was\s+)?[:#=]?\s*";
 /// Street suffixes: the USPS Publication 28 (Appendix C1) names and common abbreviations.
 const STREET_SUFFIX: &str = r"(?:Alley|Aly|Annex|Anex|Arcade|Avenue|Ave|Av|Bayou|Beach|Bend|Bluffs?|Bottom|Boulevard|Blvd|Branch|Bridge|Brg|Brooks?|Burgs?|Bypass|Byp|Camp|Canyon|Cape|Causeway|Centers?|Ctr|Circles?|Cir|Cliffs?|Club|Commons?|Corners?|Course|Courts?|Ct|Coves?|Cv|Creek|Crk|Crescent|Cres|Crest|Crossing|Xing|Crossroads?|Curve|Dale|Dam|Divide|Drives?|Dr|Estates?|Expressway|Expy|Extensions?|Ext|Falls?|Ferry|Fields?|Flats?|Fords?|Forest|Forges?|Forks?|Fort|Ft|Freeway|Fwy|Gardens?|Gateway|Glens?|Greens?|Groves?|Harbors?|Hbr|Haven|Heights|Hts|Highway|Hwy|Hills?|Hollow|Inlet|Islands?|Isle|Junctions?|Jct|Keys?|Knolls?|Lakes?|Land|Landing|Lane|Ln|Lights?|Loaf|Locks?|Lodge|Loop|Mall|Manors?|Meadows?|Mews|Mills?|Mission|Motorway|Mount|Mt|Mountains?|Neck|Orchard|Oval|Overpass|Parks?|Parkways?|Pkwy|Pass|Passage|Path|Pike|Pines?|Place|Pl|Plains?|Plaza|Plz|Points?|Pt|Ports?|Prairie|Radial|Ramp|Ranch|Rapids?|Rest|Ridges?|River|Roads?|Rd|Route|Rte|Row|Rue|Run|Shoals?|Shores?|Skyway|Springs?|Spurs?|Squares?|Sq|Station|Sta|Stravenue|Stream|Streets?|St|Summit|Terrace|Ter|Throughway|Trace|Track|Trafficway|Trail|Trl|Trailer|Tunnel|Turnpike|Tpke|Underpass|Unions?|Valleys?|Viaduct|Views?|Villages?|Vlg|Ville|Vista|Walks?|Wall|Ways?|Wells?|Broadway)\b\.?";
+/// Lower-case surname particles inside a street name ("van Bokhorst Street").
+const PARTICLE: &str = r"(?:van|von|de|der|den|da|di|du|la|le|del|della|ter|ten)";
+/// Thoroughfare words that name a street even without a house number ("on Ksenia Ramp
+/// Street"); a subset of [`STREET_SUFFIX`] without words that are often something else.
+const THOROUGHFARE: &str = r"(?:Street|Avenue|Road|Boulevard|Lane|Drive|Court|Place|Terrace|Parkway|Highway|Circle|Trail|Ramp|Row|Crossing|Square|Alley|Mews|Pike|Turnpike|Plaza)\b";
 const PHONE_WORDS: &str = r"(?i:pager|pgr|beeper|bpr|pg|ext|extension|phone|ph|tel|telephone|cell|cellphone|mobile|mob|fax|call|contact|office|home|work|number|tele|voice|direct|desk|landline|#)";
 
 fn fix(p: &str) -> String {
@@ -283,7 +288,7 @@ fn build_rules() -> Vec<Spec> {
         rule_c(
             "phone.trailing_label",
             Phone,
-            r"(\+?\(?[0-9][0-9().\s-]{5,}[0-9])\s*(?i:mobile|cell|fax|office|home|work|phone|desk|pager|landline)\b",
+            r"(\+?\(?[0-9][0-9().\s-]{5,}[0-9])[\s-]*(?i:mobile|cell|fax|office|home|work|phone|desk|pager|landline)\b",
             1,
             0.8,
             Check::PhoneDigits,
@@ -593,10 +598,19 @@ fn build_rules() -> Vec<Spec> {
             "location.street",
             Location,
             &format!(
-                r"\b(?:[0-9]{{1,6}}[A-Za-z]?(?:-[0-9]{{1,4}})?[ \t]+){{1,2}}(?:(?:[NSEW]|North|South|East|West|N\.|S\.|E\.|W\.)[ \t]+)?(?:(?:[A-Z][A-Za-z'.-]*|[0-9]{{1,3}}(?i:st|nd|rd|th))[ \t]+){{1,4}}{STREET_SUFFIX}(?:[ \t]+(?:[NSEW]|NE|NW|SE|SW)\b\.?)?(?:,?[ \t]*(?i:apt|apartment|suite|ste|unit|#|room|rm|floor|fl|bldg|building)\.?[ \t]*#?[ \t]*[A-Za-z0-9-]+\b)?"
+                r"\b(?:[0-9]{{1,6}}[A-Za-z]?(?:-[0-9]{{1,4}})?[ \t]+){{1,2}}(?:(?:[NSEW]|North|South|East|West|N\.|S\.|E\.|W\.)[ \t]+)?(?:(?:\p{{Lu}}[\p{{L}}\p{{M}}'.-]*|{PARTICLE}|[0-9]{{1,3}}(?i:st|nd|rd|th))[ \t]+){{1,4}}{STREET_SUFFIX}(?:[ \t]+(?:[NSEW]|NE|NW|SE|SW)\b\.?)?(?:,?[ \t]*(?i:apt|apartment|suite|ste|unit|#|room|rm|floor|fl|bldg|building)\.?[ \t]*#?[ \t]*[A-Za-z0-9-]+\b)?"
             ),
             0,
             0.93,
+        ),
+        rule(
+            "location.street_name",
+            Location,
+            &format!(
+                r"\b(?:on|at|along|off|near|onto|down|up|via|past|from|to|and)[ \t]+((?:(?:\p{{Lu}}[\p{{L}}\p{{M}}'.-]*|{PARTICLE})[ \t]+){{1,3}}{THOROUGHFARE})"
+            ),
+            1,
+            0.8,
         ),
         rule(
             "location.military",
@@ -667,6 +681,15 @@ fn build_rules() -> Vec<Spec> {
             0.97,
         ),
         rule("zip.plus4", Zip, r"\b[0-9]{5}-[0-9]{4}\b", 0, 0.85),
+        // ZIP codes of New England, New Jersey, Puerto Rico and the Virgin Islands start
+        // with 0, which spreadsheets drop ("RI 2887", "ZIP: 2169").
+        rule(
+            "zip.dropped_zero",
+            Zip,
+            r"(?:\b(?:CT|MA|ME|NH|NJ|RI|VT|PR|VI|Connecticut|Massachusetts|Maine|New Hampshire|New Jersey|Rhode Island|Vermont|Puerto Rico)(?:\s*[,|]\s*|\s+)|(?i:\bzip(?: ?code)?|\bpostal code|\bpostcode)\s*[:#]?\s*)([0-9]{4})\b",
+            1,
+            0.85,
+        ),
     ]
 }
 

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use super::dict::{COMMON, FIRST_FEMALE, FIRST_MALE, LAST, VOCABULARY};
+use super::dict::{COMMON, FIRST_FEMALE, FIRST_MALE, FIRST_SSA, LAST, LAST_2010, VOCABULARY};
 
 /// Mean log-odds per trigram above which an unknown word is taken for a name. Chosen on
 /// the dictionaries themselves (every 50th entry, see the test): at 0.7 about 4% of
@@ -36,7 +36,7 @@ fn trigrams(word: &str, mut f: impl FnMut(u64)) {
 static MODEL: LazyLock<Model> = LazyLock::new(|| {
     let mut counts: HashMap<u64, (u32, u32)> = HashMap::with_capacity(60_000);
     let (mut names_total, mut words_total) = (0u64, 0u64);
-    for list in [FIRST_FEMALE, FIRST_MALE, LAST] {
+    for list in [FIRST_FEMALE, FIRST_MALE, FIRST_SSA, LAST, LAST_2010] {
         for w in list.lines().filter(|l| !l.is_empty()) {
             trigrams(w, |g| {
                 counts.entry(g).or_default().0 += 1;

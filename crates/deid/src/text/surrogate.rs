@@ -237,7 +237,13 @@ pub(crate) fn surrogate(
             })
             .collect(),
         Category::Location => match rule {
-            "location.city_dictionary" | "location.city_state" => city(key, original),
+            "location.city_dictionary"
+            | "location.city_state"
+            | "location.after_address"
+            | "location.place_context"
+            | "location.before_country"
+            | "location.paren"
+            | "location.facility" => city(key, original),
             _ => street(key, original),
         },
         Category::Email => email(key, original),
