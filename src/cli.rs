@@ -114,6 +114,101 @@ pub enum Command {
     /// De-identification.
     #[command(subcommand)]
     Deid(DeidCmd),
+    /// Deliver labels with their compliance package: a BagIt bag signed by you and
+    /// age-encrypted to the client (lead; a reason is required and recorded).
+    Export {
+        /// The `.tar.age` file to write (or, with --plaintext, the bag directory).
+        #[arg(long)]
+        out: PathBuf,
+        /// The client's age recipient (`age1…`); repeat for several.
+        #[arg(long = "recipient", value_name = "AGE_RECIPIENT")]
+        recipients: Vec<String>,
+        /// Encrypt to a passphrase read from this file instead (age scrypt).
+        #[arg(long)]
+        bag_passphrase_file: Option<PathBuf>,
+        /// The schema whose labels are delivered (default: the only published one).
+        #[arg(long)]
+        schema: Option<String>,
+        /// Only adjudicated gold labels.
+        #[arg(long)]
+        gold_only: bool,
+        /// Write an unencrypted bag directory (recorded as a plaintext export).
+        #[arg(long)]
+        plaintext: bool,
+        /// Why the data leaves the vault (recorded).
+        #[arg(long)]
+        reason: String,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// The project's retention date, reminders and deliverables outside the vault.
+    #[command(subcommand)]
+    Retention(RetentionCmd),
+    /// Record a team member's training, attestation or certification (lead).
+    Qualification {
+        /// The user.
+        user: String,
+        /// training, attestation or certification.
+        #[arg(long)]
+        kind: String,
+        /// e.g. "HIPAA privacy training 2026".
+        #[arg(long)]
+        title: String,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+    },
+    /// Destroy the vault at the end of retention (compliance): final signed audit export,
+    /// crypto-erase, deletion, verification and a certificate of destruction (JSON + PDF).
+    /// Run it again with the same --certificate to finish an interrupted destruction.
+    Destroy {
+        /// Where the signed JSON certificate goes (the PDF is written beside it).
+        #[arg(long)]
+        certificate: PathBuf,
+        /// Where the final signed audit log goes (default: CERTIFICATE.audit.jsonl).
+        #[arg(long)]
+        audit_out: Option<PathBuf>,
+        /// The project's name, typed to confirm.
+        #[arg(long)]
+        confirm: String,
+        /// The organization.
+        #[arg(long)]
+        organization: String,
+        /// Its privacy or compliance contact.
+        #[arg(long, default_value = "")]
+        organization_contact: String,
+        /// Your title.
+        #[arg(long, default_value = "Compliance officer")]
+        title: String,
+        /// Where this happens.
+        #[arg(long, default_value = "")]
+        location: String,
+        /// Your phone or e-mail.
+        #[arg(long, default_value = "")]
+        contact: String,
+        /// The laptop (make, model, serial, asset number).
+        #[arg(long)]
+        media: Option<String>,
+        /// What happens to the laptop afterwards.
+        #[arg(long, default_value = "Internal reuse: the computer stays in service")]
+        media_destination: String,
+        /// A second person (a lead or another compliance officer) who verifies and signs.
+        #[arg(long)]
+        verifier: Option<String>,
+        /// The second person's passphrase file.
+        #[arg(long)]
+        verifier_passphrase_file: Option<PathBuf>,
+        /// The second person's title.
+        #[arg(long, default_value = "Verifier")]
+        verifier_title: String,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Certificates of destruction.
+    #[command(subcommand)]
+    Certificate(CertificateCmd),
     /// Inter-annotator agreement over a CSV of ratings (columns item,annotator,label); no
     /// vault needed.
     Agreement {
@@ -123,6 +218,41 @@ pub enum Command {
         /// Level of measurement of the labels.
         #[arg(long, value_enum, default_value_t = LevelArg::Nominal)]
         level: LevelArg,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}
+
+/// `airlock retention …`
+#[derive(Subcommand, Debug)]
+pub enum RetentionCmd {
+    /// Show the retention date, whether destruction is due, and what left the vault.
+    Show {
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Set the retention date (lead, compliance).
+    Set {
+        /// YYYY-MM-DD.
+        date: String,
+        /// The rule behind it, e.g. "contract end + 30 days".
+        #[arg(long)]
+        rule: Option<String>,
+    },
+}
+
+/// `airlock certificate …`
+#[derive(Subcommand, Debug)]
+pub enum CertificateCmd {
+    /// Check a certificate of destruction offline (exit 3 when it fails).
+    Verify {
+        /// The certificate JSON.
+        file: PathBuf,
+        /// The final audit export: also check the certificate pins its end.
+        #[arg(long)]
+        audit: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum)]
         format: Option<Format>,
@@ -344,7 +474,11 @@ impl Command {
             | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Run { format, .. }))
             | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Queue { format, .. }))
             | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Show { format, .. }))
-            | Command::Deid(DeidCmd::Vault(DeidVaultCmd::State { format, .. })) => *format,
+            | Command::Deid(DeidCmd::Vault(DeidVaultCmd::State { format, .. }))
+            | Command::Export { format, .. }
+            | Command::Retention(RetentionCmd::Show { format })
+            | Command::Destroy { format, .. }
+            | Command::Certificate(CertificateCmd::Verify { format, .. }) => *format,
             _ => None,
         };
         f.unwrap_or(Format::Text)

@@ -18,8 +18,8 @@ use airlock_app::{AppError, Workspace};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
 use cli::{
-    AuditCmd, BagCmd, BatchCmd, Cli, Command, DeidCmd, DeidVaultCmd, Format, ItemsCmd, LevelArg,
-    PolicyArg, ReceiptCmd, UserCmd, VaultCmd,
+    AuditCmd, BagCmd, BatchCmd, CertificateCmd, Cli, Command, DeidCmd, DeidVaultCmd, Format,
+    ItemsCmd, LevelArg, PolicyArg, ReceiptCmd, RetentionCmd, UserCmd, VaultCmd,
 };
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};
@@ -185,6 +185,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Certificate(CertificateCmd::Verify { file, audit, .. }) => {
+            let check = airlock_app::verify_certificate_file(file, audit.as_deref())?;
+            output::certificate_check(&check, cli.format());
+            return Ok(verify_exit(check.ok));
+        }
+        Command::Destroy {
+            certificate,
+            verifier_passphrase_file,
+            ..
+        } if std::fs::metadata(state_file(certificate)).is_ok() => {
+            // An interrupted destruction: its keys may be gone, so no login; the signers'
+            // passphrases open the keys sealed in the state file.
+            let user = cli.user.clone().unwrap_or_else(|| "the sanitizer".into());
+            let pass = login_passphrase(&cli, &user)?;
+            let verifier = verifier_passphrase_file
+                .as_deref()
+                .map(|f| read_secret_file(f, "verifier passphrase"))
+                .transpose()?;
+            let report = ws.resume_destruction(certificate, &pass, verifier.as_ref())?;
+            output::destroy(&report, cli.format());
+            return Ok(verify_exit(report.verified));
+        }
         Command::Vault(VaultCmd::Recover {
             recovery_code_file,
             new_passphrase_file,
@@ -221,6 +243,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     let code = result?;
     logout?;
     Ok(code)
+}
+
+/// The state file of a destruction in progress, beside its certificate.
+fn state_file(certificate: &Path) -> PathBuf {
+    let mut s = certificate.as_os_str().to_owned();
+    s.push(".state.json");
+    PathBuf::from(s)
 }
 
 fn verify_exit(ok: bool) -> ExitCode {
@@ -502,6 +531,132 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
                 }
             }
         }
+        Command::Export {
+            out,
+            recipients,
+            bag_passphrase_file,
+            schema,
+            gold_only,
+            plaintext,
+            reason,
+            ..
+        } => {
+            let s = ws.active().await?;
+            let schema_id = match schema {
+                Some(id) => id.clone(),
+                None => {
+                    let published: Vec<_> = s
+                        .schema_list()
+                        .await?
+                        .into_iter()
+                        .filter(|x| x.status == airlock_app::json::SchemaStatus::Published)
+                        .collect();
+                    match published.as_slice() {
+                        [one] => one.id.clone(),
+                        [] => bail!("no schema is published yet"),
+                        _ => bail!("several schemas are published: name one with --schema ID"),
+                    }
+                }
+            };
+            let passphrase = bag_passphrase_file
+                .as_deref()
+                .map(|f| read_secret_file(f, "bag passphrase"))
+                .transpose()?;
+            let report = s
+                .export_deliverable(&airlock_app::json::ExportRequest {
+                    schema_id,
+                    gold_only: *gold_only,
+                    recipients: recipients.clone(),
+                    passphrase: passphrase
+                        .map(|p| secrecy::ExposeSecret::expose_secret(&p).to_string()),
+                    plaintext: *plaintext,
+                    out: out.display().to_string(),
+                    reason: reason.clone(),
+                })
+                .await?;
+            output::export(&report, fmt);
+        }
+        Command::Retention(RetentionCmd::Show { .. }) => {
+            let r = ws.active().await?.retention().await?;
+            output::retention(&r, fmt);
+        }
+        Command::Retention(RetentionCmd::Set { date, rule }) => {
+            ws.active()
+                .await?
+                .set_retention(date, rule.as_deref())
+                .await?;
+            println!("Retention date set to {date}.");
+        }
+        Command::Qualification {
+            user,
+            kind,
+            title,
+            date,
+        } => {
+            ws.active()
+                .await?
+                .add_qualification(&airlock_app::json::QualificationInput {
+                    user: user.clone(),
+                    kind: kind.clone(),
+                    title: title.clone(),
+                    date: date.clone(),
+                    note: None,
+                })
+                .await?;
+            println!("Recorded the {kind} of {user}.");
+        }
+        Command::Destroy {
+            certificate,
+            audit_out,
+            confirm,
+            organization,
+            organization_contact,
+            title,
+            location,
+            contact,
+            media,
+            media_destination,
+            verifier,
+            verifier_passphrase_file,
+            verifier_title,
+            ..
+        } => {
+            let verifier = match (verifier, verifier_passphrase_file) {
+                (Some(name), Some(f)) => Some(airlock_app::json::VerifierInput {
+                    name: name.clone(),
+                    passphrase: secrecy::ExposeSecret::expose_secret(&read_secret_file(
+                        f,
+                        "verifier passphrase",
+                    )?)
+                    .to_string(),
+                    title: verifier_title.clone(),
+                }),
+                (Some(_), None) => {
+                    bail!("give the second person's passphrase with --verifier-passphrase-file")
+                }
+                (None, _) => None,
+            };
+            let audit = audit_out
+                .clone()
+                .unwrap_or_else(|| certificate.with_extension("audit.jsonl"));
+            let req = airlock_app::json::DestroyRequest {
+                confirm_project: confirm.clone(),
+                certificate_out: certificate.display().to_string(),
+                audit_out: audit.display().to_string(),
+                organization: organization.clone(),
+                organization_contact: organization_contact.clone(),
+                title: title.clone(),
+                location: location.clone(),
+                contact: contact.clone(),
+                media_details: media.clone(),
+                media_destination: media_destination.clone(),
+                verifier,
+            };
+            let pass = login_passphrase(cli, "your account (to confirm)")?;
+            let report = ws.destroy(&req, &pass).await?;
+            output::destroy(&report, fmt);
+            return Ok(verify_exit(report.verified));
+        }
         Command::Items(ItemsCmd::List {
             batch,
             status,
@@ -533,7 +688,8 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
         | Command::Receipt(_)
         | Command::Bag(_)
         | Command::Agreement { .. }
-        | Command::Deid(DeidCmd::Text { .. }) => unreachable!("handled before login"),
+        | Command::Deid(DeidCmd::Text { .. })
+        | Command::Certificate(_) => unreachable!("handled before login"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -3,9 +3,9 @@
 use crate::cli::Format;
 use crate::progress::bytes;
 use airlock_app::json::{
-    AuditPage, BatchDto, CreatedVault, DeidBatchState, DeidQueueRow, DeidReview, DeidRunReport,
-    DeidTextReport, DemoInfo, IngestReport, ItemPage, ReceiptCheck, UserDto, VaultInfo,
-    VerdictCount, VerifyReport,
+    AuditPage, BatchDto, CertificateCheckDto, CreatedVault, DeidBatchState, DeidQueueRow,
+    DeidReview, DeidRunReport, DeidTextReport, DemoInfo, DestroyReport, ExportReport, IngestReport,
+    ItemPage, ReceiptCheck, RetentionDto, UserDto, VaultInfo, VerdictCount, VerifyReport,
 };
 use airlock_app::BagReport;
 use serde::Serialize;
@@ -445,5 +445,103 @@ pub fn deid_state(s: &DeidBatchState, f: Format) {
         (Some(so), _) => println!("Signed off by {} at {}.", so.signed_by, so.signed_at),
         (None, Some(b)) => println!("Not ready to sign off: {b}"),
         (None, None) => println!("Ready to sign off: airlock deid sign-off {}", s.batch_id),
+    }
+}
+
+pub fn export(r: &ExportReport, f: Format) {
+    if f == Format::Json {
+        return json(r);
+    }
+    println!(
+        "Exported {} items ({}) to {}{}.",
+        r.items,
+        r.formats.join(", "),
+        r.path,
+        if r.plaintext {
+            " as a PLAINTEXT bag (recorded)"
+        } else {
+            ""
+        }
+    );
+    if let Some(h) = &r.file_sha256 {
+        println!("  file sha256 {h}");
+    }
+    println!("  signed tag manifest sha256 {}", r.tagmanifest_sha256);
+    println!("  the client checks it with: {}", r.how_to_verify);
+}
+
+pub fn retention(r: &RetentionDto, f: Format) {
+    if f == Format::Json {
+        return json(r);
+    }
+    match (&r.retention_date, r.days_left) {
+        (Some(d), Some(n)) if n <= 0 => println!("Retention ended on {d}: destruction is due."),
+        (Some(d), Some(n)) => println!(
+            "Kept until {d} ({n} days left){}.",
+            if r.remind { " — reminder" } else { "" }
+        ),
+        _ => println!("No retention date is set."),
+    }
+    if let Some(rule) = &r.rule {
+        println!("  rule: {rule}");
+    }
+    println!(
+        "  last audit export: {}",
+        r.last_audit_export.as_deref().unwrap_or("never")
+    );
+    println!("  deliverables outside the vault: {}", r.exports.len());
+    for e in &r.exports {
+        println!(
+            "    {} {} — {} (to {})",
+            e.created_at, e.form, e.what, e.recipient
+        );
+    }
+}
+
+pub fn destroy(r: &DestroyReport, f: Format) {
+    if f == Format::Json {
+        return json(r);
+    }
+    println!(
+        "{} The vault was destroyed{}: {} files ({}) removed; verification {}.",
+        if r.verified { "✓" } else { "✗" },
+        if r.resumed {
+            " (an interrupted destruction was finished)"
+        } else {
+            ""
+        },
+        r.files_removed,
+        bytes(r.bytes_removed),
+        if r.verified { "passed" } else { "FAILED" }
+    );
+    println!(
+        "  certificate: {} and {}",
+        r.certificate_json, r.certificate_pdf
+    );
+    println!("  final audit log: {}", r.audit_export);
+    println!("  fingerprint: {}", r.fingerprint);
+    println!(
+        "  check it with: airlock certificate verify {} --audit {}",
+        r.certificate_json, r.audit_export
+    );
+}
+
+pub fn certificate_check(c: &CertificateCheckDto, f: Format) {
+    if f == Format::Json {
+        return json(c);
+    }
+    println!("{} {}", if c.ok { "✓" } else { "✗" }, c.message);
+    if let Some(fp) = &c.fingerprint {
+        println!("  fingerprint {fp}");
+    }
+    if let Some(m) = c.audit_matches {
+        println!(
+            "  audit log {}",
+            if m {
+                "matches the certificate"
+            } else {
+                "does NOT match the certificate"
+            }
+        );
     }
 }

@@ -367,7 +367,10 @@ impl Workspace {
             data,
             media: Media {
                 media_type: "Storage of this computer (file-level sanitization of the vault directory)".into(),
-                description: format!("The Airlock vault directory {}", s.vault.dir().display()),
+                description: format!(
+                    "The Airlock vault directory {}",
+                    std::fs::canonicalize(s.vault.dir()).unwrap_or_else(|_| s.vault.dir().to_path_buf()).display()
+                ),
                 make_vendor: None,
                 model: req.media_details.clone(),
                 serial_number: None,
