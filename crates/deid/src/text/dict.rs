@@ -93,6 +93,8 @@ pub(crate) struct WordInfo {
     pub ambiguous_first: bool,
     /// A clinical term that is also a name ("Foley"): a name only inside another name.
     pub term: bool,
+    /// A US state or territory written out ("Texas"), or its postal abbreviation.
+    pub state: bool,
 }
 
 impl WordInfo {
@@ -178,6 +180,9 @@ impl Dictionaries {
         }
         for w in TITLES.split_ascii_whitespace() {
             words.entry(w.into()).or_default().title = true;
+        }
+        for st in lines(STATES).filter(|st| !st.contains(' ')) {
+            words.entry(st.to_lowercase().into()).or_default().state = true;
         }
         let cities: Vec<&'static str> = lines(CITIES).collect();
         // Each city as listed ("New York"), in capitals and in lower case.

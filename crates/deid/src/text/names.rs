@@ -387,10 +387,7 @@ fn tokenize(text: &str) -> Vec<Tok> {
             let mut info = if particle { WordInfo::default() } else { info };
             // A state ("Texas") is no identifier; one that is also a first name
             // ("Virginia") keeps its chance.
-            if info.first == 0
-                && n > 2
-                && DICT.states.iter().any(|st| st.eq_ignore_ascii_case(core))
-            {
+            if info.first == 0 && info.state && (n > 2 || caps) {
                 info.stop = true;
             }
             Tok {
@@ -575,17 +572,17 @@ fn mid_sentence(text: &str, t: &Tok) -> bool {
 /// alone at the start of its line, a colon right after it. Ordinary words ("Plan:") do
 /// not count; a first name that is also a word does when a quotation follows.
 fn speaker(text: &str, t: &Tok) -> bool {
-    let line_start = text[..t.start].rfind('\n').map_or(0, |i| i + 1);
-    if !text[line_start..t.start]
-        .chars()
-        .all(|c| c.is_whitespace() || matches!(c, '-' | '*' | '>' | '}' | '{'))
-    {
-        return false;
-    }
     let Some(rest) = text[t.full_end..].strip_prefix(':') else {
         return false;
     };
     if t.full_end != t.end {
+        return false;
+    }
+    // Only bullets and spaces between the line start and the name (bounded look-back).
+    let head = text[..t.start].trim_end_matches(|c: char| {
+        c == ' ' || c == '\t' || matches!(c, '-' | '*' | '>' | '}' | '{')
+    });
+    if !(head.is_empty() || head.ends_with('\n')) {
         return false;
     }
     let quoted = rest.trim_start().starts_with(['"', '“', '\'']);
@@ -696,7 +693,7 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
             let after_first = k > i && toks[k - 1].strong && toks[k - 1].info.first > 0;
             // Stop words (clinical vocabulary, function words) are names only after a title;
             // clinical terms that are also names ("Pap") only right after a found name.
-            let clinical = t.info.stop || t.info.term && !(k > i && is_name[k - 1] != 0);
+            let clinical = t.info.stop || t.info.term && !(i..k).any(|x| is_name[x] != 0);
             let short_caps = t.caps && t.end - t.start <= 3;
             let plain_word = (t.info.common || t.info.vocab) && !t.info.is_name();
             // An acronym after a name ("Wilhelmina Starkadder DOB") is no part of it.
@@ -734,6 +731,8 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
                 // A rare dictionary word ("Sternal", "Supple") needs more than a rare
                 // surname to be a name on its own.
                 && (!t.info.vocab || t.info.first > 0 || t.info.last <= 10_000)
+                // "Addison disease", "Wilson disease": an eponym, not a person.
+                && !eponym_after(text, t.full_end)
             {
                 6
             } else if !short_caps
@@ -819,7 +818,12 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         .collect();
     if !found.is_empty() {
         for (k, t) in toks.iter().enumerate() {
-            if is_name[k] == 0 && !t.initial && !t.particle && found.contains(t.lower.as_str()) {
+            if is_name[k] == 0
+                && !t.initial
+                && !t.particle
+                && !t.info.term
+                && found.contains(t.lower.as_str())
+            {
                 is_name[k] = 7;
             }
         }
@@ -1011,8 +1015,7 @@ fn place_word_ok(word: &str, allow_common: bool) -> bool {
     if MONTHS_AND_DAYS.contains(&lower) {
         return false;
     }
-    let state = DICT.states.iter().any(|s| s.eq_ignore_ascii_case(word));
-    if state || COUNTRY_WORDS.contains(&lower) {
+    if info.state || COUNTRY_WORDS.contains(&lower) {
         return false;
     }
     allow_common || !(info.common || info.vocab) || info.is_name()
@@ -1171,34 +1174,87 @@ fn detect_towns(text: &str, out: &mut Vec<Finding>) {
             i += c.len_utf8();
             continue;
         }
-        let after_phrase = place_phrase_before(text, i);
-        if after_phrase {
+        // Cheap look-behind first: the word before ends a place phrase, or the word
+        // opens a line (or follows a comma).
+        let head = text[..i].trim_end_matches([' ', '\t']);
+        let prev_word = &head[head
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !c.is_ascii_alphabetic())
+            .map_or(0, |(k, c)| k + c.len_utf8())..];
+        let phrase_end = prev_word.len() <= 8
+            && PHRASE_ENDS
+                .iter()
+                .any(|w| w.eq_ignore_ascii_case(prev_word));
+        if phrase_end && head.len() < i && place_phrase_before(text, i) {
             if let Some(e) = cap_words(text, i, 3, |w| place_word_ok(w, true)) {
                 found.push((i, e, "location.place_context"));
                 i = e;
                 continue;
             }
         }
-        if let Some(e) = cap_words(text, i, 3, |w| place_word_ok(w, true))
-            .filter(|&e| line_alone_before_country(text, i, e))
-        {
-            found.push((i, e, "location.before_country"));
-            i = e;
-            continue;
-        }
-        if let Some(e) = cap_words(text, i, 3, |w| place_word_ok(w, false)) {
-            if facility_after(text, e) {
-                found.push((i, e, "location.facility"));
+        let line_open = head.is_empty() || head.ends_with(['\n', ',']);
+        if line_open {
+            if let Some(e) = cap_words(text, i, 3, |w| place_word_ok(w, true))
+                .filter(|&e| line_alone_before_country(text, i, e))
+            {
+                found.push((i, e, "location.before_country"));
+                i = e;
+                continue;
             }
-            i = e;
-            continue;
         }
         i += c.len_utf8();
+    }
+    // "Brindlemoor Clinic": capitalised words right before a facility word.
+    for m in FACILITY_MATCHER.find_iter(text) {
+        let head = &text[..m.start()];
+        let mut start = None;
+        let mut at = head.len();
+        for _ in 0..3 {
+            let word_start = head[..at]
+                .char_indices()
+                .rev()
+                .take_while(|&(_, c)| c.is_alphabetic() || matches!(c, '\'' | '’' | '-'))
+                .last()
+                .map(|(k, _)| k);
+            let Some(ws) = word_start else { break };
+            if cap_words(text, ws, 1, |w| place_word_ok(w, false)) != Some(at) {
+                break;
+            }
+            start = Some(ws);
+            if ws == 0 || !head[..ws].ends_with(' ') {
+                break;
+            }
+            at = ws - 1;
+        }
+        if let Some(s) = start {
+            found.push((s, head.len(), "location.facility"));
+        }
     }
     for (s, e, rule) in found {
         push_location(out, s, e, rule, 0.7);
     }
 }
+
+/// The last words of the phrases in [`STRONG_PLACE_CONTEXT`].
+const PHRASE_ENDS: &[&str] = &["in", "of", "to", "from", "city", "hometown"];
+
+/// Facility words after which the capitalised words before them name a place.
+static FACILITY_MATCHER: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::new([
+        " Clinic",
+        " Hospital",
+        " Medical Center",
+        " Medical Centre",
+        " Health Center",
+        " Health Centre",
+        " Infirmary",
+        " Nursing Home",
+        " Rehabilitation",
+        " Care Center",
+    ])
+    .expect("facility words build an automaton")
+});
 
 fn place_phrase_before(text: &str, start: usize) -> bool {
     let from = patterns::floor_char_boundary(text, start.saturating_sub(40));
@@ -1222,8 +1278,8 @@ fn place_phrase_before(text: &str, start: usize) -> bool {
 /// `Independence\nUnited States`, `Midlands\n, TX`: a line holding only capitalised words
 /// followed by a country or a state on the next line (or after a comma).
 fn line_alone_before_country(text: &str, start: usize, end: usize) -> bool {
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    if !text[line_start..start].trim().is_empty() && !text[..start].trim_end().ends_with(',') {
+    let head = text[..start].trim_end_matches([' ', '\t']);
+    if !(head.is_empty() || head.ends_with(['\n', ','])) {
         return false;
     }
     let rest = text[end..].trim_start_matches([' ', '\t']);
@@ -1248,27 +1304,6 @@ fn line_alone_before_country(text: &str, start: usize, end: usize) -> bool {
             || after.starts_with(['\n', '\r'])
             || after.starts_with(|c: char| c.is_ascii_digit())
     }
-}
-
-/// "Brindlemoor Clinic", "Harrowgate General Hospital": the facility word after a name.
-fn facility_after(text: &str, end: usize) -> bool {
-    const FACILITIES: &[&str] = &[
-        " Clinic",
-        " Hospital",
-        " Medical Center",
-        " Medical Centre",
-        " Health Center",
-        " Health Centre",
-        " Infirmary",
-        " General Hospital",
-        " Memorial Hospital",
-        " Community Hospital",
-        " Regional Medical",
-        " Nursing Home",
-        " Rehabilitation",
-        " Care Center",
-    ];
-    FACILITIES.iter().any(|f| text[end..].starts_with(f))
 }
 
 /// "the corner of 454 Kidd Avenue and Carvalho Streets", "Arnaude and 1896 Maple

@@ -141,6 +141,190 @@ fn locations_and_zip_codes() {
 }
 
 #[test]
+fn unknown_towns_by_their_place() {
+    // Issue 4 reports from synthetic notes: a town no dictionary knows, after a street
+    // address, after "from"/"lives in", and the ZIP code after it.
+    let t = "She is 93 years old and lives at 414 Quillon Street, Harrowgate 30915.";
+    assert_eq!(
+        found(t, Category::Location),
+        ["414 Quillon Street", "Harrowgate"]
+    );
+    assert_eq!(found(t, Category::Zip), ["30915"]);
+    assert_eq!(
+        found("a 67-year-old woman from Harrowgate", Category::Location),
+        ["Harrowgate"]
+    );
+    assert_eq!(
+        found("The patient lives in Harrowgate.", Category::Location),
+        ["Harrowgate"]
+    );
+    assert_eq!(
+        found(
+            "12 Birch Lane\nSuite 4\nMidlands\nUnited States",
+            Category::Location
+        ),
+        ["12 Birch Lane", "Suite 4", "Midlands"]
+    );
+    assert_eq!(
+        found("Tillbury\nUnited States", Category::Location),
+        ["Tillbury"],
+        "a line of its own above the country"
+    );
+    assert_eq!(
+        found(
+            "86 Old Dear Lane, Unionville (Orange) NY",
+            Category::Location
+        ),
+        ["86 Old Dear Lane", "Unionville", "Orange"]
+    );
+    assert_eq!(
+        found(
+            "Follow-up with Dr. Pellworth at Brindlemoor Clinic",
+            Category::Location
+        ),
+        ["Brindlemoor"],
+        "the place name inside a facility name"
+    );
+    assert!(
+        found("Seen in the Heart Clinic.", Category::Location).is_empty(),
+        "ordinary words before a facility word stay"
+    );
+    assert_eq!(
+        found("Looking for work in El Monte 91731 soon", Category::Zip),
+        ["91731"]
+    );
+    assert_eq!(found("Warwick, RI 2887", Category::Zip), ["2887"]);
+    assert_eq!(safe_harbor("Warwick, RI 2887"), "[LOCATION], RI 02800");
+}
+
+#[test]
+fn towns_need_their_place_not_just_capitals() {
+    for t in [
+        "123 Main St. Patient reports chest pain.",
+        "12 Elm Street\nMedications: aspirin",
+        "switched from Coumadin to Eliquis in clinic.",
+        "APO AE 43992\nMobile: 830-725-5360",
+    ] {
+        assert!(
+            found(t, Category::Location).iter().all(|l| l
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+                || l.starts_with("APO")),
+            "{t}: {:?}",
+            found(t, Category::Location)
+        );
+    }
+}
+
+#[test]
+fn intersections_keep_their_connectors() {
+    assert_eq!(
+        found(
+            "Meet me at the corner of 1177 Briarhill Lane and Kerver Manors",
+            Category::Location
+        ),
+        ["the corner of 1177 Briarhill Lane and Kerver Manors"]
+    );
+    assert_eq!(
+        found(
+            "Our office is at Douglas and 3658 Sunburst Drive",
+            Category::Location
+        ),
+        ["Douglas and 3658 Sunburst Drive"]
+    );
+    assert_eq!(
+        found("shows on Ksenia Ramp Street were", Category::Location),
+        ["Ksenia Ramp Street"],
+        "a street name without a house number"
+    );
+    assert_eq!(
+        found(
+            "at 4748 Westfall Avenue Ólafsdóttir Drive today",
+            Category::Location
+        ),
+        ["4748 Westfall Avenue Ólafsdóttir Drive"],
+        "non-ASCII street names"
+    );
+}
+
+#[test]
+fn names_by_sentence_position_and_dialogue() {
+    assert_eq!(found("Why is Dean so impulsive?", Category::Name), ["Dean"]);
+    assert_eq!(
+        found("Don't go to town, Jasmine!", Category::Name),
+        ["Jasmine"]
+    );
+    assert_eq!(
+        found("Luiza: What a wife.\nTimo: Remember me?", Category::Name),
+        ["Luiza", "Timo"]
+    );
+    assert_eq!(
+        found("Sometimes people call me Tsuneto", Category::Name),
+        ["Tsuneto"]
+    );
+    assert_eq!(
+        found("including Daniel Young Jr. of Acme", Category::Name),
+        ["Daniel", "Young", "Jr"]
+    );
+    assert_eq!(
+        found(
+            "Viktor F Pap will talk. She had a Pap smear.",
+            Category::Name
+        ),
+        ["Viktor", "F", "Pap"],
+        "a clinical term that is a surname counts only inside a name"
+    );
+    assert!(found(
+        "Plan: continue lisinopril. Addison disease ruled out.",
+        Category::Name
+    )
+    .is_empty());
+}
+
+#[test]
+fn issue_4_name_false_positives() {
+    assert_eq!(
+        found(
+            "Patient: Wilhelmina Starkadder DOB 12/30/1988",
+            Category::Name
+        ),
+        ["Wilhelmina", "Starkadder"],
+        "an acronym after a name is no part of it"
+    );
+    assert!(found("Chest X-ray showed no infiltrate.", Category::Name).is_empty());
+    assert!(found("Hi Hetem, I'm writing. I've called.", Category::Name) == ["Hetem"]);
+    assert!(
+        found(
+            "WHAT ??? I DON'T KNOW WHAT TO PRESS NEXT!!!",
+            Category::Name
+        )
+        .is_empty(),
+        "shouted capitals are no name"
+    );
+    assert!(found("My IBAN is on file; leads II, III and aVF.", Category::Name).is_empty());
+    assert!(found("Lives in the United States.", Category::Name).is_empty());
+}
+
+#[test]
+fn birth_years_that_show_an_age_over_89_go() {
+    assert_eq!(
+        safe_harbor("DOB: 03/04/1931. Seen 05/06/2024."),
+        "DOB: [DATE]. Seen [DATE 2024].",
+        "born 1931: over 89 in 2025, the year goes too"
+    );
+    assert_eq!(safe_harbor("DOB: 03/04/1961."), "DOB: [DATE 1961].");
+    assert_eq!(
+        safe_harbor("DOB 12/30/1940, admitted 01/02/2031."),
+        "DOB [DATE], admitted [DATE 2031].",
+        "a later date in the note moves the reference year"
+    );
+    let d = Deidentifier::new(Policy::pseudonymize(), key(15));
+    let out = d.deidentify("Born on 7/4/1920.", &DocumentContext::default());
+    assert!(!out.text.expose().contains("19"), "{}", out.text.expose());
+}
+
+#[test]
 fn zip_generalisation_and_restricted_prefixes() {
     assert_eq!(safe_harbor("zip 93726"), "zip 93700");
     assert_eq!(safe_harbor("ZIP code: 02139-1234"), "ZIP code: 02100");
