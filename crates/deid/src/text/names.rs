@@ -800,13 +800,33 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
             is_name[k] = 12;
         }
     }
+    // "Perez and Martin", "Gyarmaty and Mcdonald": a name-list or unknown word joined by
+    // "and" to a found name, on either side (right to left first, then left to right).
+    let and_joined = |a: &Tok, b: &Tok| {
+        let gap = &text[a.full_end..b.start];
+        gap.len() <= 7 && matches!(gap.trim(), "and" | "or" | "&")
+    };
+    let candidate = |t: &Tok| {
+        (t.info.is_name() || t.oov)
+            && !t.info.stop
+            && !t.info.term
+            && !t.initial
+            && !(t.caps && t.end - t.start <= 3)
+    };
+    for k in (0..toks.len().saturating_sub(1)).rev() {
+        if is_name[k] == 0
+            && is_name[k + 1] != 0
+            && candidate(&toks[k])
+            && toks[k].start < toks[k + 1].start
+            && and_joined(&toks[k], &toks[k + 1])
+        {
+            is_name[k] = 5;
+        }
+    }
     for k in 1..toks.len() {
         let t = &toks[k];
-        if is_name[k] == 0 && (t.info.is_name() || t.oov) && !t.info.stop && is_name[k - 1] != 0 {
-            let gap = &text[toks[k - 1].full_end..t.start];
-            if matches!(gap.trim(), "and" | "or" | "&") {
-                is_name[k] = 5;
-            }
+        if is_name[k] == 0 && candidate(t) && is_name[k - 1] != 0 && and_joined(&toks[k - 1], t) {
+            is_name[k] = 5;
         }
     }
     // Every occurrence of a found name is a name.

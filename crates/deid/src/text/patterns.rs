@@ -612,6 +612,23 @@ fn build_rules() -> Vec<Spec> {
             1,
             0.8,
         ),
+        // The sign-off of a dictated note: the author's initials, then the
+        // transcriptionists' names in lower case ("GPP/church/olinger", "XGT:holmes").
+        rule(
+            "name.transcriptionist",
+            Name,
+            r"(?m)^[ \t]*[A-Z]{2,4}[:/]([a-z]{3,15}(?:/[a-z]{3,15})?)[ \t]*$",
+            1,
+            0.85,
+        ),
+        // A dictation code after the signing clinician's credential ("M.D.    FB59").
+        rule(
+            "other_id.dictation",
+            OtherId,
+            r"(?:\bM\.D\.|\bMD\b|\bD\.O\.|\bR\.N\.|\bRN\b|\bN\.P\.|\bNP\b|\bPA-C\b)[ \t,]+([A-Z]{2,3}[0-9]{1,4})\b",
+            1,
+            0.8,
+        ),
         rule(
             "location.military",
             Location,

@@ -283,6 +283,27 @@ fn names_by_sentence_position_and_dialogue() {
 }
 
 #[test]
+fn dictation_sign_offs() {
+    let t = "Gilbert P. Perez, M.D.\n\nGPP/church/olinger\n";
+    assert!(found(t, Category::Name).contains(&"church/olinger"));
+    assert_eq!(
+        found(
+            "FILBERT BRIGHT, M.D.    FB59   D:07/20/83",
+            Category::OtherId
+        ),
+        ["FB59"]
+    );
+    assert_eq!(
+        found(
+            "Is there a better song? Gyarmaty and Mcdonald were engineers.",
+            Category::Name
+        ),
+        ["Gyarmaty", "Mcdonald"]
+    );
+    assert!(found("Plan: CBC and Chem 7 tomorrow.", Category::Name).is_empty());
+}
+
+#[test]
 fn issue_4_name_false_positives() {
     assert_eq!(
         found(
