@@ -807,11 +807,9 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         gap.len() <= 7 && matches!(gap.trim(), "and" | "or" | "&")
     };
     let candidate = |t: &Tok| {
-        (t.info.is_name() || t.oov)
-            && !t.info.stop
-            && !t.info.term
-            && !t.initial
-            && !(t.caps && t.end - t.start <= 3)
+        let short_caps = t.caps && t.end - t.start <= 3;
+        let excluded = t.info.stop || t.info.term || t.initial || short_caps;
+        (t.info.is_name() || t.oov) && !excluded
     };
     for k in (0..toks.len().saturating_sub(1)).rev() {
         if is_name[k] == 0
