@@ -3,11 +3,13 @@
 
 use airlock_app::json::{
     AgreementDto, AnnotateView, AppStatus, AssignPlan, AssignRequest, AuditFilter, AuditPage,
-    BatchDecision, BatchDto, BatchStatus, CreatedVault, DeidBatchState, DeidQueueRow, DeidReview,
-    DeidRunReport, DeidSettings, DeidSignOff, DeidSpanEdit, DemoInfo, ExportFormat, ExportResult,
-    IngestPreflight, IngestReport, IngestRequest, ItemFilter, ItemPage, ProgressRow, QueueEntry,
-    ReceiptCheck, ReceiptExport, ReviewDecision, ReviewRow, ReviewView, SaveResult, SchemaDto,
-    SchemaInput, SessionInfo, TotpSetup, UserDto, VaultInfo, VaultSummary, VerifyReport,
+    BatchDecision, BatchDto, BatchStatus, CertificateCheckDto, CreatedVault, DeidBatchState,
+    DeidQueueRow, DeidReview, DeidRunReport, DeidSettings, DeidSignOff, DeidSpanEdit, DemoInfo,
+    DestroyReport, DestroyRequest, ExportFormat, ExportReport, ExportRequest, ExportResult,
+    IngestPreflight, IngestReport, IngestRequest, ItemFilter, ItemPage, ProgressRow,
+    QualificationDto, QualificationInput, QueueEntry, ReceiptCheck, ReceiptExport, RetentionDto,
+    ReviewDecision, ReviewRow, ReviewView, SaveResult, SchemaDto, SchemaInput, SessionInfo,
+    TotpSetup, UserDto, VaultInfo, VaultSummary, VerifyReport,
 };
 use airlock_app::{AppError, Role, Workspace};
 use secrecy::SecretString;
@@ -496,6 +498,50 @@ async fn agreement(state: State<'_, AppState>, schema_id: String) -> R<Agreement
     with_session!(state, |s| s.agreement(&schema_id))
 }
 
+#[tauri::command]
+async fn export_deliverable(state: State<'_, AppState>, request: ExportRequest) -> R<ExportReport> {
+    with_session!(state, |s| s.export_deliverable(&request))
+}
+
+#[tauri::command]
+async fn add_qualification(state: State<'_, AppState>, input: QualificationInput) -> R<()> {
+    with_session!(state, |s| s.add_qualification(&input))
+}
+
+#[tauri::command]
+async fn qualifications(state: State<'_, AppState>) -> R<Vec<QualificationDto>> {
+    with_session!(state, |s| s.qualifications())
+}
+
+#[tauri::command]
+async fn retention(state: State<'_, AppState>) -> R<RetentionDto> {
+    with_session!(state, |s| s.retention())
+}
+
+#[tauri::command]
+async fn set_retention(state: State<'_, AppState>, date: String, rule: Option<String>) -> R<()> {
+    with_session!(state, |s| s.set_retention(&date, rule.as_deref()))
+}
+
+#[tauri::command]
+async fn destroy_vault(
+    state: State<'_, AppState>,
+    request: DestroyRequest,
+    passphrase: String,
+) -> R<DestroyReport> {
+    state
+        .0
+        .lock()
+        .await
+        .destroy(&request, &secret(passphrase))
+        .await
+}
+
+#[tauri::command]
+async fn verify_certificate(path: String, audit: Option<String>) -> R<CertificateCheckDto> {
+    airlock_app::verify_certificate_file(&PathBuf::from(path), audit.map(PathBuf::from).as_deref())
+}
+
 /// The invoke handler listing every command.
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -553,5 +599,12 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         review_item,
         review_decide,
         agreement,
+        export_deliverable,
+        add_qualification,
+        qualifications,
+        retention,
+        set_retention,
+        destroy_vault,
+        verify_certificate,
     ]
 }

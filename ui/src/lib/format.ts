@@ -118,6 +118,11 @@ const EVENT_LABELS: Record<EventKind, string> = {
   annotation_submitted: 'Labels submitted',
   review_decided: 'Review decision',
   agreement_viewed: 'Agreement viewed',
+  deliverable_exported: 'Deliverable exported',
+  qualification_recorded: 'Qualification recorded',
+  retention_set: 'Retention set',
+  destruction_started: 'Destruction started',
+  destruction_refused: 'Destruction refused',
 };
 
 export function eventLabel(kind: EventKind): string {

@@ -12,6 +12,8 @@ export type Route =
   | 'work'
   | 'review'
   | 'agreement'
+  | 'deliver'
+  | 'retention'
   | 'users'
   | 'audit'
   | 'account';
@@ -26,6 +28,8 @@ export const ROUTES: readonly Route[] = [
   'work',
   'review',
   'agreement',
+  'deliver',
+  'retention',
   'users',
   'audit',
   'account',
@@ -41,6 +45,8 @@ const ALLOWED: Record<Route, readonly Role[]> = {
   work: ['annotator'],
   review: ['reviewer'],
   agreement: ['lead', 'reviewer'],
+  deliver: ['lead'],
+  retention: ['lead', 'compliance'],
   users: ['lead', 'compliance'],
   audit: ['lead', 'compliance'],
   account: ['lead', 'annotator', 'reviewer', 'compliance'],
@@ -57,6 +63,8 @@ export const ROUTE_SUBJECT: Record<Route, string> = {
   work: 'labelling',
   review: 'review',
   agreement: 'agreement figures',
+  deliver: 'delivery',
+  retention: 'retention and destruction',
   users: 'user management',
   audit: 'the audit log',
   account: 'account settings',
@@ -85,7 +93,7 @@ export const ROLE_SUMMARY: Record<Role, { title: string; can: string[] }> = {
       'Receive deliveries (folder, checksum manifest or BagIt bag), verified and encrypted on arrival',
       'De-identify text to HIPAA Safe Harbor, check it beside the original and sign it off',
       'Write versioned label schemas, assign released items with overlap, watch progress and agreement',
-      'Later: export deliverables with their compliance package',
+      'Deliver labels with their compliance package as a signed, encrypted BagIt bag',
     ],
   },
   annotator: {
@@ -110,6 +118,7 @@ export const ROLE_SUMMARY: Record<Role, { title: string; can: string[] }> = {
       'Read, verify and export the tamper-evident audit log',
       'See the user list (read-only)',
       'Start emergency access when required (every action is flagged)',
+      'Set retention, and at its end destroy the vault and issue the certificate of destruction',
       'You never see content: only ids, actors, actions, times and hashes',
     ],
   },

@@ -21,6 +21,14 @@ import type {
   SaveResult,
   SchemaDto,
   SchemaInput,
+  CertificateCheckDto,
+  DestroyReport,
+  DestroyRequest,
+  ExportReport,
+  ExportRequest,
+  QualificationDto,
+  QualificationInput,
+  RetentionDto,
   CreatedVault,
   DeidBatchState,
   DeidQueueRow,
@@ -319,4 +327,34 @@ export function reviewDecide(itemId: string, schemaId: string, decision: ReviewD
 
 export function agreement(schemaId: string): Promise<AgreementDto> {
   return call<AgreementDto>('agreement', { schemaId });
+}
+
+// ---- delivery, retention, destruction ----
+
+export function exportDeliverable(request: ExportRequest): Promise<ExportReport> {
+  return call<ExportReport>('export_deliverable', { request });
+}
+
+export function addQualification(input: QualificationInput): Promise<null> {
+  return call<null>('add_qualification', { input });
+}
+
+export function qualifications(): Promise<QualificationDto[]> {
+  return call<QualificationDto[]>('qualifications');
+}
+
+export function retention(): Promise<RetentionDto> {
+  return call<RetentionDto>('retention');
+}
+
+export function setRetention(date: string, rule: string | null): Promise<null> {
+  return call<null>('set_retention', { date, rule });
+}
+
+export function destroyVault(request: DestroyRequest, passphrase: string): Promise<DestroyReport> {
+  return call<DestroyReport>('destroy_vault', { request, passphrase });
+}
+
+export function verifyCertificate(path: string, audit: string | null): Promise<CertificateCheckDto> {
+  return call<CertificateCheckDto>('verify_certificate', { path, audit });
 }

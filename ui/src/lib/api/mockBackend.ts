@@ -64,6 +64,15 @@ import type {
   SaveResult,
   SchemaDto,
   SchemaInput,
+  CertificateCheckDto,
+  DestroyReport,
+  DestroyRequest,
+  ExportDto,
+  ExportReport,
+  ExportRequest,
+  QualificationDto,
+  QualificationInput,
+  RetentionDto,
 } from './types';
 import { VERDICTS } from './types';
 
@@ -142,6 +151,9 @@ interface MockAssignment {
 
 interface MockVault {
   summary: VaultSummary;
+  retention: { date: string | null; rule: string | null };
+  exports: ExportDto[];
+  qualifications: QualificationDto[];
   schemas: SchemaDto[];
   assignments: MockAssignment[];
   gold: Map<string, AnnotationValue>;
@@ -424,6 +436,31 @@ export class MockBackend implements IBackend {
         return this.reviewDecide(str(a.itemId), str(a.schemaId), a.decision as ReviewDecision);
       case 'agreement':
         return this.agreementOf(str(a.schemaId));
+      case 'export_deliverable':
+        return this.exportDeliverable(a.request as ExportRequest);
+      case 'add_qualification': {
+        const u = this.requireRole(['lead'], 'manage qualifications');
+        const q = a.input as QualificationInput;
+        this.requireVault().qualifications.push({ user: q.user, kind: q.kind, title: q.title, date: q.date, note: q.note });
+        this.append('qualification_recorded', 'success', u, null);
+        return null;
+      }
+      case 'qualifications':
+        this.requireRole(['lead'], 'manage qualifications');
+        return [...this.requireVault().qualifications];
+      case 'retention':
+        return this.retentionOf();
+      case 'set_retention': {
+        const u = this.requireRole(['lead', 'compliance'], 'set retention');
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(str(a.date))) throw fail('invalid_input', 'Dates must be written YYYY-MM-DD.');
+        this.requireVault().retention = { date: str(a.date), rule: (a.rule as string | null) ?? null };
+        this.append('retention_set', 'success', u, null);
+        return null;
+      }
+      case 'destroy_vault':
+        return this.destroyVault(a.request as DestroyRequest, str(a.passphrase));
+      case 'verify_certificate':
+        return this.verifyCertificate(str(a.path));
       case 'audit_export':
         return this.auditExport(str(a.format), str(a.path));
       default:
@@ -450,6 +487,9 @@ export class MockBackend implements IBackend {
       batches: [],
       items: [],
       deid: [],
+      retention: { date: null, rule: null },
+      exports: [],
+      qualifications: [],
       schemas: [],
       assignments: [],
       gold: new Map(),
@@ -1557,6 +1597,55 @@ export class MockBackend implements IBackend {
       confusion: null,
       note: overlap.length ? null : `Agreement needs two or more annotators on the same items; ${byItem.size} items have submissions but none overlap. Set overlap in Assignment.`,
     };
+  }
+
+  // ---- delivery, retention, destruction ----
+
+  private readonly certificates = new Set<string>();
+
+  private exportDeliverable(req: ExportRequest): ExportReport {
+    const u = this.requireRole(['lead'], 'export');
+    if (!req.reason.trim()) throw fail('invalid_input', 'Say why the data is exported (1 to 2,000 characters).');
+    if (!req.plaintext && req.recipients.length === 0 && !req.passphrase) {
+      throw fail('invalid_input', 'Name at least one age recipient (age1…), or a passphrase, to encrypt the bag to.');
+    }
+    if (req.recipients.some((r) => !r.startsWith('age1'))) throw fail('invalid_input', 'A recipient must be an age X25519 public key (age1…).');
+    const v = this.requireVault();
+    const id = newId('exp');
+    const items = v.assignments.filter((x) => x.schemaId === req.schema_id && x.wasSubmitted).length;
+    if (items === 0) throw fail('conflict', 'No item of this schema has submitted labels yet.');
+    v.exports.push({ id, created_at: new Date(this.now()).toISOString(), created_by: u.name, form: req.plaintext ? 'BagIt bag, plaintext directory' : 'BagIt bag, age-encrypted tar', recipient: req.plaintext ? 'none (plaintext)' : req.recipients.join(', '), what: `${items} items`, file_sha256: req.plaintext ? null : fakeHash(id) });
+    this.append('deliverable_exported', 'success', u, { kind: 'export', id, name: null });
+    return { export_id: id, path: req.out, items, payload_files: items + 1, formats: ['jsonl', 'conll'], file_sha256: req.plaintext ? null : fakeHash(id), tagmanifest_sha256: fakeHash(`tm${id}`), plaintext: req.plaintext, how_to_verify: `age -d -i KEY -o bag.tar ${req.out} && tar -xf bag.tar && bagit.py --validate airlock-export` };
+  }
+
+  private retentionOf(): RetentionDto {
+    this.requireRole(['lead', 'compliance'], 'view retention');
+    const v = this.requireVault();
+    const days = v.retention.date ? Math.round((Date.parse(v.retention.date) - this.now()) / 86_400_000) : null;
+    return { retention_date: v.retention.date, rule: v.retention.rule, days_left: days, due: days !== null && days <= 0, remind: days !== null && days <= 30, exports: [...v.exports], last_audit_export: null };
+  }
+
+  private destroyVault(req: DestroyRequest, passphrase: string): DestroyReport {
+    const u = this.requireRole(['compliance'], 'destroy');
+    const v = this.requireVault();
+    if (req.confirm_project !== v.projectName) throw fail('invalid_input', 'Type the project’s name exactly to confirm the destruction.');
+    if (!this.retentionOf().due) throw fail('conflict', 'Set the project’s retention date first: destruction starts only when it is due.');
+    if (passphrase !== u.passphrase) throw fail('bad_credentials', 'User name or passphrase not recognised.');
+    if (req.verifier) {
+      const w = v.users.find((x) => x.name === req.verifier!.name);
+      if (!w || w.passphrase !== req.verifier.passphrase || w.id === u.id) throw fail('bad_credentials', 'The second person’s user name or passphrase was not recognised.');
+    }
+    this.certificates.add(req.certificate_out);
+    this.disk.delete(v.summary.path);
+    this.vault = null;
+    this.session = null;
+    return { certificate_json: req.certificate_out, certificate_pdf: req.certificate_out.replace(/\.json$/, '.pdf'), audit_export: req.audit_out, fingerprint: fakeHash(req.certificate_out), files_removed: 42, bytes_removed: 123456, verified: true, resumed: false };
+  }
+
+  private verifyCertificate(path: string): CertificateCheckDto {
+    const ok = this.certificates.has(path);
+    return { ok, message: ok ? 'The certificate is intact and signed by cora; verification passed.' : 'This is not an Airlock certificate of destruction.', certificate_id: null, project: null, sanitizer: ok ? 'cora' : null, verifier: null, verification_passed: ok ? true : null, audit_head: null, audit_matches: ok ? true : null, fingerprint: ok ? fakeHash(path) : null };
   }
 
   private append(

@@ -10,6 +10,16 @@ import type { UserStatus } from './bindings/UserStatus';
 import type { Verdict } from './bindings/Verdict';
 
 export type { AppError } from './bindings/AppError';
+export type { CertificateCheckDto } from './bindings/CertificateCheckDto';
+export type { DestroyReport } from './bindings/DestroyReport';
+export type { DestroyRequest } from './bindings/DestroyRequest';
+export type { ExportDto } from './bindings/ExportDto';
+export type { ExportReport } from './bindings/ExportReport';
+export type { ExportRequest } from './bindings/ExportRequest';
+export type { QualificationDto } from './bindings/QualificationDto';
+export type { QualificationInput } from './bindings/QualificationInput';
+export type { RetentionDto } from './bindings/RetentionDto';
+export type { VerifierInput } from './bindings/VerifierInput';
 export type { AgreementDto } from './bindings/AgreementDto';
 export type { AnnotateView } from './bindings/AnnotateView';
 export type { AnnotationValue } from './bindings/AnnotationValue';
@@ -146,6 +156,11 @@ const EVENT_KIND_SET: Record<EventKind, true> = {
   annotation_submitted: true,
   review_decided: true,
   agreement_viewed: true,
+  deliverable_exported: true,
+  qualification_recorded: true,
+  retention_set: true,
+  destruction_started: true,
+  destruction_refused: true,
 };
 export const EVENT_KINDS = Object.keys(EVENT_KIND_SET) as readonly EventKind[];
 
