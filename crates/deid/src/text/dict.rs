@@ -48,7 +48,7 @@ service sex sh short side signed sinus skin social soft son spine sr st stat sta
 street suite sun sunday surgery surgical the there therapy they this thu thursday to today \
 total tue tuesday unit urine us vs wbc wed wednesday week west white will with work year yes \
 you your north south east \
-present united states baby infant newborn ii iii iv vi vii viii ix xi xii";
+present united states mi baby infant newborn ii iii iv vi vii viii ix xi xii";
 
 /// Clinical terms that the name lists also hold ("Pap smear", "Foley catheter", "Gram
 /// stain", "Apap"): a name only inside a name found on other evidence ("Viktor F Pap").

@@ -524,6 +524,9 @@ const EPONYM_NOUNS: &[&str] = &[
     "position",
     "spots",
     "nodules",
+    "crisis",
+    "catheter",
+    "stain",
 ];
 
 fn eponym_after(text: &str, at: usize) -> bool {
@@ -649,9 +652,14 @@ pub(crate) fn detect_names(text: &str, out: &mut Vec<Finding>) {
         let any_strong = chain.clone().any(|k| toks[k].strong);
         // What makes a chain of capitalised words a name: a name-list word that is no
         // ordinary word, or an unknown word spelled like a name or with non-ASCII letters.
-        let any_anchor = chain
-            .clone()
-            .any(|k| toks[k].strong || toks[k].name_shaped || toks[k].oov && toks[k].non_ascii);
+        // A short all-capitals word ("ASA", "MI") anchors only a chain in capitals.
+        let all_caps = chain.clone().all(|k| toks[k].caps || toks[k].initial);
+        let anchor_ok = |k: usize| all_caps || !(toks[k].caps && toks[k].end - toks[k].start <= 3);
+        let any_anchor = chain.clone().any(|k| {
+            toks[k].strong && anchor_ok(k)
+                || toks[k].name_shaped
+                || toks[k].oov && toks[k].non_ascii
+        });
         let neutral = |k: usize| toks[k].initial || toks[k].info.title || toks[k].particle;
         let words = chain.clone().filter(|&k| !neutral(k)).count();
         // Two or three unknown or rare words side by side are evidence too: they need
@@ -936,7 +944,7 @@ pub(crate) fn detect_places(text: &str, out: &mut Vec<Finding>) {
         // A lower-case match ("boston") counts only when no word of it is a word.
         let lower = !bytes[s].is_ascii_uppercase();
         let any_word = city.split([' ', '-']).any(|w| {
-            let i = DICT.word(&w.to_lowercase());
+            let i = DICT.word_or_stem(&w.to_lowercase());
             i.common || i.vocab || i.stop || i.is_name() || i.title
         });
         if lower && any_word {
