@@ -43,6 +43,24 @@ pub enum DicomDeidError {
         /// Bytes left in the enclosing container.
         available: u64,
     },
+    /// A binary value's length is not a multiple of its VR's value size (a wrong VR, or a
+    /// corrupt length): the parser would read the rest as the next element.
+    #[error(
+        "element ({group:04X},{element:04X}) at byte {offset} has {declared} bytes, \
+         not a multiple of its {size}-byte values"
+    )]
+    ValueLength {
+        /// Group of the element.
+        group: u16,
+        /// Element number.
+        element: u16,
+        /// Byte offset of the element header.
+        offset: u64,
+        /// Declared value length.
+        declared: u64,
+        /// Size of one value of the VR.
+        size: u8,
+    },
     /// The data set ends in the middle of an element header or of a sequence.
     #[error("the file is truncated at byte {offset}")]
     Truncated {

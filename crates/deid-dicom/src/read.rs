@@ -410,6 +410,34 @@ impl Scanner<'_> {
         Ok(())
     }
 
+    /// Binary VRs are read as whole values; dicom-rs leaves a remainder unread and would
+    /// take it for the next element header.
+    fn check_value_size(&self, h: &Header, pos: usize) -> Result<(), DicomDeidError> {
+        let vr = match h.vr {
+            Some(vr) => vr,
+            None => match StandardDataDictionary.by_tag(h.tag).map(|e| e.vr()) {
+                Some(VirtualVr::Exact(vr)) => vr,
+                _ => return Ok(()),
+            },
+        };
+        let size: u8 = match vr {
+            VR::US | VR::SS | VR::OW => 2,
+            VR::UL | VR::SL | VR::FL | VR::AT | VR::OF | VR::OL => 4,
+            VR::FD | VR::OD | VR::SV | VR::UV | VR::OV => 8,
+            _ => return Ok(()),
+        };
+        if h.len % u32::from(size) != 0 {
+            return Err(DicomDeidError::ValueLength {
+                group: h.tag.group(),
+                element: h.tag.element(),
+                offset: self.off(pos),
+                declared: u64::from(h.len),
+                size,
+            });
+        }
+        Ok(())
+    }
+
     fn is_sequence(&self, h: &Header) -> bool {
         match h.vr {
             Some(vr) => vr == VR::SQ,
@@ -467,6 +495,7 @@ impl Scanner<'_> {
                 pos = self.items(value_start, end, None, depth + 1, fragments)?;
             } else {
                 self.check_len(&h, pos, value_start, end)?;
+                self.check_value_size(&h, pos)?;
                 let value_end = value_start + h.len as usize;
                 if self.is_sequence(&h) {
                     self.items(value_start, end, Some(value_end), depth + 1, false)?;
@@ -630,6 +659,25 @@ mod tests {
             ),
             "got {err:?}"
         );
+    }
+
+    #[test]
+    fn a_binary_value_of_the_wrong_size_is_refused() {
+        // Found by cargo-fuzz: (0028,0002) re-labelled SL with 2 bytes made dicom-rs read
+        // the rest as a header with a huge length (1.3 GB resident).
+        let mut data = explicit_le((0x0008, 0x0060), b"CS", b"MR");
+        data.extend(explicit_le((0x0028, 0x0002), b"SL", &[1, 0]));
+        data.extend(explicit_le((0x0028, 0x0010), b"US", &[4, 0]));
+        assert!(matches!(
+            parse(&data, &Limits::default()),
+            Err(DicomDeidError::ValueLength {
+                group: 0x0028,
+                element: 0x0002,
+                declared: 2,
+                size: 4,
+                ..
+            })
+        ));
     }
 
     #[test]
