@@ -426,7 +426,7 @@ impl Scanner<'_> {
             VR::FD | VR::OD | VR::SV | VR::UV | VR::OV => 8,
             _ => return Ok(()),
         };
-        if h.len % u32::from(size) != 0 {
+        if !h.len.is_multiple_of(u32::from(size)) {
             return Err(DicomDeidError::ValueLength {
                 group: h.tag.group(),
                 element: h.tag.element(),
