@@ -542,29 +542,13 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
             ..
         } => {
             let s = ws.active().await?;
-            let schema_id = match schema {
-                Some(id) => id.clone(),
-                None => {
-                    let published: Vec<_> = s
-                        .schema_list()
-                        .await?
-                        .into_iter()
-                        .filter(|x| x.status == airlock_app::json::SchemaStatus::Published)
-                        .collect();
-                    match published.as_slice() {
-                        [one] => one.id.clone(),
-                        [] => bail!("no schema is published yet"),
-                        _ => bail!("several schemas are published: name one with --schema ID"),
-                    }
-                }
-            };
             let passphrase = bag_passphrase_file
                 .as_deref()
                 .map(|f| read_secret_file(f, "bag passphrase"))
                 .transpose()?;
             let report = s
                 .export_deliverable(&airlock_app::json::ExportRequest {
-                    schema_id,
+                    schema_id: schema.clone(),
                     gold_only: *gold_only,
                     recipients: recipients.clone(),
                     passphrase: passphrase

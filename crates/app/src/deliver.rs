@@ -340,9 +340,13 @@ impl Session {
             AppError::new(ErrorCode::Forbidden, "This session has no signing key.")
         })?;
         let mut conn = self.pool.acquire().await?;
-        let schema = load_schema(&mut conn, &req.schema_id).await?;
+        let schema_id = match req.schema_id.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(id) => id.trim().to_string(),
+            None => only_published_schema(&mut conn).await?,
+        };
+        let schema = load_schema(&mut conn, &schema_id).await?;
         drop(conn);
-        let items = self.delivered(&req.schema_id, req.gold_only).await?;
+        let items = self.delivered(&schema_id, req.gold_only).await?;
         if items.is_empty() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
@@ -567,8 +571,7 @@ impl Session {
         d.object_kind = Some("export".into());
         d.object_id = Some(export_id.clone());
         d.detail.insert("items".into(), items.len().into());
-        d.detail
-            .insert("schema".into(), req.schema_id.clone().into());
+        d.detail.insert("schema".into(), schema_id.clone().into());
         d.detail.insert("plaintext".into(), req.plaintext.into());
         d.detail.insert(
             "recipients".into(),
@@ -715,6 +718,25 @@ impl Session {
             .into_bytes(),
         ));
         Ok(out)
+    }
+}
+
+/// The id of the single published schema, for an export that names none.
+async fn only_published_schema(conn: &mut sqlx::SqliteConnection) -> Result<String, AppError> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM schemas WHERE status = 'published' ORDER BY published_at",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    match ids.as_slice() {
+        [one] => Ok(one.clone()),
+        [] => Err(AppError::new(
+            ErrorCode::Conflict,
+            "No schema is published yet, so there are no labels to deliver.",
+        )),
+        _ => Err(AppError::invalid(
+            "Several schemas are published: name the one to deliver.",
+        )),
     }
 }
 

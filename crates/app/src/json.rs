@@ -1370,8 +1370,9 @@ pub struct ProgressRow {
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct ExportRequest {
-    /// The schema whose labels are delivered.
-    pub schema_id: String,
+    /// The schema whose labels are delivered; `None` means the one published
+    /// schema (refused when none or several are published).
+    pub schema_id: Option<String>,
     /// Only adjudicated gold labels (otherwise every annotator's submitted labels too).
     pub gold_only: bool,
     /// age recipients (`age1…`) the bag is encrypted to.

@@ -112,7 +112,7 @@ async fn attempt(
         // without delivering or destroying anything.
         Action::Export => passed_check(
             s.export_deliverable(&airlock_app::json::ExportRequest {
-                schema_id: batches.schema.clone(),
+                schema_id: Some(batches.schema.clone()),
                 gold_only: true,
                 recipients: vec![],
                 passphrase: None,

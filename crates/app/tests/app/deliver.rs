@@ -126,7 +126,7 @@ async fn the_deliverable_opens_with_stock_age_validates_and_holds_no_phi() {
     let mut lead = fx.login_as(Role::Lead).await;
     let s = lead.active().await.unwrap();
     let req = ExportRequest {
-        schema_id: schema.clone(),
+        schema_id: None,
         gold_only: false,
         recipients: vec![recipient.clone()],
         passphrase: None,
@@ -211,6 +211,11 @@ async fn the_deliverable_opens_with_stock_age_validates_and_holds_no_phi() {
     ] {
         assert!(root.join(f).is_file(), "{f} is in the bag");
     }
+    let schema_json = std::fs::read_to_string(root.join("compliance/schema.json")).unwrap();
+    assert!(
+        schema_json.contains(&schema),
+        "the one published schema was chosen when none was named"
+    );
     let jsonl = std::fs::read_to_string(root.join("data/labels.jsonl")).unwrap();
     assert!(
         jsonl.contains("Diagnosis") && jsonl.contains("gold"),

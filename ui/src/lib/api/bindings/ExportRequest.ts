@@ -5,9 +5,10 @@
  */
 export type ExportRequest = { 
 /**
- * The schema whose labels are delivered.
+ * The schema whose labels are delivered; `None` means the one published
+ * schema (refused when none or several are published).
  */
-schema_id: string, 
+schema_id: string | null, 
 /**
  * Only adjudicated gold labels (otherwise every annotator's submitted labels too).
  */
