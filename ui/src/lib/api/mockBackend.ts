@@ -1615,7 +1615,7 @@ export class MockBackend implements IBackend {
     const published = v.schemas.filter((x) => x.status === 'published');
     if (!req.schema_id && published.length === 0) throw fail('conflict', 'No schema is published yet, so there are no labels to deliver.');
     if (!req.schema_id && published.length > 1) throw fail('invalid_input', 'Several schemas are published: name the one to deliver.');
-    const schemaId = req.schema_id ?? published[0].id;
+    const schemaId = req.schema_id ?? published[0]?.id;
     const items = v.assignments.filter((x) => x.schemaId === schemaId && x.wasSubmitted).length;
     if (items === 0) throw fail('conflict', 'No item of this schema has submitted labels yet.');
     v.exports.push({ id, created_at: new Date(this.now()).toISOString(), created_by: u.name, form: req.plaintext ? 'BagIt bag, plaintext directory' : 'BagIt bag, age-encrypted tar', recipient: req.plaintext ? 'none (plaintext)' : req.recipients.join(', '), what: `${items} items`, file_sha256: req.plaintext ? null : fakeHash(id) });
