@@ -4,7 +4,14 @@
 //! also ordinary words (May, Rose, Brown, Hall), a token that is a common word needs
 //! context: a title before it ("Dr."), a label ("Attending:", "signed by"), a
 //! credential after it ("MD"), a neighbouring unambiguous name, or the "Last, First"
-//! shape. Every name found once in a document is then found everywhere in it.
+//! shape, a place inside a lower-case sentence ("Why is Dean so impulsive?") or a
+//! speaker's colon. Every name found once in a document is then found everywhere in it.
+//!
+//! Places come from the city list and, for towns no list knows, from where they stand:
+//! after a street address, after "lives in" and similar phrases, on the line above a
+//! state or country, in brackets after a town, before a facility word ("Brindlemoor
+//! Clinic"). An intersection ("the corner of A and B") becomes one span with its
+//! connectors, and a ZIP code right after a town is a ZIP code.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;

@@ -145,6 +145,50 @@ fn city(key: &ProjectKey, original: &str) -> String {
 
 /// Street and county: numbers keep their shape, capitalised words become surnames,
 /// the street suffix ("St", "Avenue", "County") stays.
+/// Street-type words kept as they are inside a street or intersection surrogate ("the
+/// corner of 12 Elm Lane and Oak Street" keeps "Lane" and "Street").
+const THOROUGHFARE_WORDS: &[&str] = &[
+    "Street",
+    "St",
+    "Avenue",
+    "Ave",
+    "Road",
+    "Rd",
+    "Boulevard",
+    "Blvd",
+    "Lane",
+    "Ln",
+    "Drive",
+    "Court",
+    "Ct",
+    "Place",
+    "Pl",
+    "Terrace",
+    "Way",
+    "Parkway",
+    "Pkwy",
+    "Highway",
+    "Hwy",
+    "Circle",
+    "Cir",
+    "Trail",
+    "Square",
+    "Alley",
+    "Plaza",
+    "Crossing",
+    "Manor",
+    "Manors",
+    "Mews",
+    "Row",
+    "Pike",
+    "Turnpike",
+    "Ramp",
+    "Loop",
+    "Streets",
+    "Avenues",
+    "Roads",
+];
+
 fn street(key: &ProjectKey, original: &str) -> String {
     let words: Vec<&str> = original.split(' ').collect();
     let last = words.len().saturating_sub(1);
@@ -171,6 +215,7 @@ fn street(key: &ProjectKey, original: &str) -> String {
                 shape(key, "surrogate.street_number", w, None)
             } else if i == last
                 || directional
+                || THOROUGHFARE_WORDS.contains(&core)
                 || core.is_empty()
                 || !core.starts_with(char::is_uppercase)
             {

@@ -259,6 +259,24 @@ fn intersections_keep_their_connectors() {
 }
 
 #[test]
+fn intersection_surrogates_keep_their_shape() {
+    let d = Deidentifier::new(Policy::pseudonymize(), key(16));
+    let text = "Meet me at the corner of 1177 Briarhill Lane and Kerver Manors";
+    let out = d.deidentify(text, &DocumentContext::default());
+    let o = out.text.expose();
+    assert!(
+        o.starts_with("Meet me at the corner of ")
+            && o.contains(" Lane and ")
+            && o.ends_with(" Manors"),
+        "{o}"
+    );
+    assert!(
+        !o.contains("Briarhill") && !o.contains("Kerver") && !o.contains("1177"),
+        "{o}"
+    );
+}
+
+#[test]
 fn names_by_sentence_position_and_dialogue() {
     assert_eq!(found("Why is Dean so impulsive?", Category::Name), ["Dean"]);
     assert_eq!(
