@@ -35,6 +35,8 @@ enum Check {
     MonthContext,
     /// A number followed by a phone word: at least seven digits.
     PhoneDigits,
+    /// Only the digits at the end of the match are the identifier ("RI 2887").
+    TrailingDigits,
 }
 
 /// One rule before compilation: its pattern joins a [`Family`].
@@ -698,14 +700,23 @@ fn build_rules() -> Vec<Spec> {
             0.97,
         ),
         rule("zip.plus4", Zip, r"\b[0-9]{5}-[0-9]{4}\b", 0, 0.85),
-        // ZIP codes of New England, New Jersey, Puerto Rico and the Virgin Islands start
-        // with 0, which spreadsheets drop ("RI 2887", "ZIP: 2169").
-        rule(
+        // ZIP codes of New England and New Jersey start with 0, which spreadsheets drop
+        // ("RI 2887", "ZIP: 2169"). Each state only with its own ranges, so "CT 2019" (a
+        // scan and a year) stays.
+        rule_c(
             "zip.dropped_zero",
             Zip,
-            r"(?:\b(?:CT|MA|ME|NH|NJ|RI|VT|PR|VI|Connecticut|Massachusetts|Maine|New Hampshire|New Jersey|Rhode Island|Vermont|Puerto Rico)(?:\s*[,|]\s*|\s+)|(?i:\bzip(?: ?code)?|\bpostal code|\bpostcode)\s*[:#]?\s*)([0-9]{4})\b",
-            1,
+            r"\b(?:(?:CT|Connecticut)(?:\s*[,|]\s*|\s+)(6[0-9]{3})|(?:MA|Massachusetts)(?:\s*[,|]\s*|\s+)(1[0-9]{3}|2[0-7][0-9]{2})|(?:RI|Rhode Island)(?:\s*[,|]\s*|\s+)(2[89][0-9]{2})|(?:NH|New Hampshire)(?:\s*[,|]\s*|\s+)(3[0-8][0-9]{2})|(?:ME|Maine)(?:\s*[,|]\s*|\s+)(39[0-9]{2}|4[0-9]{3})|(?:VT|Vermont)(?:\s*[,|]\s*|\s+)(5[0-9]{3})|(?:NJ|New Jersey)(?:\s*[,|]\s*|\s+)([78][0-9]{3}))\b",
+            0,
             0.85,
+            Check::TrailingDigits,
+        ),
+        rule(
+            "zip.labelled_dropped_zero",
+            Zip,
+            r"(?i)\b(?:zip(?: ?code)?|postal code|postcode)\s*(?:is\s+)?[:#]?\s*([0-9]{4})\b",
+            1,
+            0.9,
         ),
     ]
 }
@@ -744,7 +755,7 @@ fn push(
     r: &Member,
     text: &str,
     bytes: &[u8],
-    start: usize,
+    mut start: usize,
     mut end: usize,
     out: &mut Vec<Finding>,
 ) {
@@ -777,6 +788,11 @@ fn push(
         Check::CityState => city_state_ok(text, start, end),
         Check::MonthContext => month_alone_ok(text, start, end),
         Check::PhoneDigits => s.bytes().filter(u8::is_ascii_digit).count() >= 7,
+        Check::TrailingDigits => {
+            let digits = s.bytes().rev().take_while(u8::is_ascii_digit).count();
+            start = end - digits;
+            digits > 0
+        }
         Check::Phone => {
             let before = start.checked_sub(1).map(|i| bytes[i]);
             let after = bytes.get(end).copied();

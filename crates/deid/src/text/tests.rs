@@ -204,6 +204,11 @@ fn unknown_towns_by_their_place() {
         ["91731"]
     );
     assert_eq!(found("Warwick, RI 2887", Category::Zip), ["2887"]);
+    assert_eq!(found("ZIP: 2169", Category::Zip), ["2169"]);
+    assert!(
+        found("CT 2019 showed no change.", Category::Zip).is_empty(),
+        "each state only with its own ZIP ranges: a scan and a year stay"
+    );
     assert_eq!(safe_harbor("Warwick, RI 2887"), "[LOCATION], RI 02800");
 }
 
