@@ -105,6 +105,10 @@ pub enum DicomDeidError {
     /// The data set has no SOP Class UID, so no valid file meta information can be made.
     #[error("the data set has no SOP Class UID")]
     MissingSopClass,
+    /// A DICOMDIR (Media Storage Directory): its byte offsets cannot survive changed
+    /// lengths; de-identify the referenced files and build a new DICOMDIR instead.
+    #[error("DICOMDIR files are not de-identified (their offsets would break)")]
+    DicomDir,
     /// Writing the de-identified data set failed.
     #[error("the de-identified data set could not be written")]
     Write,

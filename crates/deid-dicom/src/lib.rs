@@ -459,6 +459,9 @@ impl<'a> Deidentifier<'a> {
         let sop_class = read::text_of(&parsed.obj, Tag(0x0008, 0x0016))
             .or(parsed.meta_sop_class.clone())
             .ok_or(DicomDeidError::MissingSopClass)?;
+        if sop_class == "1.2.840.10008.1.3.10" {
+            return Err(DicomDeidError::DicomDir);
+        }
         let original_instance =
             read::text_of(&parsed.obj, Tag(0x0008, 0x0018)).or(parsed.meta_sop_instance.clone());
         let mut file = pixels::as_file(parsed.obj, parse_ts(&ts_in));

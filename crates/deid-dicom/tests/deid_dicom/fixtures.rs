@@ -63,6 +63,7 @@ const EXPECTED_FAILURES: &[&str] = &[
     "pydicom/empty_charset_LEI.dcm",
     "pydicom/nested_priv_SQ.dcm",
     "pydicom-data/emri_small_jpeg_2k_lossless_too_short.dcm",
+    "pydicom/dicomdirtests/DICOMDIR-empty.dcm",
 ];
 
 /// Collects the text values of attributes the basic profile alters (`hide`) and of

@@ -490,3 +490,19 @@ fn a_file_without_meta_gets_one() {
     assert_eq!(obj.meta().transfer_syntax(), "1.2.840.10008.1.2");
     assert!(!contains(&out.bytes, "DOE"));
 }
+
+#[test]
+fn dicomdirs_are_refused() {
+    let input = file(
+        vec![
+            text(0x0004, 0x1130, VR::CS, "DEMO"),
+            text(0x0008, 0x0016, VR::UI, "1.2.840.10008.1.3.10"),
+            text(0x0008, 0x0018, VR::UI, "1.2.3.10"),
+        ],
+        "1.2.840.10008.1.2.1",
+    );
+    assert_eq!(
+        deidentify(&input, &Policy::default(), &key()).err(),
+        Some(DicomDeidError::DicomDir)
+    );
+}
