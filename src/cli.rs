@@ -534,6 +534,14 @@ pub enum VaultCmd {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+    /// Where the project stands: each workflow stage with its counts, state and next
+    /// action, and the alerts (checksum failures, unvalidated de-identification,
+    /// retention due).
+    Status {
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
     /// Change your own passphrase.
     ChangePassphrase {
         /// Read the new passphrase from this file instead of prompting.

@@ -323,6 +323,10 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
                 let info = ws.active().await?.vault_info().await?;
                 output::vault_info(&info, fmt);
             }
+            VaultCmd::Status { .. } => {
+                let o = ws.active().await?.project_overview().await?;
+                output::overview(&o, fmt);
+            }
             VaultCmd::ChangePassphrase {
                 new_passphrase_file,
             } => {

@@ -3,9 +3,10 @@
 use crate::cli::Format;
 use crate::progress::bytes;
 use airlock_app::json::{
-    AuditPage, BatchDto, CertificateCheckDto, CreatedVault, DeidBatchState, DeidQueueRow,
-    DeidReview, DeidRunReport, DeidTextReport, DemoInfo, DestroyReport, ExportReport, IngestReport,
-    ItemPage, ReceiptCheck, RetentionDto, UserDto, VaultInfo, VerdictCount, VerifyReport,
+    AlertLevel, AuditPage, BatchDto, CertificateCheckDto, CreatedVault, DeidBatchState,
+    DeidQueueRow, DeidReview, DeidRunReport, DeidTextReport, DemoInfo, DestroyReport, ExportReport,
+    IngestReport, ItemPage, ProjectOverview, ReceiptCheck, RetentionDto, Stage, StageState,
+    UserDto, VaultInfo, VerdictCount, VerifyReport,
 };
 use airlock_app::BagReport;
 use serde::Serialize;
@@ -100,6 +101,55 @@ pub fn vault_info(i: &VaultInfo, f: Format) {
         "policy          lock after {} failed logins for {} min; idle lock after {} min",
         i.policy.max_failed_logins, i.policy.lockout_minutes, i.policy.idle_timeout_minutes
     );
+}
+
+/// The stage rail: one line per stage, then the alerts.
+pub fn overview(o: &ProjectOverview, f: Format) {
+    if f == Format::Json {
+        return json(o);
+    }
+    for s in &o.stages {
+        let state = match s.state {
+            StageState::NotStarted => "not started",
+            StageState::InProgress => "in progress",
+            StageState::NeedsAttention => "needs attention",
+            StageState::Done => "done",
+        };
+        let counts: Vec<String> = s
+            .counts
+            .iter()
+            .map(|c| format!("{} {}", c.label, c.n))
+            .collect();
+        println!(
+            "{:<12} {:<16} {}",
+            stage_name(s.stage),
+            state,
+            counts.join(", ")
+        );
+        if let Some(next) = &s.next {
+            println!("{:<12} → {next}", "");
+        }
+    }
+    for a in &o.alerts {
+        let mark = if a.level == AlertLevel::Danger {
+            '✗'
+        } else {
+            '⚠'
+        };
+        println!("{mark} {}", a.message);
+    }
+}
+
+fn stage_name(s: Stage) -> &'static str {
+    match s {
+        Stage::Receive => "receive",
+        Stage::Deidentify => "de-identify",
+        Stage::Assign => "assign",
+        Stage::Annotate => "annotate",
+        Stage::Review => "review",
+        Stage::Deliver => "deliver",
+        Stage::Retain => "retain",
+    }
 }
 
 pub fn verify(r: &VerifyReport, f: Format) {

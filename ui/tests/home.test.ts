@@ -3,12 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { boot } from './helpers';
 
 describe('home and break-glass', () => {
-  it('shows vault facts and the stage rail as upcoming', async () => {
+  it('shows vault facts and the seven-stage rail', async () => {
     const { backend } = await boot({ as: 'ari' });
     const facts = await screen.findByTestId('vault-facts');
     await waitFor(() => expect(facts.textContent).toContain(backend.vault!.summary.vault_id));
     expect(facts.textContent).toContain('Demo: discharge notes (synthetic)');
-    expect(screen.getAllByText('coming in a later release')).toHaveLength(7);
+    const rail = await screen.findByTestId('stage-rail');
+    expect(rail.querySelectorAll('li[data-state]')).toHaveLength(7);
     // Annotators are not offered emergency access.
     expect(screen.queryByTestId('breakglass-start')).toBeNull();
   });

@@ -91,3 +91,36 @@ describe('items', () => {
     expect(backend.calls.at(-1)?.args).toEqual({ filter: { batch_id: null, status: 'quarantined', offset: 0, limit: 200 } });
   });
 });
+
+describe('home stage rail', () => {
+  it('starts with the empty state and links the next action, then raises the quarantine alert', async () => {
+    await boot({ as: 'lena', hash: '#/home' });
+    const rail = await screen.findByTestId('stage-rail');
+    const stages = [...rail.querySelectorAll('li')];
+    expect(stages.map((s) => s.getAttribute('data-stage'))).toEqual(['receive', 'deidentify', 'assign', 'annotate', 'review', 'deliver', 'retain']);
+    const receive = stages[0]!;
+    expect(receive.getAttribute('data-state')).toBe('not_started');
+    expect(receive.querySelector('a')?.getAttribute('href')).toBe('#/receive');
+    expect(receive.textContent).toContain('No data yet');
+    expect(screen.queryByTestId('home-alerts')).toBeNull();
+
+    location.hash = '#/receive';
+    await screen.findByTestId('ingest-source');
+    await receiveDemo();
+    location.hash = '#/home';
+    const alerts = await screen.findByTestId('home-alerts');
+    const quarantine = alerts.querySelector('[data-stage="receive"]')!;
+    expect(quarantine.getAttribute('data-level')).toBe('danger');
+    expect(quarantine.textContent).toContain('failed the checksum check');
+    expect(quarantine.textContent).not.toContain('note-003');
+    const state = (await screen.findByTestId('stage-rail')).querySelector('[data-stage="receive"]')!;
+    expect(state.getAttribute('data-state')).toBe('needs_attention');
+  });
+
+  it('links an annotator to their own work, not to screens they may not open', async () => {
+    await boot({ as: 'ari', hash: '#/home' });
+    const rail = await screen.findByTestId('stage-rail');
+    expect(rail.querySelector('[data-stage="receive"] a')).toBeNull();
+    expect(rail.querySelector('[data-stage="receive"]')!.textContent).toContain('No data yet');
+  });
+});

@@ -4,7 +4,8 @@
 
 use crate::error::AppError;
 use crate::json::{
-    AssignRequest, BatchDecision, DeidSpanEdit, IngestRequest, ReviewDecision, SchemaInput,
+    AssignRequest, BatchDecision, DeidSpanEdit, IngestRequest, QualificationInput, ReviewDecision,
+    SchemaInput,
 };
 use crate::json::{DemoInfo, DemoUser};
 use crate::session::Session;
@@ -102,6 +103,7 @@ impl Workspace {
         self.annotate_demo(&schema.id).await?;
         self.login(lead, &pw(lead_pw), None).await?;
         let s = self.active().await?;
+        record_demo_compliance(s).await?;
         let mut tx = s.begin().await?;
         let mut d = s.draft(EventKind::DemoSeeded, Outcome::Success);
         d.object_kind = Some("vault".into());
@@ -122,6 +124,39 @@ impl Workspace {
                 .collect(),
         })
     }
+}
+
+/// Training records and attestations for the annotators (they go into every compliance
+/// package), and a retention date 20 days out, so the home screen shows its reminder and
+/// the Retention screen has something to count down.
+async fn record_demo_compliance(s: &mut Session) -> Result<(), AppError> {
+    let today = s.now().date();
+    for (name, _, _) in DEMO_USERS.iter().filter(|u| u.1 == Role::Annotator) {
+        for (kind, title) in [
+            (
+                "training",
+                "HIPAA privacy and security training (synthetic record)",
+            ),
+            (
+                "attestation",
+                "Confidentiality attestation for this project (synthetic record)",
+            ),
+        ] {
+            s.add_qualification(&QualificationInput {
+                user: (*name).into(),
+                kind: kind.into(),
+                title: title.into(),
+                date: (today - time::Duration::days(7)).to_string(),
+                note: None,
+            })
+            .await?;
+        }
+    }
+    s.set_retention(
+        &(today + time::Duration::days(20)).to_string(),
+        Some("contract end + 30 days (synthetic)"),
+    )
+    .await
 }
 
 /// Synthetic discharge notes: invented people, places and numbers, written the way real

@@ -1575,3 +1575,97 @@ pub struct CertificateCheckDto {
     /// Fingerprint.
     pub fingerprint: Option<String>,
 }
+
+/// A stage of the project's workflow, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum Stage {
+    /// Checksum-verified ingest.
+    Receive,
+    /// De-identification, its validation and sign-off.
+    Deidentify,
+    /// Schemas and assignment.
+    Assign,
+    /// Labelling.
+    Annotate,
+    /// Review and gold labels.
+    Review,
+    /// Export with the compliance package.
+    Deliver,
+    /// Retention and destruction.
+    Retain,
+}
+
+/// How far a stage has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum StageState {
+    /// Nothing has happened here yet.
+    NotStarted,
+    /// Work is under way.
+    InProgress,
+    /// Someone must decide or check something before work can go on.
+    NeedsAttention,
+    /// Everything that reached this stage has passed it.
+    Done,
+}
+
+/// One figure on a stage ("12 to check").
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct StageCount {
+    /// What is counted, lower case.
+    pub label: String,
+    /// How many.
+    #[ts(type = "number")]
+    pub n: u64,
+}
+
+/// One stage of the rail: its figures, its state and one next action.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct StageSummary {
+    /// Which stage.
+    pub stage: Stage,
+    /// How far it has come.
+    pub state: StageState,
+    /// Its figures.
+    pub counts: Vec<StageCount>,
+    /// The one next action, as a sentence (none when nothing is waiting).
+    pub next: Option<String>,
+}
+
+/// How loud an alert is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AlertLevel {
+    /// Needs doing soon.
+    Warning,
+    /// Data was refused, failed, or a legal deadline has passed.
+    Danger,
+}
+
+/// Something on the home screen nobody should miss.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct OverviewAlert {
+    /// How loud.
+    pub level: AlertLevel,
+    /// The stage it belongs to (the screen that resolves it).
+    pub stage: Stage,
+    /// One sentence (counts and dates only).
+    pub message: String,
+}
+
+/// Where the project stands: the stage rail and its alerts.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ProjectOverview {
+    /// The seven stages, in order.
+    pub stages: Vec<StageSummary>,
+    /// Alerts, the loudest first.
+    pub alerts: Vec<OverviewAlert>,
+}

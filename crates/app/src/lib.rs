@@ -32,6 +32,7 @@ mod destroy;
 mod error;
 mod ingest;
 pub mod json;
+mod overview;
 mod review;
 mod session;
 mod settings;

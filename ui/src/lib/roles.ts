@@ -1,6 +1,6 @@
 // What each role may see in this release. The backend enforces the same rules; the UI uses
 // these only to avoid offering (or calling) what would be refused.
-import type { Role } from './api/types';
+import type { Role, Stage } from './api/types';
 
 export type Route =
   | 'home'
@@ -124,12 +124,29 @@ export const ROLE_SUMMARY: Record<Role, { title: string; can: string[] }> = {
   },
 };
 
-export const STAGES: readonly string[] = [
-  'Receive',
-  'De-identify',
-  'Assign',
-  'Annotate',
-  'Review',
-  'Deliver',
-  'Retain/Destroy',
-];
+/** The workflow's stages as the home rail names them. */
+export const STAGE_NAMES: Record<Stage, string> = {
+  receive: 'Receive',
+  deidentify: 'De-identify',
+  assign: 'Assign',
+  annotate: 'Annotate',
+  review: 'Review',
+  deliver: 'Deliver',
+  retain: 'Retain/Destroy',
+};
+
+/** The screens that act on a stage, best first; the rail links to the first the role may open. */
+const STAGE_ROUTES: Record<Stage, readonly Route[]> = {
+  receive: ['receive'],
+  deidentify: ['deid'],
+  assign: ['assign', 'schemas'],
+  annotate: ['work', 'assign'],
+  review: ['review', 'agreement'],
+  deliver: ['deliver'],
+  retain: ['retention'],
+};
+
+/** Where a role goes to act on a stage, or null when none of its screens is theirs. */
+export function stageRoute(role: Role, stage: Stage): Route | null {
+  return STAGE_ROUTES[stage].find((r) => canVisit(role, r)) ?? null;
+}

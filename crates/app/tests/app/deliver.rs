@@ -14,7 +14,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// A team vault with 3 released notes, labelled by the annotator, one adjudicated to gold.
-async fn labelled(fx: &Fixture) -> String {
+pub(crate) async fn labelled(fx: &Fixture) -> String {
     let dir = fx.vault.with_file_name("deliver-src");
     std::fs::create_dir_all(&dir).unwrap();
     for i in 0..3 {

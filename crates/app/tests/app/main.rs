@@ -7,4 +7,5 @@ mod audit_trail;
 mod deid;
 mod deliver;
 mod ingest;
+mod overview;
 mod support;

@@ -28,6 +28,7 @@ import type {
   ExportRequest,
   QualificationDto,
   QualificationInput,
+  ProjectOverview,
   RetentionDto,
   CreatedVault,
   DeidBatchState,
@@ -341,6 +342,10 @@ export function addQualification(input: QualificationInput): Promise<null> {
 
 export function qualifications(): Promise<QualificationDto[]> {
   return call<QualificationDto[]>('qualifications');
+}
+
+export function projectOverview(): Promise<ProjectOverview> {
+  return call<ProjectOverview>('project_overview');
 }
 
 export function retention(): Promise<RetentionDto> {

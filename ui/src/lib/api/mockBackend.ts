@@ -5,6 +5,9 @@
 import type { IBackend } from './backend';
 import type {
   AppError,
+  ProjectOverview,
+  StageState,
+  StageSummary,
   AppStatus,
   AuditFilter,
   AuditPage,
@@ -341,6 +344,9 @@ export class MockBackend implements IBackend {
       case 'vault_info':
         this.requireSession();
         return this.vaultInfo();
+      case 'project_overview':
+        this.requireSession();
+        return this.overview();
       case 'list_users':
         this.requireRole(['lead', 'compliance'], 'list users');
         return this.requireVault().users.map((u) => this.userDto(u));
@@ -1623,8 +1629,47 @@ export class MockBackend implements IBackend {
     return { export_id: id, path: req.out, items, payload_files: items + 1, formats: ['jsonl', 'conll'], file_sha256: req.plaintext ? null : fakeHash(id), tagmanifest_sha256: fakeHash(`tm${id}`), plaintext: req.plaintext, how_to_verify: `age -d -i KEY -o bag.tar ${req.out} && tar -xf bag.tar && bagit.py --validate airlock-export` };
   }
 
+  /** The stage rail from the mock's state (the same rules as crates/app/src/overview.rs, fewer sentences). */
+  private overview(): ProjectOverview {
+    const v = this.requireVault();
+    const live = v.batches.filter((b) => b.report.status !== 'aborted');
+    const deciding = live.filter((b) => b.report.status === 'needs_decision').length;
+    const items = v.items.filter((i) => i.dto.status === 'received');
+    const mismatched = live.reduce((n, b) => n + b.report.files.filter((f) => f.verdict === 'mismatched').length, 0);
+    const toRun = items.filter((i) => i.dto.kind === 'text' && !v.deid.some((d) => d.itemId === i.dto.id)).length;
+    const proposed = v.deid.filter((d) => d.status === 'proposed').length;
+    const validated = v.deid.filter((d) => d.status === 'validated' || d.status === 'validated_by_sample').length;
+    const published = v.schemas.filter((s) => s.status === 'published').length;
+    const submitted = v.assignments.filter((a) => a.status === 'submitted' || a.status === 'accepted').length;
+    const keys = new Set(v.assignments.filter((a) => a.wasSubmitted).map((a) => `${a.itemId}|${a.schemaId}`));
+    const toReview = [...keys].filter((k) => !v.gold.has(k)).length;
+    const r = this.retentionState();
+    const st = (stage: StageSummary['stage'], state: StageState, counts: [string, number][], next: string | null = null): StageSummary => ({ stage, state, counts: counts.map(([label, n]) => ({ label, n })), next });
+    const alerts: ProjectOverview['alerts'] = [];
+    if (mismatched > 0) alerts.push({ level: 'danger', stage: 'receive', message: `${mismatched} received file${mismatched === 1 ? '' : 's'} failed the checksum check and ${mismatched === 1 ? 'is' : 'are'} quarantined, not imported.` });
+    if (r.due) alerts.push({ level: 'danger', stage: 'retain', message: `Retention ended on ${r.retention_date}: the vault is due for destruction.` });
+    if (proposed > 0) alerts.push({ level: 'warning', stage: 'deidentify', message: `${proposed} de-identified item${proposed === 1 ? '' : 's'} not validated yet.` });
+    else if (r.remind && !r.due) alerts.push({ level: 'warning', stage: 'retain', message: `Retention ends on ${r.retention_date}, in ${r.days_left} days: plan the destruction.` });
+    return {
+      alerts,
+      stages: [
+        st('receive', live.length === 0 ? 'not_started' : deciding > 0 ? 'needs_attention' : 'done', [['deliveries', live.length], ['items', items.length], ['quarantined', mismatched]], live.length === 0 ? 'No data yet. Ingest a folder, a BagIt bag, or a folder with a manifest.' : deciding > 0 ? `Decide ${deciding} delivery: import the verified files only, or abort.` : null),
+        st('deidentify', toRun + proposed + validated === 0 ? 'not_started' : toRun > 0 ? 'in_progress' : proposed > 0 ? 'needs_attention' : 'done', [['to run', toRun], ['to check', proposed], ['validated', validated]], toRun > 0 ? `Run de-identification on ${toRun} items.` : proposed > 0 ? `Check ${proposed} de-identified items beside their originals.` : null),
+        st('assign', published === 0 ? 'not_started' : 'done', [['schemas', published], ['ready', validated], ['assigned', new Set(v.assignments.map((a) => a.itemId)).size]], published === 0 ? 'Publish a labelling schema.' : null),
+        st('annotate', v.assignments.length === 0 ? 'not_started' : submitted < v.assignments.length ? 'in_progress' : 'done', [['assigned', v.assignments.length], ['submitted', submitted], ['sent back', v.assignments.filter((a) => a.status === 'rejected').length]]),
+        st('review', keys.size === 0 ? 'not_started' : toReview > 0 ? 'in_progress' : 'done', [['to review', toReview], ['gold', v.gold.size]], toReview > 0 ? `Review ${toReview} items.` : null),
+        st('deliver', v.exports.length > 0 ? 'done' : 'not_started', [['gold items', v.gold.size], ['deliverables', v.exports.length]], v.exports.length === 0 && submitted > 0 ? 'Export the labels with their compliance package.' : null),
+        st('retain', r.due || r.remind ? 'needs_attention' : r.retention_date ? 'in_progress' : 'not_started', [['outside the vault', v.exports.length]], r.due ? 'Destroy the vault and issue the certificate of destruction.' : r.retention_date ? `Kept until ${r.retention_date} (${r.days_left} days left).` : 'Set the retention date the contract requires.'),
+      ],
+    };
+  }
+
   private retentionOf(): RetentionDto {
     this.requireRole(['lead', 'compliance'], 'view retention');
+    return this.retentionState();
+  }
+
+  private retentionState(): RetentionDto {
     const v = this.requireVault();
     const days = v.retention.date ? Math.round((Date.parse(v.retention.date) - this.now()) / 86_400_000) : null;
     return { retention_date: v.retention.date, rule: v.retention.rule, days_left: days, due: days !== null && days <= 0, remind: days !== null && days <= 30, exports: [...v.exports], last_audit_export: null };
