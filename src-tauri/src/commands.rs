@@ -7,9 +7,9 @@ use airlock_app::json::{
     DeidQueueRow, DeidReview, DeidRunReport, DeidSettings, DeidSignOff, DeidSpanEdit, DemoInfo,
     DestroyReport, DestroyRequest, ExportFormat, ExportReport, ExportRequest, ExportResult,
     IngestPreflight, IngestReport, IngestRequest, ItemFilter, ItemPage, ProgressRow,
-    QualificationDto, QualificationInput, QueueEntry, ReceiptCheck, ReceiptExport, RetentionDto,
-    ReviewDecision, ReviewRow, ReviewView, SaveResult, SchemaDto, SchemaInput, SessionInfo,
-    TotpSetup, UserDto, VaultInfo, VaultSummary, VerifyReport,
+    ProjectOverview, QualificationDto, QualificationInput, QueueEntry, ReceiptCheck, ReceiptExport,
+    RetentionDto, ReviewDecision, ReviewRow, ReviewView, SaveResult, SchemaDto, SchemaInput,
+    SessionInfo, TotpSetup, UserDto, VaultInfo, VaultSummary, VerifyReport,
 };
 use airlock_app::{AppError, Role, Workspace};
 use secrecy::SecretString;
@@ -514,6 +514,11 @@ async fn qualifications(state: State<'_, AppState>) -> R<Vec<QualificationDto>> 
 }
 
 #[tauri::command]
+async fn project_overview(state: State<'_, AppState>) -> R<ProjectOverview> {
+    with_session!(state, |s| s.project_overview())
+}
+
+#[tauri::command]
 async fn retention(state: State<'_, AppState>) -> R<RetentionDto> {
     with_session!(state, |s| s.retention())
 }
@@ -602,6 +607,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         export_deliverable,
         add_qualification,
         qualifications,
+        project_overview,
         retention,
         set_retention,
         destroy_vault,
