@@ -283,6 +283,35 @@ pub enum DeidCmd {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+    /// De-identify a DICOM file, or a folder tree mirrored to OUT, to PS3.15 Annex E: the
+    /// Basic Application Level Confidentiality Profile with the options asked for (no
+    /// vault needed). Files that are not DICOM or are damaged are reported and skipped.
+    Dicom {
+        /// A DICOM file or a folder.
+        input: PathBuf,
+        /// The output file (for a file) or folder (for a folder).
+        output: PathBuf,
+        /// Write a JSONL redaction log (attribute paths, actions, codes; never a value).
+        #[arg(long)]
+        log: Option<PathBuf>,
+        /// Project key (64 hex digits) for UIDs, patient pseudonyms and date shifts that
+        /// stay consistent across runs; without it a random key is used for this run only.
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+        /// A policy file (JSON: options, safe private attributes, pixel handling, limits).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// A profile option to apply; repeat for several.
+        #[arg(long = "option", value_enum, value_name = "OPTION")]
+        options: Vec<DicomOptionArg>,
+        /// Black out burned-in text on images at risk: with device templates, or with
+        /// templates and OCR (tesseract), re-scanned after cleaning.
+        #[arg(long, value_enum)]
+        clean_pixels: Option<CleanPixelsArg>,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
     /// De-identification inside the vault.
     #[command(flatten)]
     Vault(DeidVaultCmd),
@@ -353,6 +382,38 @@ pub enum PolicyArg {
     SafeHarbor,
     /// Consistent surrogates and date shifts.
     Pseudonymize,
+}
+
+/// PS3.15 Annex E profile options (CID 7050 code in brackets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DicomOptionArg {
+    /// Retain Longitudinal Temporal Information, Full Dates (113106).
+    RetainFullDates,
+    /// Retain Longitudinal Temporal Information, Modified Dates: a keyed per-patient shift (113107).
+    RetainModifiedDates,
+    /// Retain Patient Characteristics (113108); ages over 89 become 090Y.
+    RetainPatientCharacteristics,
+    /// Retain Device Identity (113109).
+    RetainDeviceIdentity,
+    /// Retain Institution Identity (113112).
+    RetainInstitutionIdentity,
+    /// Retain UIDs (113110).
+    RetainUids,
+    /// Retain Safe Private (113111), with the policy file's list.
+    RetainSafePrivate,
+    /// Clean Descriptors (113105): descriptions and comments kept after text de-identification.
+    CleanDescriptors,
+    /// Clean Structured Content (113104).
+    CleanStructuredContent,
+}
+
+/// Automatic pixel cleaning for `deid dicom`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CleanPixelsArg {
+    /// Only regions of a device template in the policy file.
+    Templates,
+    /// Templates, plus the text regions OCR finds, re-scanned after cleaning.
+    Ocr,
 }
 
 /// Levels of measurement for `agreement`.
@@ -458,9 +519,9 @@ impl Command {
     pub fn format(&self) -> Format {
         let f = match self {
             Command::Init { format, .. } | Command::Demo { format, .. } => *format,
-            Command::User(UserCmd::List { format }) | Command::Vault(VaultCmd::Info { format }) => {
-                *format
-            }
+            Command::User(UserCmd::List { format })
+            | Command::Vault(VaultCmd::Info { format })
+            | Command::Vault(VaultCmd::Status { format }) => *format,
             Command::Audit(AuditCmd::Verify { format, .. })
             | Command::Audit(AuditCmd::List { format, .. })
             | Command::Ingest { format, .. }
@@ -471,6 +532,7 @@ impl Command {
             | Command::Bag(BagCmd::Validate { format, .. })
             | Command::Agreement { format, .. }
             | Command::Deid(DeidCmd::Text { format, .. })
+            | Command::Deid(DeidCmd::Dicom { format, .. })
             | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Run { format, .. }))
             | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Queue { format, .. }))
             | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Show { format, .. }))

@@ -18,8 +18,9 @@ use airlock_app::{AppError, Workspace};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
 use cli::{
-    AuditCmd, BagCmd, BatchCmd, CertificateCmd, Cli, Command, DeidCmd, DeidVaultCmd, Format,
-    ItemsCmd, LevelArg, PolicyArg, ReceiptCmd, RetentionCmd, UserCmd, VaultCmd,
+    AuditCmd, BagCmd, BatchCmd, CertificateCmd, CleanPixelsArg, Cli, Command, DeidCmd,
+    DeidVaultCmd, DicomOptionArg, Format, ItemsCmd, LevelArg, PolicyArg, ReceiptCmd, RetentionCmd,
+    UserCmd, VaultCmd,
 };
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};
@@ -176,6 +177,59 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             };
             let report = airlock_app::deid_text_files(input, output, log.as_deref(), policy, &key)?;
             output::deid_text(&report, cli.format());
+            if !report.failed.is_empty() {
+                eprintln!(
+                    "airlock: {} file(s) could not be de-identified and were skipped",
+                    report.failed.len()
+                );
+                return Ok(ExitCode::from(EXIT_PROBLEMS));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Deid(DeidCmd::Dicom {
+            input,
+            output,
+            log,
+            key_file,
+            policy,
+            options,
+            clean_pixels,
+            ..
+        }) => {
+            use airlock_app::{DicomAutoClean as AutoClean, DicomOption as P};
+            let options: Vec<P> = options
+                .iter()
+                .map(|o| match o {
+                    DicomOptionArg::RetainFullDates => P::RetainLongitudinalFullDates,
+                    DicomOptionArg::RetainModifiedDates => P::RetainLongitudinalModifiedDates,
+                    DicomOptionArg::RetainPatientCharacteristics => P::RetainPatientCharacteristics,
+                    DicomOptionArg::RetainDeviceIdentity => P::RetainDeviceIdentity,
+                    DicomOptionArg::RetainInstitutionIdentity => P::RetainInstitutionIdentity,
+                    DicomOptionArg::RetainUids => P::RetainUids,
+                    DicomOptionArg::RetainSafePrivate => P::RetainSafePrivate,
+                    DicomOptionArg::CleanDescriptors => P::CleanDescriptors,
+                    DicomOptionArg::CleanStructuredContent => P::CleanStructuredContent,
+                })
+                .collect();
+            let key = match key_file {
+                Some(f) => airlock_app::DeidKey::File(f.clone()),
+                None => airlock_app::DeidKey::Random,
+            };
+            let report = airlock_app::deid_dicom_files(
+                input,
+                output,
+                log.as_deref(),
+                &airlock_app::DicomPolicyRequest {
+                    file: policy.as_deref(),
+                    options: &options,
+                    clean: clean_pixels.map(|c| match c {
+                        CleanPixelsArg::Templates => AutoClean::Templates,
+                        CleanPixelsArg::Ocr => AutoClean::TemplatesAndOcr,
+                    }),
+                },
+                &key,
+            )?;
+            output::deid_dicom(&report, cli.format());
             if !report.failed.is_empty() {
                 eprintln!(
                     "airlock: {} file(s) could not be de-identified and were skipped",
@@ -677,6 +731,7 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
         | Command::Bag(_)
         | Command::Agreement { .. }
         | Command::Deid(DeidCmd::Text { .. })
+        | Command::Deid(DeidCmd::Dicom { .. })
         | Command::Certificate(_) => unreachable!("handled before login"),
     }
     Ok(ExitCode::SUCCESS)

@@ -4,9 +4,9 @@ use crate::cli::Format;
 use crate::progress::bytes;
 use airlock_app::json::{
     AlertLevel, AuditPage, BatchDto, CertificateCheckDto, CreatedVault, DeidBatchState,
-    DeidQueueRow, DeidReview, DeidRunReport, DeidTextReport, DemoInfo, DestroyReport, ExportReport,
-    IngestReport, ItemPage, ProjectOverview, ReceiptCheck, RetentionDto, Stage, StageState,
-    UserDto, VaultInfo, VerdictCount, VerifyReport,
+    DeidDicomReport, DeidQueueRow, DeidReview, DeidRunReport, DeidTextReport, DemoInfo,
+    DestroyReport, ExportReport, IngestReport, ItemPage, ProjectOverview, ReceiptCheck,
+    RetentionDto, Stage, StageState, UserDto, VaultInfo, VerdictCount, VerifyReport,
 };
 use airlock_app::BagReport;
 use serde::Serialize;
@@ -415,6 +415,25 @@ pub fn deid_text(r: &DeidTextReport, f: Format) {
     );
     for c in &r.categories {
         println!("  {:<14} {:>8}", c.category, c.findings);
+    }
+    for x in &r.failed {
+        println!("  skipped {} — {}", x.path, x.reason);
+    }
+}
+
+pub fn deid_dicom(r: &DeidDicomReport, f: Format) {
+    if f == Format::Json {
+        return json(r);
+    }
+    println!(
+        "De-identified {} DICOM file(s), {}, to PS3.15 Annex E ({}); pixels cleaned in {}.",
+        r.files,
+        bytes(r.bytes),
+        r.profile_edition,
+        r.pixels_cleaned
+    );
+    for p in &r.needs_pixel_review {
+        println!("  review {p} — it may show burned-in text (not cleaned and re-scanned)");
     }
     for x in &r.failed {
         println!("  skipped {} — {}", x.path, x.reason);

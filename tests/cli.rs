@@ -809,3 +809,102 @@ fn delivery_and_destruction_refuse_wrong_roles_and_unconfirmed_requests() {
     );
     assert!(env.path("v/vault.json").exists(), "nothing was destroyed");
 }
+
+#[test]
+fn deid_text_and_dicom_work_on_files_skip_bad_ones_and_log_no_phi() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("notes/sub")).unwrap();
+    env.write(
+        "notes/sub/a.txt",
+        "Seen by Dr. Oswin Pellworth on 03/14/2025, MRN 00482913.\n",
+    );
+    std::fs::write(env.path("notes/bad.txt"), [0xffu8, 0xfe, 0x00]).unwrap();
+    let out = env.airlock(&["deid", "text", "notes", "clean", "--log", "text.jsonl"]);
+    assert_eq!(out.status.code(), Some(4), "a skipped file is exit 4");
+    let clean = std::fs::read_to_string(env.path("clean/sub/a.txt")).unwrap();
+    assert!(
+        !clean.contains("Pellworth") && !clean.contains("00482913"),
+        "{clean}"
+    );
+
+    std::fs::create_dir_all(env.path("study/series")).unwrap();
+    std::fs::write(
+        env.path("study/series/ct.dcm"),
+        airlock_deid_dicom::testing::synthetic_ct(),
+    )
+    .unwrap();
+    env.write("study/README", "not a DICOM file");
+    env.write("key.hex", &"ab".repeat(32));
+    let run = |dest: &str| {
+        env.airlock(&[
+            "deid",
+            "dicom",
+            "study",
+            dest,
+            "--log",
+            "dicom.jsonl",
+            "--key-file",
+            "key.hex",
+            "--option",
+            "retain-modified-dates",
+            "--format",
+            "json",
+        ])
+    };
+    let out = run("anon");
+    assert_eq!(out.status.code(), Some(4));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["files"], 1);
+    assert_eq!(report["failed"][0]["path"], "README");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    let first = std::fs::read(env.path("anon/series/ct.dcm")).unwrap();
+    let log = std::fs::read_to_string(env.path("dicom.jsonl")).unwrap();
+    for phi in [
+        "DOE^JANE",
+        "MRN-4455667",
+        "19700101",
+        "1.2.826.0.1.3680043.2.1125.1.1",
+    ] {
+        assert!(
+            !String::from_utf8_lossy(&first).contains(phi),
+            "{phi} in the output"
+        );
+        assert!(!log.contains(phi), "{phi} in the log");
+    }
+    assert!(
+        !log.contains("ct.dcm") && !log.contains("README"),
+        "no file names in the log"
+    );
+    run("again");
+    assert_eq!(
+        first,
+        std::fs::read(env.path("again/series/ct.dcm")).unwrap(),
+        "the same key gives the same UIDs, pseudonyms and shifts"
+    );
+    fails_with(
+        &env.airlock(&["deid", "dicom", "nowhere", "x"]),
+        1,
+        "does not exist",
+    );
+    env.write("policy.json", "{\"options\": [\"retain_everything\"]}");
+    fails_with(
+        &env.airlock(&["deid", "dicom", "study", "y", "--policy", "policy.json"]),
+        1,
+        "is not a DICOM de-identification policy",
+    );
+    fails_with(
+        &env.airlock(&[
+            "deid",
+            "dicom",
+            "study",
+            "z",
+            "--option",
+            "retain-full-dates",
+            "--option",
+            "retain-modified-dates",
+        ]),
+        1,
+        "exclude each other",
+    );
+}

@@ -105,13 +105,13 @@ pub fn bag_validate(path: &Path) -> Result<BagReport, AppError> {
 }
 
 impl Session {
-    /// Every delivery, newest first. Lead only.
+    /// Every delivery, newest first (ties in the same second by the order received). Lead only.
     pub async fn list_batches(&self) -> Result<Vec<BatchDto>, AppError> {
         let _grant = self.authorize(Action::ViewSourceItems).await?;
         let names = user_names(&self.pool).await?;
         let rows = sqlx::query(
             "SELECT id, mode, status, received_by, started_at, finished_at, counts, receipt_sha256 \
-             FROM batches ORDER BY started_at DESC, id",
+             FROM batches ORDER BY started_at DESC, rowid DESC",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -722,7 +722,7 @@ pub struct CategoryCount {
     pub findings: u64,
 }
 
-/// A file `deid text` skipped.
+/// A file `deid text` or `deid dicom` skipped.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct DeidTextFailure {
@@ -749,6 +749,28 @@ pub struct DeidTextReport {
     /// Bytes of input read.
     #[ts(type = "number")]
     pub bytes: u64,
+}
+
+/// The result of `deid dicom`.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DeidDicomReport {
+    /// Files de-identified.
+    #[ts(type = "number")]
+    pub files: u64,
+    /// Files skipped (not DICOM, damaged, unsupported), with the reason.
+    pub failed: Vec<DeidTextFailure>,
+    /// Bytes of input read.
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// Files whose pixels were decoded and regions blacked out.
+    #[ts(type = "number")]
+    pub pixels_cleaned: u64,
+    /// Files (relative paths) that may still show burned-in text: at risk, and not cleaned
+    /// and confirmed by a re-scan. Review them before they leave.
+    pub needs_pixel_review: Vec<String>,
+    /// The edition of PS3.15 Table E.1-1 applied.
+    pub profile_edition: String,
 }
 
 /// Where an item stands in de-identification.

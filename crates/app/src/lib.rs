@@ -29,6 +29,7 @@ mod deid_items;
 mod deliver;
 mod demo;
 mod destroy;
+mod dicom_files;
 mod error;
 mod ingest;
 pub mod json;
@@ -41,9 +42,11 @@ mod users;
 mod workspace;
 
 pub use account::MAX_BREAK_GLASS_MINUTES;
+pub use airlock_deid_dicom::{AutoClean as DicomAutoClean, ProfileOption as DicomOption};
 pub use audit_cases::verify_export_file;
 pub use batches::{bag_validate, verify_receipt_file};
 pub use destroy::verify_certificate_file;
+pub use dicom_files::{deid_dicom_files, DicomPolicyRequest};
 pub use ingest::MAX_ROW_SPLIT_BYTES;
 pub use standalone::{agreement_from_csv, deid_text_files, DeidKey};
 

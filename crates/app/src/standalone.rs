@@ -32,9 +32,14 @@ pub enum DeidKey {
     Random,
 }
 
-fn read_key(k: &DeidKey) -> Result<(ProjectKey, bool), AppError> {
+/// The 32 key bytes and whether they came from a file (consistent across runs).
+pub(crate) fn key_bytes(k: &DeidKey) -> Result<(zeroize::Zeroizing<[u8; 32]>, bool), AppError> {
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
     match k {
-        DeidKey::Random => Ok((ProjectKey::random(), false)),
+        DeidKey::Random => {
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, bytes.as_mut());
+            Ok((bytes, false))
+        }
         DeidKey::File(p) => {
             let text =
                 zeroize::Zeroizing::new(std::fs::read_to_string(p).map_err(
@@ -45,16 +50,35 @@ fn read_key(k: &DeidKey) -> Result<(ProjectKey, bool), AppError> {
                         _ => AppError::invalid("The key file cannot be read."),
                     },
                 )?);
-            let key = ProjectKey::from_hex(&text)
-                .map_err(|e| AppError::invalid(sentence(&e.to_string())))?;
-            Ok((key, true))
+            let t = text.trim();
+            if t.len() != 64 || hex::decode_to_slice(t, bytes.as_mut()).is_err() {
+                return Err(AppError::invalid(format!(
+                    "The key file must hold 64 hexadecimal digits (it holds {} characters).",
+                    t.chars().count()
+                )));
+            }
+            Ok((bytes, true))
         }
     }
+}
+
+fn read_key(k: &DeidKey) -> Result<(ProjectKey, bool), AppError> {
+    let (bytes, persistent) = key_bytes(k)?;
+    Ok((ProjectKey::from_bytes(*bytes), persistent))
 }
 
 /// The `.txt` files to de-identify: `input` itself, or every `.txt` below it (links are
 /// not followed), with their paths relative to `input`.
 fn text_files(input: &Path) -> Result<Vec<(PathBuf, PathBuf)>, AppError> {
+    input_files(input, |p| p.extension().as_deref() == Some("txt"))
+}
+
+/// `input` itself, or every regular file below it that `keep` accepts (links are not
+/// followed), with their paths relative to `input`, sorted.
+pub(crate) fn input_files(
+    input: &Path,
+    keep: impl Fn(&airlock_ingest::relpath::RelPath) -> bool,
+) -> Result<Vec<(PathBuf, PathBuf)>, AppError> {
     let meta = std::fs::symlink_metadata(input)
         .map_err(|_| AppError::new(ErrorCode::NotFound, "The input does not exist."))?;
     if meta.is_file() {
@@ -68,7 +92,7 @@ fn text_files(input: &Path) -> Result<Vec<(PathBuf, PathBuf)>, AppError> {
     let mut out: Vec<(PathBuf, PathBuf)> = walk
         .files
         .into_iter()
-        .filter(|f| f.path.extension().as_deref() == Some("txt"))
+        .filter(|f| keep(&f.path))
         .map(|f| (f.fs_path, PathBuf::from(f.path.as_str())))
         .collect();
     out.sort();

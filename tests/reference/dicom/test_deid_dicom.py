@@ -13,7 +13,10 @@ then checks each output independently of the Rust code:
 * the de-identification markers are present.
 
 Needs: AIRLOCK_DICOM_FIXTURES (see fetch.py), AIRLOCK_DEID_DICOM_BIN (the built example,
-e.g. target/debug/examples/deid_dicom), pydicom, and dcmdump on PATH.
+e.g. target/debug/examples/deid_dicom), pydicom, and dcmdump on PATH. With AIRLOCK_CLI set
+to the built `airlock` binary, the same checks run on the product command
+`airlock deid dicom --key-file K --log L IN OUT` instead (its log starts with a header line
+and names a skipped file's reason `reason`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ from pydicom.tag import Tag
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 FIXTURES = os.environ.get("AIRLOCK_DICOM_FIXTURES")
-BINARY = os.environ.get("AIRLOCK_DEID_DICOM_BIN")
+CLI = os.environ.get("AIRLOCK_CLI")
+BINARY = os.environ.get("AIRLOCK_DEID_DICOM_BIN") or CLI
 KEY = bytes(range(32))
 
 # Fixtures that must fail with a clear error (broken on purpose, or not images).
@@ -138,8 +142,22 @@ def run():
     out = pathlib.Path(tempfile.mkdtemp(prefix="airlock-dicom-"))
     inputs = sorted(p for p in src.rglob("*.dcm"))
     log = out / "log.jsonl"
-    subprocess.run([BINARY, "--key", KEY.hex(), "--log", str(log), str(src), str(out / "o")])
-    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    if CLI:
+        key = out / "project.key"
+        key.write_text(KEY.hex())
+        subprocess.run([CLI, "deid", "dicom", "--key-file", str(key), "--log", str(log), str(src), str(out / "o")],
+                       stdout=subprocess.DEVNULL)
+        entries = []
+        for line in log.read_text().splitlines():
+            e = json.loads(line)
+            if e.get("type") == "header":
+                continue
+            if e.get("type") == "skipped":
+                e["error"] = e["reason"]
+            entries.append(e)
+    else:
+        subprocess.run([BINARY, "--key", KEY.hex(), "--log", str(log), str(src), str(out / "o")])
+        entries = [json.loads(line) for line in log.read_text().splitlines()]
     # The binary walks the tree sorted by path; MANIFEST.sha256 is not DICOM.
     files = sorted(p for p in src.rglob("*") if p.is_file())
     results = {}

@@ -1,0 +1,264 @@
+//! `airlock deid dicom`: DICOM files on disk de-identified to PS3.15 Annex E with no vault
+//! and no login, a file or a whole tree mirrored to the output.
+
+use crate::error::{sentence, AppError, ErrorCode};
+use crate::json::{DeidDicomReport, DeidTextFailure};
+use crate::standalone::{input_files, key_bytes, DeidKey};
+use airlock_deid_dicom::{
+    AutoClean, Deidentifier, OcrEngine, Policy, ProfileOption, TextCleaner, PROFILE_EDITION,
+};
+use std::io::Write;
+use std::path::Path;
+
+/// What `deid dicom` applies: a policy file (the JSON form of [`Policy`]) or the Basic
+/// Profile, then the options and pixel cleaning asked for on top.
+pub struct DicomPolicyRequest<'a> {
+    /// A policy file; `None` for the Basic Profile with no option.
+    pub file: Option<&'a Path>,
+    /// Profile options added to the policy.
+    pub options: &'a [ProfileOption],
+    /// Automatic cleaning of images at risk of burned-in text, when set.
+    pub clean: Option<AutoClean>,
+}
+
+impl DicomPolicyRequest<'_> {
+    fn resolve(&self) -> Result<Policy, AppError> {
+        let mut policy = match self.file {
+            None => Policy::default(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => {
+                        AppError::new(ErrorCode::NotFound, "The policy file does not exist.")
+                    }
+                    _ => AppError::invalid("The policy file cannot be read."),
+                })?;
+                serde_json::from_str(&text).map_err(|e| {
+                    AppError::invalid(format!(
+                        "The policy file is not a DICOM de-identification policy (line {}, column {}).",
+                        e.line(),
+                        e.column()
+                    ))
+                })?
+            }
+        };
+        policy.options.extend(self.options.iter().copied());
+        if let Some(clean) = self.clean {
+            policy.pixels.auto_clean = clean;
+        }
+        policy
+            .validate()
+            .map_err(|e| AppError::invalid(sentence(&e.to_string())))?;
+        Ok(policy)
+    }
+}
+
+/// The text de-identifier behind Clean Descriptors and Clean Structured Content, keyed
+/// like the images so a patient's dates shift by the same days in both.
+struct SafeHarborText(airlock_deid::text::Deidentifier);
+
+impl TextCleaner for SafeHarborText {
+    fn clean(&self, text: &str) -> String {
+        self.0
+            .deidentify(text, &airlock_deid::text::DocumentContext::default())
+            .text
+            .expose()
+            .clone()
+    }
+}
+
+/// De-identifies a DICOM file, or every file of a folder tree mirrored under `output`.
+/// A file that is not DICOM, or is damaged, is reported with one sentence and skipped;
+/// the rest go on. Images that may still show burned-in text (at risk and not cleaned
+/// and re-scanned) are listed for review. The optional JSONL log holds one redaction
+/// record per file (attribute paths, actions, codes; never an original value) and names
+/// files by a keyed reference, not their name.
+pub fn deid_dicom_files(
+    input: &Path,
+    output: &Path,
+    log: Option<&Path>,
+    policy: &DicomPolicyRequest<'_>,
+    key: &DeidKey,
+) -> Result<DeidDicomReport, AppError> {
+    let policy = policy.resolve()?;
+    let files = input_files(input, |_| true)?;
+    if files.is_empty() {
+        return Err(AppError::invalid("The folder holds no files."));
+    }
+    let single = input.is_file();
+    if single && output.is_dir() {
+        return Err(AppError::invalid(
+            "The output must be a file name when the input is a file.",
+        ));
+    }
+    let (bytes, persistent) = key_bytes(key)?;
+    let dicom_key = airlock_deid_dicom::ProjectKey::from_bytes(*bytes);
+    let text = SafeHarborText(airlock_deid::text::Deidentifier::new(
+        airlock_deid::text::Policy::safe_harbor(),
+        airlock_deid::key::ProjectKey::from_bytes(*bytes),
+    ));
+    let ocr = match policy.pixels.auto_clean {
+        AutoClean::TemplatesAndOcr => Some(OcrEngine::detect().map_err(|_| {
+            AppError::invalid(
+                "Cleaning with OCR needs tesseract (Debian: tesseract-ocr tesseract-ocr-eng).",
+            )
+        })?),
+        _ => None,
+    };
+    let mut deid = Deidentifier::new(&policy, &dicom_key).with_text_cleaner(&text);
+    if let Some(engine) = &ocr {
+        deid = deid.with_ocr(engine);
+    }
+    let mut lines = vec![serde_json::json!({
+        "type": "header",
+        "tool": format!("airlock {}", env!("CARGO_PKG_VERSION")),
+        "profile_edition": PROFILE_EDITION,
+        "policy": &policy,
+        "key": if persistent { "project key file" } else { "random key for this run (UIDs, pseudonyms and date shifts are not consistent across runs)" },
+    })
+    .to_string()];
+    let mut report = DeidDicomReport {
+        files: 0,
+        failed: Vec::new(),
+        bytes: 0,
+        pixels_cleaned: 0,
+        needs_pixel_review: Vec::new(),
+        profile_edition: PROFILE_EDITION.to_string(),
+    };
+    for (path, rel) in &files {
+        let doc = dicom_key.document_ref(&rel.to_string_lossy());
+        let shown = rel.display().to_string();
+        let skipped = |reason: String, lines: &mut Vec<String>| {
+            lines.push(
+                serde_json::json!({"type": "skipped", "file_ref": doc, "reason": reason})
+                    .to_string(),
+            );
+            DeidTextFailure {
+                path: shown.clone(),
+                reason,
+            }
+        };
+        let input_bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                let f = skipped(format!("it cannot be read ({:?})", e.kind()), &mut lines);
+                report.failed.push(f);
+                continue;
+            }
+        };
+        let mut out = match deid.deidentify(&input_bytes) {
+            Ok(o) => o,
+            Err(e) => {
+                let f = skipped(e.to_string(), &mut lines);
+                report.failed.push(f);
+                continue;
+            }
+        };
+        let target = if single {
+            output.to_path_buf()
+        } else {
+            output.join(rel)
+        };
+        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|_| AppError::invalid("The output folder cannot be created."))?;
+        }
+        airlock_vault::write_atomic(&target, &out.bytes).map_err(|_| {
+            AppError::invalid("A de-identified file could not be written to the output folder.")
+        })?;
+        report.files += 1;
+        report.bytes += input_bytes.len() as u64;
+        if out.log.pixels.cleaned {
+            report.pixels_cleaned += 1;
+        }
+        if out.needs_pixel_review() {
+            report.needs_pixel_review.push(shown.clone());
+        }
+        out.log.file_ref = Some(doc.clone());
+        let mut v = serde_json::to_value(&out.log).expect("redaction records serialise");
+        v["type"] = "redaction".into();
+        lines.push(v.to_string());
+    }
+    if let Some(log) = log {
+        let mut buf = Vec::new();
+        for l in &lines {
+            writeln!(buf, "{l}").expect("writing to memory cannot fail");
+        }
+        airlock_vault::write_atomic(log, &buf)
+            .map_err(|_| AppError::invalid("The redaction log could not be written."))?;
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use airlock_deid_dicom::testing;
+
+    #[test]
+    fn a_tree_is_mirrored_bad_files_are_skipped_and_the_log_holds_no_phi() {
+        let dir = tempfile::tempdir().unwrap();
+        let inp = dir.path().join("in");
+        std::fs::create_dir_all(inp.join("series")).unwrap();
+        std::fs::write(inp.join("series/ct1.dcm"), testing::synthetic_ct()).unwrap();
+        std::fs::write(inp.join("notes.txt"), "not DICOM at all").unwrap();
+        let out = dir.path().join("out");
+        let log = dir.path().join("log.jsonl");
+        let r = deid_dicom_files(
+            &inp,
+            &out,
+            Some(&log),
+            &DicomPolicyRequest {
+                file: None,
+                options: &[ProfileOption::RetainLongitudinalModifiedDates],
+                clean: None,
+            },
+            &DeidKey::Random,
+        )
+        .unwrap();
+        assert_eq!(r.files, 1);
+        assert_eq!(r.failed.len(), 1);
+        assert_eq!(r.failed[0].path, "notes.txt");
+        assert!(r.failed[0].reason.contains("not a DICOM file"));
+        let written = std::fs::read(out.join("series/ct1.dcm")).unwrap();
+        assert_eq!(&written[128..132], b"DICM");
+        let logged = std::fs::read_to_string(&log).unwrap();
+        let phi = [
+            "DOE^JANE",
+            "MRN-4455667",
+            "19700101",
+            "Springfield",
+            "1.2.826.0.1.3680043.2.1125.1.1",
+        ];
+        let output = String::from_utf8_lossy(&written);
+        for secret in phi {
+            assert!(!logged.contains(secret), "the log holds {secret:?}");
+            assert!(!output.contains(secret), "the output holds {secret:?}");
+        }
+        assert!(!logged.contains("ct1.dcm") && !logged.contains("notes.txt"));
+        assert_eq!(logged.lines().count(), 3, "header, one record, one skip");
+    }
+
+    #[test]
+    fn a_bad_policy_file_is_one_sentence() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("policy.json");
+        std::fs::write(&p, "{\"options\": [\"no_such_option\"]}").unwrap();
+        let e = deid_dicom_files(
+            dir.path(),
+            &dir.path().join("out"),
+            None,
+            &DicomPolicyRequest {
+                file: Some(&p),
+                options: &[],
+                clean: None,
+            },
+            &DeidKey::Random,
+        )
+        .unwrap_err();
+        assert!(
+            e.message.starts_with("The policy file is not"),
+            "{}",
+            e.message
+        );
+    }
+}
