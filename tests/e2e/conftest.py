@@ -129,6 +129,8 @@ class Ui:
 
     def fill(self, testid: str, value: str, clear: bool = True) -> None:
         el = self.visible(testid)
+        # Off-screen or under the status bar, WebKitWebDriver refuses to type into it.
+        self.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
         if clear:
             el.clear()
             if el.get_attribute("value"):
