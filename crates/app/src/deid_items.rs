@@ -60,7 +60,7 @@ fn policy_of(p: DeidTextPolicy) -> Policy {
     }
 }
 
-fn policy_name(p: DeidTextPolicy) -> &'static str {
+pub(crate) fn policy_name(p: DeidTextPolicy) -> &'static str {
     match p {
         DeidTextPolicy::SafeHarbor => "safe_harbor",
         DeidTextPolicy::Pseudonymize => "pseudonymize",
@@ -91,24 +91,24 @@ fn category_counts(spans: &[StoredSpan]) -> BTreeMap<String, u64> {
     m
 }
 
-fn damaged() -> AppError {
+pub(crate) fn damaged() -> AppError {
     AppError::new(
         ErrorCode::VaultError,
         "A de-identification record is damaged.",
     )
 }
 
-/// An item's original text, from its source file (and row).
-struct Source {
-    item_id: String,
-    number: u64,
-    file_id: String,
-    sealed: Vec<u8>,
-    file_kind: String,
-    blob: String,
-    size: u64,
-    part: i64,
-    row_field: Option<String>,
+/// Where an item's original is: its source file (and row).
+pub(crate) struct Source {
+    pub(crate) item_id: String,
+    pub(crate) number: u64,
+    pub(crate) file_id: String,
+    pub(crate) sealed: Vec<u8>,
+    pub(crate) file_kind: String,
+    pub(crate) blob: String,
+    pub(crate) size: u64,
+    pub(crate) part: i64,
+    pub(crate) row_field: Option<String>,
 }
 
 /// Reads the original texts of `items` (one read per source file). An item whose text
@@ -180,7 +180,7 @@ impl Session {
         ))
     }
 
-    fn lead_blobs(&self) -> Result<BlobStore, AppError> {
+    pub(crate) fn lead_blobs(&self) -> Result<BlobStore, AppError> {
         let source = self.keys.source.as_ref().ok_or_else(|| {
             AppError::new(
                 ErrorCode::Forbidden,
@@ -206,7 +206,7 @@ impl Session {
         self.read_deid_settings().await
     }
 
-    async fn read_deid_settings(&self) -> Result<DeidSettings, AppError> {
+    pub(crate) async fn read_deid_settings(&self) -> Result<DeidSettings, AppError> {
         let policy = match self.setting("deid_policy").await?.as_deref() {
             Some("pseudonymize") => DeidTextPolicy::Pseudonymize,
             _ => DeidTextPolicy::SafeHarbor,
@@ -257,7 +257,11 @@ impl Session {
         Ok(())
     }
 
-    async fn sources(&self, where_: &str, bind: Option<&str>) -> Result<Vec<Source>, AppError> {
+    pub(crate) async fn sources(
+        &self,
+        where_: &str,
+        bind: Option<&str>,
+    ) -> Result<Vec<Source>, AppError> {
         let sql = format!(
             "SELECT i.id, i.number, f.id, f.sealed, f.kind, f.blob_name, f.size, i.part, f.row_field \
              FROM items i JOIN source_files f ON f.id = i.source_file_id WHERE {where_} ORDER BY i.number"
@@ -283,8 +287,9 @@ impl Session {
             .collect())
     }
 
-    /// De-identifies every received text item that has not been yet (of one batch, or
-    /// all). Items that are not text fail and are never released; the rest go on.
+    /// De-identifies every received text and DICOM item that has not been yet (of one
+    /// batch, or all). Items that cannot be read as text or DICOM fail and are never
+    /// released; the rest go on.
     pub async fn deid_run(&self, batch: Option<&str>) -> Result<DeidRunReport, AppError> {
         let _grant = self.authorize(Action::RunDeid).await?;
         let started = Instant::now();
@@ -382,6 +387,14 @@ impl Session {
                 *totals.entry(k).or_default() += v;
             }
         }
+        let (items, failed, findings, counts) =
+            self.deid_run_dicom(&blobs, settings.policy, batch).await?;
+        report.items += items;
+        report.failed += failed;
+        report.findings += findings;
+        for (k, v) in counts {
+            *totals.entry(k).or_default() += v;
+        }
         report.categories = totals
             .into_iter()
             .map(|(category, findings)| CategoryCount { category, findings })
@@ -395,7 +408,7 @@ impl Session {
     pub async fn deid_queue(&self, batch: Option<&str>) -> Result<Vec<DeidQueueRow>, AppError> {
         let _grant = self.authorize(Action::ValidateDeid).await?;
         let blobs = self.lead_blobs()?;
-        let mut sql = "SELECT i.id, i.number, i.batch_id, f.id, f.sealed, i.part, f.kind, d.status, d.findings, d.revision \
+        let mut sql = "SELECT i.id, i.number, i.batch_id, f.id, f.sealed, i.part, f.kind, d.status, d.findings, d.revision, i.kind \
                        FROM items i JOIN source_files f ON f.id = i.source_file_id JOIN deid_results d ON d.item_id = i.id"
             .to_string();
         if batch.is_some() {
@@ -431,6 +444,7 @@ impl Session {
                 status: DeidStatus::parse(&r.get::<String, _>(7)).ok_or_else(damaged)?,
                 findings: r.get::<i64, _>(8) as u64,
                 revision: r.get::<i64, _>(9) as u32,
+                kind: r.get(10),
             });
         }
         let mut d = self.draft(EventKind::SourceItemsViewed, Outcome::Success);
@@ -665,7 +679,7 @@ impl Session {
         self.review_of(&blobs, item).await
     }
 
-    async fn refuse_if_signed_off(&self, item: &str) -> Result<(), AppError> {
+    pub(crate) async fn refuse_if_signed_off(&self, item: &str) -> Result<(), AppError> {
         let signed: Option<String> = sqlx::query_scalar(
             "SELECT s.batch_id FROM deid_signoffs s JOIN items i ON i.batch_id = s.batch_id WHERE i.id = ?",
         )
@@ -730,7 +744,7 @@ impl Session {
         let settings = self.read_deid_settings().await?;
         let rows = sqlx::query(
             "SELECT i.id, d.status, d.misses FROM items i LEFT JOIN deid_results d ON d.item_id = i.id \
-             WHERE i.batch_id = ? AND i.status = 'received' AND i.kind = 'text'",
+             WHERE i.batch_id = ? AND i.status = 'received' AND i.kind IN ('text', 'dicom')",
         )
         .bind(batch)
         .fetch_all(&self.pool)
@@ -789,7 +803,7 @@ impl Session {
             return Ok(st);
         }
         st.blocker = if st.items == 0 {
-            Some("The batch has no received text items.".into())
+            Some("The batch has no received text or DICOM items.".into())
         } else if st.pending > 0 {
             Some(format!(
                 "{} not de-identified yet: run de-identification first.",
@@ -818,6 +832,17 @@ impl Session {
         Ok(st)
     }
 
+    /// The de-identification methods used in a batch (`safe_harbor_text`, `ps315_dicom`).
+    async fn batch_methods(&self, batch: &str) -> Result<Vec<String>, AppError> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT d.method FROM deid_results d JOIN items i ON i.id = d.item_id \
+             WHERE i.batch_id = ? ORDER BY d.method",
+        )
+        .bind(batch)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Signs off a batch's de-identification with the lead's key: the remaining proposed
     /// items (when a clean sample allows it) become validated by sample, and the batch is
     /// released for annotation. Lead only; audited with the statement's hash.
@@ -840,7 +865,7 @@ impl Session {
             "batch_id": batch,
             "signed_by": {"user_id": self.user_id.to_string(), "name": self.user_name, "public_key": personal.signing_public_hex()},
             "signed_at": now,
-            "method": "safe_harbor_text",
+            "methods": self.batch_methods(batch).await?,
             "policy": policy_name(settings.policy),
             "sample_percent": settings.sample_percent,
             "items": state.items - state.failed,

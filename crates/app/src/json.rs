@@ -865,6 +865,8 @@ pub struct DeidQueueRow {
     pub revision: u32,
     /// Whether the item is in its batch's validation sample.
     pub in_sample: bool,
+    /// `text` or `dicom` (which review screen opens it).
+    pub kind: String,
 }
 
 /// One replaced span: offsets in the original and in the output, and what was done.
@@ -1690,4 +1692,91 @@ pub struct ProjectOverview {
     pub stages: Vec<StageSummary>,
     /// Alerts, the loudest first.
     pub alerts: Vec<OverviewAlert>,
+}
+
+/// A rectangle of pixels in an image's first frame (applied to every frame).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DicomRegion {
+    /// Left edge.
+    pub x: u32,
+    /// Top edge.
+    pub y: u32,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
+/// One attribute of a DICOM header, before and after de-identification.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DicomHeaderRow {
+    /// Path with item numbers, e.g. `(0008,1140)[0].(0008,1155)`.
+    pub path: String,
+    /// `(gggg,eeee)`.
+    pub tag: String,
+    /// Dictionary keyword (empty for private attributes).
+    pub keyword: String,
+    /// Value representation.
+    pub vr: String,
+    /// The original value (leads only see this screen), cut at 80 characters.
+    pub original: Option<String>,
+    /// The de-identified value; `None` when removed.
+    pub result: Option<String>,
+    /// What was done (`removed`, `uid_replaced`, `date_shifted`, …); `None`: kept.
+    pub treatment: Option<String>,
+    /// The PS3.15 Table E.1-1 action code that decided, when one did.
+    pub code: Option<String>,
+}
+
+/// A DICOM item beside its original, for validation (lead only).
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DicomReview {
+    /// Item id.
+    pub item_id: String,
+    /// Short number.
+    #[ts(type = "number")]
+    pub number: u64,
+    /// Original name.
+    pub source_name: String,
+    /// State.
+    pub status: DeidStatus,
+    /// Revision of the output.
+    pub revision: u32,
+    /// Regions the lead drew that the proposal had missed, over all revisions.
+    pub misses: u32,
+    /// Image width (0: no image).
+    pub columns: u32,
+    /// Image height.
+    pub rows: u32,
+    /// Frames.
+    pub frames: u32,
+    /// The original first frame as 8-bit grey, row-major, base64.
+    pub original_frame: Option<String>,
+    /// The de-identified first frame, likewise.
+    pub result_frame: Option<String>,
+    /// Regions proposed by OCR and device templates on the original.
+    pub proposed: Vec<DicomRegion>,
+    /// Regions the lead drew.
+    pub hand_regions: Vec<DicomRegion>,
+    /// Why the image may carry burned-in text (empty: not at risk).
+    pub risk: Vec<String>,
+    /// Whether pixels were blacked out.
+    pub pixels_cleaned: bool,
+    /// Regions blacked out per frame.
+    pub pixel_regions: u32,
+    /// Words OCR still read after cleaning (`None`: no re-scan ran).
+    pub residual_words: Option<u32>,
+    /// At risk and not confirmed clean by a re-scan: look at the image before validating.
+    pub needs_pixel_review: bool,
+    /// Whether tesseract is installed (OCR proposals and re-scans).
+    pub ocr_available: bool,
+    /// CID 7050 codes recorded in the file.
+    pub method_codes: Vec<String>,
+    /// The edition of PS3.15 Table E.1-1 applied.
+    pub profile_edition: String,
+    /// The header, attribute by attribute.
+    pub header: Vec<DicomHeaderRow>,
 }

@@ -25,6 +25,7 @@ mod annotate;
 mod audit_cases;
 mod batches;
 mod clock;
+mod deid_dicom_items;
 mod deid_items;
 mod deliver;
 mod demo;

@@ -302,3 +302,110 @@ async fn only_leads_see_originals_and_outputs_hold_no_identifiers() {
     }
     assert_eq!(seen, 2, "the de-identified text and its span log");
 }
+
+#[tokio::test]
+async fn dicom_items_are_deidentified_reviewed_cleaned_by_hand_validated_and_signed_off() {
+    let fx = team().await;
+    let src = notes(&fx, "mixed", 1);
+    std::fs::create_dir_all(src.join("ct")).unwrap();
+    std::fs::write(
+        src.join("ct/image.dcm"),
+        airlock_deid_dicom::testing::synthetic_ct(),
+    )
+    .unwrap();
+    let mut ws = fx.login_as(Role::Lead).await;
+    let batch = receive(&mut ws, &src).await;
+    let s = ws.active().await.unwrap();
+    let run = s.deid_run(Some(&batch)).await.unwrap();
+    assert_eq!((run.items, run.failed), (2, 0), "a note and an image");
+    assert!(run.categories.iter().any(|c| c.category == "uid_replaced"));
+    let queue = s.deid_queue(Some(&batch)).await.unwrap();
+    let image = queue.iter().find(|q| q.kind == "dicom").unwrap();
+    assert!(
+        s.deid_review(&image.item_id).await.is_err(),
+        "not a text item"
+    );
+
+    let r = s.deid_dicom_review(&image.item_id).await.unwrap();
+    assert_eq!((r.columns, r.rows, r.revision), (4, 4, 1));
+    let name = r
+        .header
+        .iter()
+        .find(|h| h.keyword == "PatientName")
+        .unwrap();
+    assert_eq!(
+        name.original.as_deref(),
+        Some("DOE^JANE"),
+        "the lead sees the original"
+    );
+    assert_ne!(name.result.as_deref(), Some("DOE^JANE"));
+    let uid = r
+        .header
+        .iter()
+        .find(|h| h.keyword == "SOPInstanceUID")
+        .unwrap();
+    assert_eq!(uid.treatment.as_deref(), Some("uid_replaced"));
+    assert!(uid.result.as_deref().unwrap().starts_with("2.25."));
+    let private = r.header.iter().find(|h| h.tag == "(0029,1001)").unwrap();
+    assert_eq!(
+        (private.result.as_ref(), private.treatment.as_deref()),
+        (None, Some("removed"))
+    );
+    assert!(r.method_codes.contains(&"113100".to_string()));
+    assert!(r.result_frame.is_some() && !r.pixels_cleaned);
+
+    // The lead blacks out the top row by hand: a revision, one miss, pixels cleaned.
+    let region = airlock_app::json::DicomRegion {
+        x: 0,
+        y: 0,
+        width: 4,
+        height: 1,
+    };
+    let r2 = s.deid_dicom_clean(&image.item_id, &[region]).await.unwrap();
+    assert_eq!(
+        (r2.revision, r2.misses, r2.status),
+        (2, 1, DeidStatus::Proposed)
+    );
+    assert!(r2.pixels_cleaned);
+    assert_eq!(r2.hand_regions, vec![region]);
+    use base64::Engine as _;
+    let before = base64::engine::general_purpose::STANDARD
+        .decode(r2.original_frame.unwrap())
+        .unwrap();
+    let after = base64::engine::general_purpose::STANDARD
+        .decode(r2.result_frame.unwrap())
+        .unwrap();
+    assert!(
+        after[..4].iter().all(|p| *p == after[0]),
+        "the top row is one grey"
+    );
+    assert_ne!(before[..4], after[..4]);
+    assert_eq!(
+        before[4..],
+        after[4..],
+        "the rest of the image is untouched"
+    );
+    let again = s.deid_dicom_clean(&image.item_id, &[region]).await.unwrap();
+    assert_eq!(again.misses, 1, "the same region again is no new miss");
+
+    for q in &queue {
+        s.deid_validate(&q.item_id).await.unwrap();
+    }
+    let signed = s.deid_sign_off(&batch).await.unwrap();
+    assert_eq!(signed.items, 2);
+    assert!(
+        s.deid_dicom_clean(&image.item_id, &[]).await.is_err(),
+        "signed off: no change"
+    );
+    ws.logout().await.unwrap();
+
+    let mut ann = fx.login_as(Role::Annotator).await;
+    let e = ann
+        .active()
+        .await
+        .unwrap()
+        .deid_dicom_review(&image.item_id)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+}

@@ -36,4 +36,8 @@ revision: number,
 /**
  * Whether the item is in its batch's validation sample.
  */
-in_sample: boolean, };
+in_sample: boolean, 
+/**
+ * `text` or `dicom` (which review screen opens it).
+ */
+kind: string, };

@@ -1,0 +1,644 @@
+//! DICOM de-identification inside the vault (leads only): received DICOM items go through
+//! PS3.15 Annex E (the Basic Profile with the options the project's policy implies, keyed
+//! UIDs, pseudonyms and date shifts from the same project key as the text step) and, where
+//! tesseract is installed, OCR-proposed burned-in text is blacked out and re-scanned. The
+//! lead reviews each image: the header before and after, the original and cleaned frame
+//! with the proposed regions, and may draw regions the proposal missed (the item is
+//! cleaned again with them; they count as misses). Validation and sign-off are the text
+//! step's, so a batch is released only when both kinds are checked.
+//!
+//! The output (de-identified DICOM) and its redaction record are work-tier blobs; the
+//! record holds attribute paths, actions and codes, never an original value.
+
+use crate::deid_items::{damaged, policy_name, Source};
+use crate::error::{AppError, ErrorCode};
+use crate::json::{DeidStatus, DeidTextPolicy, DicomHeaderRow, DicomRegion, DicomReview};
+use crate::rfc3339;
+use crate::session::Session;
+use airlock_deid_dicom::{
+    inspect, preview_frame, propose_regions, AutoClean, DeidOutput, Deidentifier, OcrEngine,
+    Policy, ProfileOption, Region, TextCleaner,
+};
+use airlock_model::{Action, EventKind, Outcome};
+use airlock_vault::{purpose, BlobRef, BlobStore, Tier};
+use base64::Engine as _;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+/// Items per transaction: DICOM files are large, so fewer than for text.
+const CHUNK: usize = 20;
+/// The most regions a lead may draw on one image.
+const MAX_HAND_REGIONS: usize = 200;
+
+/// The DICOM policy the project's de-identification policy implies: Safe Harbor keeps
+/// descriptions only after text de-identification; pseudonymisation also keeps shifted
+/// dates and patient characteristics (ages over 89 aggregated). Burned-in text is cleaned
+/// with OCR when tesseract is there.
+fn dicom_policy(p: DeidTextPolicy, ocr: bool) -> Policy {
+    let mut options = vec![ProfileOption::CleanDescriptors];
+    if p == DeidTextPolicy::Pseudonymize {
+        options.extend([
+            ProfileOption::RetainLongitudinalModifiedDates,
+            ProfileOption::RetainPatientCharacteristics,
+        ]);
+    }
+    let mut policy = Policy::with_options(options);
+    policy.pixels.auto_clean = if ocr {
+        AutoClean::TemplatesAndOcr
+    } else {
+        AutoClean::Never
+    };
+    policy
+}
+
+/// Descriptions are cleaned with the text step's detector and key.
+struct TextStep<'a>(&'a airlock_deid::text::Deidentifier);
+
+impl TextCleaner for TextStep<'_> {
+    fn clean(&self, text: &str) -> String {
+        self.0
+            .deidentify(text, &airlock_deid::text::DocumentContext::default())
+            .text
+            .expose()
+            .clone()
+    }
+}
+
+/// What the work-tier log blob of a DICOM result holds.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredRecord {
+    /// The redaction record (JSON of `airlock_deid_dicom::RedactionLogEntry`).
+    record: serde_json::Value,
+    /// Regions the lead drew.
+    hand_regions: Vec<Region>,
+}
+
+/// Whether an image may still show burned-in text: at risk, and no re-scan confirmed the
+/// cleaning.
+fn needs_pixel_review(record: &serde_json::Value) -> bool {
+    let at_risk = record["burned_in_risk"]
+        .as_array()
+        .is_some_and(|r| !r.is_empty());
+    let rescan_clean = record["pixels"]["rescan"]["residual_words"].as_u64() == Some(0);
+    at_risk && !rescan_clean
+}
+
+/// Findings per treatment ("removed", "uid_replaced", …) plus blacked-out regions.
+fn treatment_counts(record: &serde_json::Value) -> BTreeMap<String, u64> {
+    let mut out: BTreeMap<String, u64> = BTreeMap::new();
+    for c in record["changes"].as_array().into_iter().flatten() {
+        if let Some(t) = c["treatment"].as_str() {
+            *out.entry(t.to_string()).or_default() += c["count"].as_u64().unwrap_or(1);
+        }
+    }
+    if let Some(r) = record["pixels"]["regions"].as_u64().filter(|r| *r > 0) {
+        out.insert("pixel_regions".into(), r);
+    }
+    out
+}
+
+/// `(0008,1140)[0].(0008,1155)` → `(0008,1140)[*].(0008,1155)`, the form changes use.
+fn pattern_of(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push_str("[*]");
+            }
+            ']' => in_index = false,
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+impl Session {
+    /// The OCR engine, when tesseract is installed (its absence is not an error: images at
+    /// risk are then flagged for the lead's review instead of cleaned).
+    fn ocr_engine() -> Option<OcrEngine> {
+        OcrEngine::detect().ok()
+    }
+
+    fn dicom_keys(
+        &self,
+    ) -> Result<
+        (
+            airlock_deid_dicom::ProjectKey,
+            airlock_deid::text::Deidentifier,
+        ),
+        AppError,
+    > {
+        let source = self.keys.source.as_ref().ok_or_else(|| {
+            AppError::new(
+                ErrorCode::Forbidden,
+                "This account's keys cannot read original data.",
+            )
+        })?;
+        let bytes = source.derive(purpose::DEID_PROJECT);
+        Ok((
+            airlock_deid_dicom::ProjectKey::from_bytes(*bytes.expose()),
+            airlock_deid::text::Deidentifier::new(
+                airlock_deid::text::Policy::safe_harbor(),
+                airlock_deid::key::ProjectKey::from_bytes(*bytes.expose()),
+            ),
+        ))
+    }
+
+    /// De-identifies received DICOM items not done yet (of one batch, or all), in
+    /// transactions of [`CHUNK`] with one audit event each. Returns (items, failed,
+    /// findings, counts per treatment).
+    pub(crate) async fn deid_run_dicom(
+        &self,
+        blobs: &BlobStore,
+        policy: DeidTextPolicy,
+        batch: Option<&str>,
+    ) -> Result<(u64, u64, u64, BTreeMap<String, u64>), AppError> {
+        let mut where_ = "i.status = 'received' AND i.kind = 'dicom' \
+                          AND NOT EXISTS (SELECT 1 FROM deid_results d WHERE d.item_id = i.id)"
+            .to_string();
+        if batch.is_some() {
+            where_.push_str(" AND i.batch_id = ?");
+        }
+        let todo = self.sources(&where_, batch).await?;
+        let (mut items, mut failed, mut findings) = (0u64, 0u64, 0u64);
+        let mut totals: BTreeMap<String, u64> = BTreeMap::new();
+        if todo.is_empty() {
+            return Ok((0, 0, 0, totals));
+        }
+        let ocr = Self::ocr_engine();
+        let dicom_policy = dicom_policy(policy, ocr.is_some());
+        let (key, text) = self.dicom_keys()?;
+        let cleaner = TextStep(&text);
+        let mut deid = Deidentifier::new(&dicom_policy, &key).with_text_cleaner(&cleaner);
+        if let Some(engine) = &ocr {
+            deid = deid.with_ocr(engine);
+        }
+        for chunk in todo.chunks(CHUNK) {
+            let now = rfc3339(self.now());
+            let mut tx = self.begin().await?;
+            let (mut c_items, mut c_failed, mut c_findings) = (0u64, 0u64, 0u64);
+            let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+            for s in chunk {
+                let outcome = read_source(blobs, s)
+                    .and_then(|bytes| deid.deidentify(&bytes).map_err(|_| "not_dicom"));
+                match outcome {
+                    Err(code) => {
+                        sqlx::query(
+                            "INSERT INTO deid_results (item_id, method, policy, status, failure, created_at, created_by) \
+                             VALUES (?, 'ps315_dicom', ?, 'failed', ?, ?, ?)",
+                        )
+                        .bind(&s.item_id)
+                        .bind(policy_name(policy))
+                        .bind(code)
+                        .bind(&now)
+                        .bind(self.user_id.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                        c_failed += 1;
+                    }
+                    Ok(out) => {
+                        let (n, per) = self
+                            .store_dicom(&mut tx, blobs, s, &out, &[], policy, &now, None)
+                            .await?;
+                        for (k, v) in per {
+                            *counts.entry(k).or_default() += v;
+                        }
+                        c_items += 1;
+                        c_findings += n;
+                    }
+                }
+            }
+            let mut d = self.draft(EventKind::DeidRun, Outcome::Success);
+            d.object_kind = Some("deid".into());
+            d.object_id = batch.map(String::from);
+            d.detail.insert("method".into(), "ps315_dicom".into());
+            d.detail.insert("items".into(), c_items.into());
+            d.detail.insert("failed".into(), c_failed.into());
+            d.detail.insert("findings".into(), c_findings.into());
+            d.detail.insert("policy".into(), policy_name(policy).into());
+            d.detail.insert("ocr".into(), ocr.is_some().into());
+            d.detail.insert(
+                "categories".into(),
+                serde_json::to_value(&counts).expect("counts serialise"),
+            );
+            self.record(&mut tx, d).await?;
+            tx.commit().await?;
+            items += c_items;
+            failed += c_failed;
+            findings += c_findings;
+            for (k, v) in counts {
+                *totals.entry(k).or_default() += v;
+            }
+        }
+        Ok((items, failed, findings, totals))
+    }
+
+    /// Stores a de-identified DICOM file and its record as work-tier blobs and inserts
+    /// (or, for a revision, updates) its result row. Returns the findings and their
+    /// counts per treatment.
+    #[allow(clippy::too_many_arguments)]
+    async fn store_dicom(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+        blobs: &BlobStore,
+        s: &Source,
+        out: &DeidOutput,
+        hand: &[Region],
+        policy: DeidTextPolicy,
+        now: &str,
+        revise: Option<u32>,
+    ) -> Result<(u64, BTreeMap<String, u64>), AppError> {
+        let record = serde_json::to_value(&out.log).expect("redaction records serialise");
+        let counts = treatment_counts(&record);
+        let findings: u64 = counts.values().sum();
+        let stored = StoredRecord {
+            record,
+            hand_regions: hand.to_vec(),
+        };
+        let out_blob = blobs.put(Tier::Work, &out.bytes[..])?;
+        let log_blob = blobs.put(
+            Tier::Work,
+            &serde_json::to_vec(&stored).expect("records serialise")[..],
+        )?;
+        let categories = serde_json::to_string(&counts).expect("counts serialise");
+        match revise {
+            None => {
+                sqlx::query(
+                    "INSERT INTO deid_results (item_id, method, policy, status, output_blob, output_size, log_blob, log_size, \
+                     findings, categories, created_at, created_by) VALUES (?, 'ps315_dicom', ?, 'proposed', ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&s.item_id)
+                .bind(policy_name(policy))
+                .bind(&out_blob.name)
+                .bind(out_blob.size as i64)
+                .bind(&log_blob.name)
+                .bind(log_blob.size as i64)
+                .bind(findings as i64)
+                .bind(categories)
+                .bind(now)
+                .bind(self.user_id.to_string())
+                .execute(&mut **tx)
+                .await?;
+            }
+            Some(added) => {
+                sqlx::query(
+                    "UPDATE deid_results SET status = 'proposed', output_blob = ?, output_size = ?, log_blob = ?, log_size = ?, \
+                     findings = ?, categories = ?, revision = revision + 1, misses = misses + ?, validated_at = NULL, validated_by = NULL \
+                     WHERE item_id = ?",
+                )
+                .bind(&out_blob.name)
+                .bind(out_blob.size as i64)
+                .bind(&log_blob.name)
+                .bind(log_blob.size as i64)
+                .bind(findings as i64)
+                .bind(categories)
+                .bind(i64::from(added))
+                .bind(&s.item_id)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        Ok((findings, counts))
+    }
+
+    /// A DICOM item beside its original, for validation: the header before and after with
+    /// what was done to each attribute, the first frame of both with the regions proposed
+    /// (OCR and device templates) and the lead's own. Lead only; every view is audited.
+    pub async fn deid_dicom_review(&self, item: &str) -> Result<DicomReview, AppError> {
+        let _grant = self.authorize(Action::ValidateDeid).await?;
+        let blobs = self.lead_blobs()?;
+        let review = self.dicom_review_of(&blobs, item).await?;
+        let mut d = self.draft(EventKind::OriginalViewed, Outcome::Success);
+        d.object_kind = Some("item".into());
+        d.object_id = Some(item.to_string());
+        d.detail.insert("revision".into(), review.revision.into());
+        d.detail.insert("method".into(), "ps315_dicom".into());
+        let mut tx = self.begin().await?;
+        self.record(&mut tx, d).await?;
+        tx.commit().await?;
+        Ok(review)
+    }
+
+    /// Cleans a DICOM item again, blacking out `regions` (drawn by the lead, in pixels of
+    /// the first frame; applied to every frame) besides the automatic ones. Regions not
+    /// drawn before count as misses. Refused once the batch is signed off. Lead only;
+    /// audited with the number of regions.
+    pub async fn deid_dicom_clean(
+        &self,
+        item: &str,
+        regions: &[DicomRegion],
+    ) -> Result<DicomReview, AppError> {
+        let _grant = self.authorize(Action::ValidateDeid).await?;
+        let blobs = self.lead_blobs()?;
+        self.refuse_if_signed_off(item).await?;
+        if regions.len() > MAX_HAND_REGIONS {
+            return Err(AppError::invalid(format!(
+                "Draw at most {MAX_HAND_REGIONS} regions on one image."
+            )));
+        }
+        let s = self.dicom_source(item).await?;
+        let (_, _, previous) = self.load_dicom(&blobs, item).await?;
+        let original = read_source(&blobs, &s).map_err(|_| damaged())?;
+        let regions: Vec<Region> = regions
+            .iter()
+            .filter(|r| r.width > 0 && r.height > 0)
+            .map(|r| Region {
+                x: r.x,
+                y: r.y,
+                width: r.width,
+                height: r.height,
+            })
+            .collect();
+        let added = regions
+            .iter()
+            .filter(|r| !previous.hand_regions.contains(r))
+            .count() as u32;
+        let policy = self.read_deid_settings().await?.policy;
+        let ocr = Self::ocr_engine();
+        let dicom_policy = dicom_policy(policy, ocr.is_some());
+        let (key, text) = self.dicom_keys()?;
+        let cleaner = TextStep(&text);
+        let mut deid = Deidentifier::new(&dicom_policy, &key).with_text_cleaner(&cleaner);
+        if let Some(engine) = &ocr {
+            deid = deid.with_ocr(engine);
+        }
+        let out = deid
+            .deidentify_with_regions(&original, &regions)
+            .map_err(|e| {
+                AppError::invalid(crate::error::sentence(&format!(
+                    "the image cannot be cleaned: {e}"
+                )))
+            })?;
+        let now = rfc3339(self.now());
+        let mut tx = self.begin().await?;
+        self.store_dicom(
+            &mut tx,
+            &blobs,
+            &s,
+            &out,
+            &regions,
+            policy,
+            &now,
+            Some(added),
+        )
+        .await?;
+        let revision: i64 =
+            sqlx::query_scalar("SELECT revision FROM deid_results WHERE item_id = ?")
+                .bind(item)
+                .fetch_one(&mut *tx)
+                .await?;
+        let mut d = self.draft(EventKind::DeidRevised, Outcome::Success);
+        d.object_kind = Some("item".into());
+        d.object_id = Some(item.to_string());
+        d.detail.insert("method".into(), "ps315_dicom".into());
+        d.detail.insert("revision".into(), revision.into());
+        d.detail.insert("regions".into(), regions.len().into());
+        d.detail.insert("added".into(), added.into());
+        self.record(&mut tx, d).await?;
+        tx.commit().await?;
+        self.dicom_review_of(&blobs, item).await
+    }
+
+    async fn dicom_source(&self, item: &str) -> Result<Source, AppError> {
+        let mut src = self
+            .sources("i.id = ? AND i.kind = 'dicom'", Some(item))
+            .await?;
+        if src.is_empty() {
+            return Err(AppError::new(
+                ErrorCode::NotFound,
+                "No DICOM item has this id.",
+            ));
+        }
+        Ok(src.remove(0))
+    }
+
+    /// The stored output bytes, status and record of a DICOM result.
+    async fn load_dicom(
+        &self,
+        blobs: &BlobStore,
+        item: &str,
+    ) -> Result<(Vec<u8>, (DeidStatus, u32, u32), StoredRecord), AppError> {
+        let row = sqlx::query(
+            "SELECT status, output_blob, output_size, log_blob, log_size, revision, misses, method FROM deid_results WHERE item_id = ?",
+        )
+        .bind(item)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| AppError::new(ErrorCode::NotFound, "This item has not been de-identified yet."))?;
+        let status = DeidStatus::parse(&row.get::<String, _>(0)).ok_or_else(damaged)?;
+        let (Some(out), Some(out_size), Some(log), Some(log_size)) = (
+            row.get::<Option<String>, _>(1),
+            row.get::<Option<i64>, _>(2),
+            row.get::<Option<String>, _>(3),
+            row.get::<Option<i64>, _>(4),
+        ) else {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "This item could not be de-identified (it is not a readable DICOM file).",
+            ));
+        };
+        if row.get::<String, _>(7) != "ps315_dicom" {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "This item is not a DICOM item.",
+            ));
+        }
+        let bytes = blobs.read_all(&BlobRef {
+            tier: Tier::Work,
+            name: out,
+            size: out_size as u64,
+        })?;
+        let log = blobs.read_all(&BlobRef {
+            tier: Tier::Work,
+            name: log,
+            size: log_size as u64,
+        })?;
+        let record: StoredRecord = serde_json::from_slice(&log).map_err(|_| damaged())?;
+        Ok((
+            bytes,
+            (
+                status,
+                row.get::<i64, _>(5) as u32,
+                row.get::<i64, _>(6) as u32,
+            ),
+            record,
+        ))
+    }
+
+    async fn dicom_review_of(
+        &self,
+        blobs: &BlobStore,
+        item: &str,
+    ) -> Result<DicomReview, AppError> {
+        let s = self.dicom_source(item).await?;
+        let (output, (status, revision, misses), stored) = self.load_dicom(blobs, item).await?;
+        let original = read_source(blobs, &s).map_err(|_| damaged())?;
+        let policy = dicom_policy(self.read_deid_settings().await?.policy, false);
+        let limits = policy.limits;
+        let before = inspect(&original, &limits).map_err(|_| damaged())?;
+        let after = inspect(&output, &limits).map_err(|_| damaged())?;
+        let changes: Vec<&serde_json::Value> = stored.record["changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .collect();
+        let treatment_of = |path: &str| {
+            let pattern = pattern_of(path);
+            changes
+                .iter()
+                .find(|c| c["path"].as_str() == Some(pattern.as_str()))
+                .map(|c| {
+                    (
+                        c["treatment"].as_str().unwrap_or_default().to_string(),
+                        c["code"].as_str().map(String::from),
+                    )
+                })
+        };
+        let mut after_by_path: BTreeMap<&str, &airlock_deid_dicom::HeaderRow> =
+            after.iter().map(|r| (r.path.as_str(), r)).collect();
+        let mut header = Vec::with_capacity(before.len() + 8);
+        for b in &before {
+            let a = after_by_path.remove(b.path.as_str());
+            let (treatment, code) = match treatment_of(&b.path) {
+                Some((t, c)) => (Some(t), c),
+                None if a.is_none() => (Some("removed".to_string()), None),
+                None => (None, None),
+            };
+            header.push(DicomHeaderRow {
+                path: b.path.clone(),
+                tag: b.tag.clone(),
+                keyword: b.keyword.clone(),
+                vr: b.vr.clone(),
+                original: b.value.clone(),
+                result: a.and_then(|a| a.value.clone()),
+                treatment,
+                code,
+            });
+        }
+        for a in after_by_path.into_values() {
+            let (treatment, code) = treatment_of(&a.path).unwrap_or(("set".into(), None));
+            header.push(DicomHeaderRow {
+                path: a.path.clone(),
+                tag: a.tag.clone(),
+                keyword: a.keyword.clone(),
+                vr: a.vr.clone(),
+                original: None,
+                result: a.value.clone(),
+                treatment: Some(treatment),
+                code,
+            });
+        }
+        let b64 = |f: airlock_deid_dicom::GrayFrame| {
+            base64::engine::general_purpose::STANDARD.encode(f.pixels)
+        };
+        let proposal = propose_regions(&original, &policy, Self::ocr_engine().as_ref()).ok();
+        let original_frame = preview_frame(&original, 0, &limits).ok();
+        let (columns, rows) = original_frame
+            .as_ref()
+            .map(|f| (f.columns, f.rows))
+            .unwrap_or((0, 0));
+        let region = |r: &Region| DicomRegion {
+            x: r.x,
+            y: r.y,
+            width: r.width,
+            height: r.height,
+        };
+        let record = &stored.record;
+        Ok(DicomReview {
+            item_id: s.item_id.clone(),
+            number: s.number,
+            source_name: crate::batches::source_name(
+                blobs,
+                &s.file_id,
+                &s.sealed,
+                s.part,
+                &s.file_kind,
+            )?,
+            status,
+            revision,
+            misses,
+            columns,
+            rows,
+            frames: proposal.as_ref().map(|p| p.frames).unwrap_or(0),
+            original_frame: original_frame.map(b64),
+            result_frame: preview_frame(&output, 0, &limits).ok().map(b64),
+            proposed: proposal
+                .as_ref()
+                .map(|p| p.regions.iter().map(region).collect())
+                .unwrap_or_default(),
+            hand_regions: stored.hand_regions.iter().map(region).collect(),
+            risk: record["burned_in_risk"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| r.as_str().map(String::from))
+                .collect(),
+            pixels_cleaned: record["pixels"]["cleaned"].as_bool().unwrap_or(false),
+            pixel_regions: record["pixels"]["regions"].as_u64().unwrap_or(0) as u32,
+            residual_words: record["pixels"]["rescan"]["residual_words"]
+                .as_u64()
+                .map(|n| n as u32),
+            needs_pixel_review: needs_pixel_review(record),
+            ocr_available: Self::ocr_engine().is_some(),
+            method_codes: record["method_codes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.as_str().map(String::from))
+                .collect(),
+            profile_edition: record["profile_edition"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            header,
+        })
+    }
+}
+
+/// The whole source file of a DICOM item.
+fn read_source(blobs: &BlobStore, s: &Source) -> Result<Vec<u8>, &'static str> {
+    blobs
+        .read_all(&BlobRef {
+            tier: Tier::Source,
+            name: s.blob.clone(),
+            size: s.size,
+        })
+        .map_err(|_| "source_unreadable")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn item_indexes_become_the_wildcard_changes_use() {
+        assert_eq!(
+            pattern_of("(0008,1140)[0].(0008,1155)"),
+            "(0008,1140)[*].(0008,1155)"
+        );
+        assert_eq!(pattern_of("(0010,0010)"), "(0010,0010)");
+        assert_eq!(
+            pattern_of("(0040,0275)[12].(0040,A730)[3].(0008,0100)"),
+            "(0040,0275)[*].(0040,A730)[*].(0008,0100)"
+        );
+    }
+
+    #[test]
+    fn the_policy_follows_the_project_and_the_ocr_engine() {
+        let sh = dicom_policy(DeidTextPolicy::SafeHarbor, false);
+        assert!(sh.options.contains(&ProfileOption::CleanDescriptors));
+        assert!(!sh
+            .options
+            .contains(&ProfileOption::RetainLongitudinalModifiedDates));
+        assert_eq!(sh.pixels.auto_clean, AutoClean::Never);
+        let ps = dicom_policy(DeidTextPolicy::Pseudonymize, true);
+        assert!(ps
+            .options
+            .contains(&ProfileOption::RetainLongitudinalModifiedDates));
+        assert_eq!(ps.pixels.auto_clean, AutoClean::TemplatesAndOcr);
+        assert!(ps.validate().is_ok() && sh.validate().is_ok());
+    }
+}
