@@ -539,10 +539,10 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
                     let q = s.deid_queue(batch.as_deref()).await?;
                     output::deid_queue(&q, fmt);
                 }
-                DeidVaultCmd::Show { item, .. } => {
-                    let r = s.deid_review(item).await?;
-                    output::deid_review(&r, fmt);
-                }
+                DeidVaultCmd::Show { item, .. } => match s.deid_review_item(item).await? {
+                    airlock_app::json::DeidItemReview::Text(r) => output::deid_review(&r, fmt),
+                    airlock_app::json::DeidItemReview::Dicom(r) => output::dicom_review(&r, fmt),
+                },
                 DeidVaultCmd::Validate { item } => {
                     s.deid_validate(item).await?;
                     println!("Validated the de-identification of item {item}.");

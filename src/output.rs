@@ -5,8 +5,8 @@ use crate::progress::bytes;
 use airlock_app::json::{
     AlertLevel, AuditPage, BatchDto, CertificateCheckDto, CreatedVault, DeidBatchState,
     DeidDicomReport, DeidQueueRow, DeidReview, DeidRunReport, DeidTextReport, DemoInfo,
-    DestroyReport, ExportReport, IngestReport, ItemPage, ProjectOverview, ReceiptCheck,
-    RetentionDto, Stage, StageState, UserDto, VaultInfo, VerdictCount, VerifyReport,
+    DestroyReport, DicomReview, ExportReport, IngestReport, ItemPage, ProjectOverview,
+    ReceiptCheck, RetentionDto, Stage, StageState, UserDto, VaultInfo, VerdictCount, VerifyReport,
 };
 use airlock_app::BagReport;
 use serde::Serialize;
@@ -502,12 +502,62 @@ pub fn deid_review(r: &DeidReview, f: Format) {
     }
 }
 
+pub fn dicom_review(r: &DicomReview, f: Format) {
+    if f == Format::Json {
+        return json(r);
+    }
+    println!(
+        "Item {} ({}), DICOM, revision {}, {}; PS3.15 {}, codes {}",
+        r.number,
+        r.source_name,
+        r.revision,
+        name_of(&r.status),
+        r.profile_edition,
+        r.method_codes.join(" ")
+    );
+    if r.columns > 0 {
+        println!(
+            "image {}×{}, {} frame(s); {}; {}",
+            r.columns,
+            r.rows,
+            r.frames,
+            if r.pixels_cleaned {
+                format!("{} regions blacked out", r.pixel_regions)
+            } else {
+                "pixels unchanged".into()
+            },
+            match r.residual_words {
+                Some(n) => format!("re-scan: {n} words left"),
+                None => "no re-scan".into(),
+            }
+        );
+    }
+    if r.needs_pixel_review {
+        println!("⚠ it may still show burned-in text: review it in the desktop app");
+    }
+    println!("--- header (original values are identifiable; this view is recorded) ---");
+    for h in r.header.iter().filter(|h| h.treatment.is_some()) {
+        println!(
+            "  {:<28} {:<28} {:<24} → {:<24} {}{}",
+            h.path,
+            h.keyword,
+            h.original.as_deref().unwrap_or("—"),
+            h.result.as_deref().unwrap_or("—"),
+            h.treatment.as_deref().unwrap_or(""),
+            h.code
+                .as_deref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default()
+        );
+    }
+}
+
 pub fn deid_state(s: &DeidBatchState, f: Format) {
     if f == Format::Json {
         return json(s);
     }
     println!(
-        "Batch {}: {} text items — {} pending, {} proposed, {} validated, {} failed; sample {} ({} validated); {} identifiers added by hand",
+        "Batch {}: {} items — {} pending, {} proposed, {} validated, {} failed; sample {} ({} validated); {} identifiers added by hand",
         s.batch_id, s.items, s.pending, s.proposed, s.validated, s.failed, s.sample_size, s.sample_validated, s.misses
     );
     match (&s.signed_off, &s.blocker) {

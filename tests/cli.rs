@@ -432,8 +432,8 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
     let items: serde_json::Value =
         serde_json::from_str(&ok(&as_lead(&["items", "list", "--format", "json"]))).unwrap();
     assert_eq!(
-        items["total"], 10,
-        "4 notes, 4 triage rows, 1 released note, 1 quarantined"
+        items["total"], 11,
+        "4 notes, 4 triage rows, 1 released note, 1 ultrasound, 1 quarantined"
     );
     let quarantined = items["rows"]
         .as_array()
@@ -454,11 +454,19 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         .collect();
     assert_eq!(
         statuses.len(),
-        9,
-        "every released text item was de-identified"
+        10,
+        "every released text and DICOM item was de-identified"
     );
     assert_eq!(statuses.iter().filter(|s| **s == "validated").count(), 8);
-    assert_eq!(statuses.iter().filter(|s| **s == "proposed").count(), 1);
+    assert_eq!(statuses.iter().filter(|s| **s == "proposed").count(), 2);
+    let image = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["kind"] == "dicom")
+        .expect("the demo holds an ultrasound");
+    let shown = ok(&as_lead(&["deid", "show", image["item_id"].as_str().unwrap()]));
+    assert!(shown.contains("PatientName") && shown.contains("uid_replaced"), "{shown}");
 }
 
 #[test]

@@ -5,11 +5,11 @@ use airlock_app::json::{
     AgreementDto, AnnotateView, AppStatus, AssignPlan, AssignRequest, AuditFilter, AuditPage,
     BatchDecision, BatchDto, BatchStatus, CertificateCheckDto, CreatedVault, DeidBatchState,
     DeidQueueRow, DeidReview, DeidRunReport, DeidSettings, DeidSignOff, DeidSpanEdit, DemoInfo,
-    DestroyReport, DestroyRequest, ExportFormat, ExportReport, ExportRequest, ExportResult,
-    IngestPreflight, IngestReport, IngestRequest, ItemFilter, ItemPage, ProgressRow,
-    ProjectOverview, QualificationDto, QualificationInput, QueueEntry, ReceiptCheck, ReceiptExport,
-    RetentionDto, ReviewDecision, ReviewRow, ReviewView, SaveResult, SchemaDto, SchemaInput,
-    SessionInfo, TotpSetup, UserDto, VaultInfo, VaultSummary, VerifyReport,
+    DestroyReport, DestroyRequest, DicomRegion, DicomReview, ExportFormat, ExportReport,
+    ExportRequest, ExportResult, IngestPreflight, IngestReport, IngestRequest, ItemFilter,
+    ItemPage, ProgressRow, ProjectOverview, QualificationDto, QualificationInput, QueueEntry,
+    ReceiptCheck, ReceiptExport, RetentionDto, ReviewDecision, ReviewRow, ReviewView, SaveResult,
+    SchemaDto, SchemaInput, SessionInfo, TotpSetup, UserDto, VaultInfo, VaultSummary, VerifyReport,
 };
 use airlock_app::{AppError, Role, Workspace};
 use secrecy::SecretString;
@@ -377,6 +377,20 @@ async fn deid_review(state: State<'_, AppState>, item_id: String) -> R<DeidRevie
 }
 
 #[tauri::command]
+async fn deid_dicom_review(state: State<'_, AppState>, item_id: String) -> R<DicomReview> {
+    with_session!(state, |s| s.deid_dicom_review(&item_id))
+}
+
+#[tauri::command]
+async fn deid_dicom_clean(
+    state: State<'_, AppState>,
+    item_id: String,
+    regions: Vec<DicomRegion>,
+) -> R<DicomReview> {
+    with_session!(state, |s| s.deid_dicom_clean(&item_id, &regions))
+}
+
+#[tauri::command]
 async fn deid_revise(
     state: State<'_, AppState>,
     item_id: String,
@@ -585,6 +599,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         deid_queue,
         deid_review,
         deid_revise,
+        deid_dicom_review,
+        deid_dicom_clean,
         deid_validate,
         deid_batch_state,
         deid_sign_off,

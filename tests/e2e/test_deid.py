@@ -1,12 +1,15 @@
-"""De-identification review in the desktop app: the demo's second delivery has one note
-proposed; the lead opens it beside its original (in the red, recorded frame), steps through
-the findings, marks a missed identifier, validates it and signs the batch off.
+"""De-identification review in the desktop app: the demo's second delivery has one note and
+one ultrasound proposed; the lead opens the note beside its original (in the red, recorded
+frame), steps through the findings, marks a missed identifier and validates it; opens the
+ultrasound (header before and after, the burned-in banner blacked out), draws a region by
+hand, validates it, and signs the batch off.
 
 Screenshots: target/e2e-screenshots/NN-deid-*.png.
 """
 
 from __future__ import annotations
 
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
@@ -40,7 +43,7 @@ def test_validate_and_sign_off_a_delivery(ui: Ui) -> None:
     current = ui.visible("deid-batch").get_attribute("value")
     other = next(v for v in values if v != current)
     ui.select("deid-batch", other)
-    ui.text_contains("deid-counts", "1 to check")
+    ui.text_contains("deid-counts", "2 to check")
     item = ui.driver.find_element(By.CSS_SELECTOR, '[data-testid="deid-queue"] button[data-status="proposed"]')
     item.click()
     original = ui.visible("deid-original")
@@ -74,7 +77,25 @@ def test_validate_and_sign_off_a_delivery(ui: Ui) -> None:
     ui.screenshot("deid-missed-marked")
 
     body.send_keys("a")
+    ui.wait(20).until(lambda d: "1 to check" in ui.visible("deid-counts").text)
+
+    # The ultrasound: its header before and after, and the banner OCR found blacked out.
+    image = ui.driver.find_element(By.CSS_SELECTOR, '[data-testid="deid-queue"] button[data-status="proposed"]')
+    image.click()
+    header = ui.visible("dicom-header")
+    ui.wait(20).until(lambda d: "PatientName" in header.text)
+    assert "VANDERSLOOT" in header.text, "the lead sees the original value beside the result"
+    pixels = ui.visible("dicom-pixels").text
+    assert "at risk of burned-in text" in pixels, pixels
+    ui.screenshot("deid-dicom-review")
+    # The lead draws one more region over the sector's corner and cleans again.
+    stage = ui.driver.find_element(By.CSS_SELECTOR, '[data-testid="dicom-original"] .stage')
+    ActionChains(ui.driver).move_to_element_with_offset(stage, 20, 30).click_and_hold().move_by_offset(60, 40).release().perform()
+    ui.click("dicom-clean")
+    ui.wait(30).until(lambda d: "revision 2" in ui.driver.find_element(By.CSS_SELECTOR, ".rev-head").text)
+    ui.screenshot("deid-dicom-cleaned-by-hand")
+    body.send_keys("a")
     ui.wait(20).until(lambda d: not ui.present("deid-blocker") or not ui.present("deid-blocker")[0].is_displayed())
     ui.click("deid-sign-off")
-    ui.text_contains("deid-signed", "1 missed identifier found")
+    ui.text_contains("deid-signed", "2 missed identifiers found")
     ui.screenshot("deid-signed-off")

@@ -12,7 +12,9 @@
 
 use crate::deid_items::{damaged, policy_name, Source};
 use crate::error::{AppError, ErrorCode};
-use crate::json::{DeidStatus, DeidTextPolicy, DicomHeaderRow, DicomRegion, DicomReview};
+use crate::json::{
+    DeidItemReview, DeidStatus, DeidTextPolicy, DicomHeaderRow, DicomRegion, DicomReview,
+};
 use crate::rfc3339;
 use crate::session::Session;
 use airlock_deid_dicom::{
@@ -400,6 +402,21 @@ impl Session {
         self.record(&mut tx, d).await?;
         tx.commit().await?;
         self.dicom_review_of(&blobs, item).await
+    }
+
+    /// Either review of an item, chosen by its kind (for callers that hold an item id
+    /// only, like `airlock deid show`). Lead only; audited as the review it opens.
+    pub async fn deid_review_item(&self, item: &str) -> Result<DeidItemReview, AppError> {
+        let _grant = self.authorize(Action::ValidateDeid).await?;
+        let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM items WHERE id = ?")
+            .bind(item)
+            .fetch_optional(&self.pool)
+            .await?;
+        match kind.as_deref() {
+            Some("dicom") => Ok(DeidItemReview::Dicom(self.deid_dicom_review(item).await?)),
+            Some(_) => Ok(DeidItemReview::Text(self.deid_review(item).await?)),
+            None => Err(AppError::new(ErrorCode::NotFound, "No item has this id.")),
+        }
     }
 
     async fn dicom_source(&self, item: &str) -> Result<Source, AppError> {

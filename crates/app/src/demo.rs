@@ -188,6 +188,44 @@ pub(crate) const DEMO_NOTES: [(&str, &str); 6] = [
     ),
 ];
 
+/// The patient banner of the demo ultrasound: white text on black, 320 × 20, 8-bit grey,
+/// drawn once with ImageMagick (`convert -size 320x20 xc:black -fill white -font
+/// DejaVu-Sans-Mono-Bold -pointsize 13 -annotate +4+15 "VANDERSLOOT^MARGUERITE  MRN
+/// 00482913" -depth 8 gray:demo-us-banner.gray`). The name and number are invented.
+const DEMO_US_BANNER: &[u8] = include_bytes!("../assets/demo-us-banner.gray");
+
+/// A synthetic ultrasound with the patient's name burned into its top rows, so the DICOM
+/// review has a header to clean and a banner to black out: a sector of speckle under a
+/// 20-row banner, 320 × 240.
+fn demo_ultrasound() -> Vec<u8> {
+    const W: usize = 320;
+    const H: usize = 240;
+    let mut pixels = vec![0u8; W * H];
+    pixels[..DEMO_US_BANNER.len()].copy_from_slice(DEMO_US_BANNER);
+    let mut seed: u32 = 0x2545_f491;
+    let (apex_x, apex_y) = (W as f32 / 2.0, 30.0f32);
+    for y in 30..H {
+        for x in 0..W {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let (dx, dy) = (x as f32 - apex_x, y as f32 - apex_y);
+            let r = (dx * dx + dy * dy).sqrt();
+            let inside = dy > 0.0 && (dx / dy).abs() < 0.8 && r < 200.0;
+            if inside {
+                let speckle = (seed >> 24) as f32 / 255.0;
+                let depth = 1.0 - r / 260.0;
+                pixels[y * W + x] = (40.0 + 150.0 * depth * speckle) as u8;
+            }
+        }
+    }
+    airlock_deid_dicom::testing::synthetic_ultrasound(
+        "VANDERSLOOT^MARGUERITE",
+        "00482913",
+        W as u16,
+        H as u16,
+        pixels,
+    )
+}
+
 /// Synthetic triage notes as CSV rows (one item per row).
 const DEMO_TRIAGE_CSV: &str = "id,text\n1,\"Walk-in, 34-year-old with sprained ankle after football on 08/02/2025.\"\n2,\"Reports headache for 3 days; seen by Dr. Ysolde Marrick.\"\n3,\"Child brought by mother Ottilie Brackenbury with fever 39.1 C.\"\n4,\"Laceration to left hand, 2 cm, cleaned and closed with steri-strips.\"\n";
 
@@ -246,6 +284,7 @@ async fn receive_demo_deliveries(s: &mut Session) -> Result<String, AppError> {
     for (rel, text) in &DEMO_NOTES[4..] {
         manifest += &write_file(&second, rel, text.as_bytes())?;
     }
+    manifest += &write_file(&second, "studies/us-0001.dcm", &demo_ultrasound())?;
     write_file(&second, "SHA256SUMS", manifest.as_bytes())?;
     // The second note is altered after its checksum was taken, as a bad copy would be.
     write_file(

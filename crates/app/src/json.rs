@@ -1780,3 +1780,14 @@ pub struct DicomReview {
     /// The header, attribute by attribute.
     pub header: Vec<DicomHeaderRow>,
 }
+
+/// A text or a DICOM item's review.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(export)]
+pub enum DeidItemReview {
+    /// A text item beside its original.
+    Text(DeidReview),
+    /// A DICOM item's header and frames beside its original.
+    Dicom(DicomReview),
+}

@@ -67,3 +67,62 @@ pub fn synthetic_ct() -> Vec<u8> {
     file.write_all(&mut out).expect("in memory");
     out
 }
+
+/// A synthetic ultrasound image (Explicit VR Little Endian, 8-bit MONOCHROME2,
+/// `columns × rows`, `pixels` row-major) of a fictitious patient, marked as carrying
+/// burned-in annotation — for demos and tests of pixel cleaning, where `pixels` holds a
+/// drawn patient banner.
+pub fn synthetic_ultrasound(
+    patient_name: &str,
+    patient_id: &str,
+    columns: u16,
+    rows: u16,
+    pixels: Vec<u8>,
+) -> Vec<u8> {
+    assert_eq!(
+        pixels.len(),
+        usize::from(columns) * usize::from(rows),
+        "one byte per pixel"
+    );
+    let us = |v: u16, tag: (u16, u16)| {
+        DataElement::new(Tag(tag.0, tag.1), VR::US, PrimitiveValue::from(v))
+    };
+    let obj = InMemDicomObject::from_element_iter([
+        text((0x0008, 0x0016), VR::UI, "1.2.840.10008.5.1.4.1.1.6.1"),
+        text((0x0008, 0x0018), VR::UI, "1.2.826.0.1.3680043.2.1125.7.1"),
+        text((0x0008, 0x0020), VR::DA, "20250314"),
+        text((0x0008, 0x0060), VR::CS, "US"),
+        text((0x0008, 0x0070), VR::LO, "Synthetic Devices"),
+        text((0x0008, 0x0080), VR::LO, "Brindlemoor Clinic"),
+        text(
+            (0x0008, 0x1030),
+            VR::LO,
+            "Abdominal ultrasound for Marguerite",
+        ),
+        text((0x0010, 0x0010), VR::PN, patient_name),
+        text((0x0010, 0x0020), VR::LO, patient_id),
+        text((0x0010, 0x0030), VR::DA, "19580221"),
+        text((0x0020, 0x000D), VR::UI, "1.2.826.0.1.3680043.2.1125.7.2"),
+        text((0x0020, 0x000E), VR::UI, "1.2.826.0.1.3680043.2.1125.7.3"),
+        us(1, (0x0028, 0x0002)),
+        text((0x0028, 0x0004), VR::CS, "MONOCHROME2"),
+        us(rows, (0x0028, 0x0010)),
+        us(columns, (0x0028, 0x0011)),
+        us(8, (0x0028, 0x0100)),
+        us(8, (0x0028, 0x0101)),
+        us(7, (0x0028, 0x0102)),
+        us(0, (0x0028, 0x0103)),
+        text((0x0028, 0x0301), VR::CS, "YES"),
+        DataElement::new(Tag(0x7FE0, 0x0010), VR::OB, PrimitiveValue::from(pixels)),
+    ]);
+    let file = obj
+        .with_meta(
+            FileMetaTableBuilder::new()
+                .transfer_syntax("1.2.840.10008.1.2.1")
+                .implementation_class_uid("1.2.826.0.1.3680043.2.1125.99"),
+        )
+        .expect("complete meta");
+    let mut out = Vec::new();
+    file.write_all(&mut out).expect("in memory");
+    out
+}

@@ -38,6 +38,8 @@ import type {
   DeidSettings,
   DeidSignOff,
   DeidSpanEdit,
+  DicomRegion,
+  DicomReview,
   DemoInfo,
   ExportFormat,
   ExportResult,
@@ -250,6 +252,14 @@ export function deidReview(itemId: string): Promise<DeidReview> {
 
 export function deidRevise(itemId: string, spans: DeidSpanEdit[]): Promise<DeidReview> {
   return call<DeidReview>('deid_revise', { itemId, spans });
+}
+
+export function deidDicomReview(itemId: string): Promise<DicomReview> {
+  return call<DicomReview>('deid_dicom_review', { itemId });
+}
+
+export function deidDicomClean(itemId: string, regions: DicomRegion[]): Promise<DicomReview> {
+  return call<DicomReview>('deid_dicom_clean', { itemId, regions });
 }
 
 export function deidValidate(itemId: string): Promise<null> {

@@ -396,6 +396,10 @@ export class MockBackend implements IBackend {
         return this.deidQueue((a.batchId as string | null) ?? null);
       case 'deid_review':
         return this.deidReview(str(a.itemId), true);
+      case 'deid_dicom_review':
+      case 'deid_dicom_clean':
+        this.requireRole(['lead'], 'validate deid');
+        throw fail('not_found', 'No DICOM item has this id.');
       case 'deid_revise':
         return this.deidRevise(str(a.itemId), a.spans as DeidSpanEdit[]);
       case 'deid_validate':
@@ -1204,6 +1208,7 @@ export class MockBackend implements IBackend {
         findings: d.spans.length,
         revision: d.revision,
         in_sample: this.deidSample(item.batch_id).includes(d.itemId),
+        kind: 'text',
       });
     }
     this.append('source_items_viewed', 'success', u, { kind: 'deid_queue', id: null, name: null });

@@ -1,0 +1,60 @@
+import { fireEvent, render, screen } from '@testing-library/svelte';
+import { describe, expect, it, vi } from 'vitest';
+import type { DicomReview } from '../src/lib/api/types';
+import DicomReviewPane from '../src/views/DicomReviewPane.svelte';
+
+function review(over: Partial<DicomReview> = {}): DicomReview {
+  return {
+    item_id: 'itm_1',
+    number: 7,
+    source_name: 'us/image.dcm',
+    status: 'proposed',
+    revision: 1,
+    misses: 0,
+    columns: 4,
+    rows: 4,
+    frames: 1,
+    original_frame: btoa(String.fromCharCode(...Array.from({ length: 16 }, (_, i) => i * 10))),
+    result_frame: btoa(String.fromCharCode(...Array.from({ length: 16 }, () => 0))),
+    proposed: [{ x: 0, y: 0, width: 4, height: 1 }],
+    hand_regions: [],
+    risk: ['ultrasound'],
+    pixels_cleaned: false,
+    pixel_regions: 0,
+    residual_words: null,
+    needs_pixel_review: true,
+    ocr_available: false,
+    method_codes: ['113100'],
+    profile_edition: '2026c',
+    header: [
+      { path: '(0010,0010)', tag: '(0010,0010)', keyword: 'PatientName', vr: 'PN', original: 'DOE^JANE', result: null, treatment: 'removed', code: 'X' },
+      { path: '(0008,0060)', tag: '(0008,0060)', keyword: 'Modality', vr: 'CS', original: 'US', result: 'US', treatment: null, code: null },
+    ],
+    ...over,
+  };
+}
+
+describe('DICOM review pane', () => {
+  it('shows changed attributes with their code, and every attribute on request', async () => {
+    render(DicomReviewPane, { review: review(), canEdit: true, busy: false, onclean: vi.fn() });
+    const table = screen.getByTestId('dicom-header');
+    expect(table.querySelectorAll('tbody tr')).toHaveLength(1);
+    expect(table.textContent).toContain('removed (X)');
+    await fireEvent.click(screen.getByLabelText('Changed attributes only'));
+    expect(table.querySelectorAll('tbody tr')).toHaveLength(2);
+    expect(screen.getByTestId('dicom-original').textContent).toContain('each view is recorded');
+  });
+
+  it('warns about burned-in text and offers cleaning only once regions change', () => {
+    const onclean = vi.fn();
+    render(DicomReviewPane, { review: review(), canEdit: true, busy: false, onclean });
+    expect(screen.getByTestId('dicom-needs-review').textContent).toContain('burned-in text');
+    expect(screen.getByTestId('dicom-pixels').textContent).toContain('no OCR installed');
+    expect((screen.getByTestId('dicom-clean') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('says plainly when an object has no image', () => {
+    render(DicomReviewPane, { review: review({ columns: 0, rows: 0, original_frame: null, result_frame: null, needs_pixel_review: false }), canEdit: false, busy: false, onclean: vi.fn() });
+    expect(screen.getByTestId('dicom-no-image')).toBeTruthy();
+  });
+});
