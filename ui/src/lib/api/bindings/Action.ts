@@ -3,4 +3,4 @@
 /**
  * Something a user may try to do. Every use case in `crates/app` names one.
  */
-export type Action = "change_own_passphrase" | "manage_own_totp" | "view_vault_info" | "list_users" | "add_user" | "disable_user" | "unlock_user" | "change_settings" | "view_audit" | "verify_audit" | "export_audit" | "start_break_glass" | "ingest" | "view_source_items" | "decide_batch" | "export_receipt" | "run_deid" | "validate_deid" | "manage_schemas" | "view_schemas" | "assign" | "view_progress" | "annotate" | "review" | "view_agreement";
+export type Action = "change_own_passphrase" | "manage_own_totp" | "view_vault_info" | "list_users" | "add_user" | "disable_user" | "unlock_user" | "change_settings" | "view_audit" | "verify_audit" | "export_audit" | "start_break_glass" | "ingest" | "view_source_items" | "decide_batch" | "export_receipt" | "run_deid" | "validate_deid" | "manage_schemas" | "view_schemas" | "assign" | "view_progress" | "annotate" | "review" | "view_agreement" | "export" | "manage_qualifications" | "view_retention" | "set_retention" | "destroy";
