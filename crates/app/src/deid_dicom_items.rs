@@ -173,19 +173,21 @@ impl Session {
         let ocr = Self::ocr_engine();
         let dicom_policy = dicom_policy(policy, ocr.is_some());
         let (key, text) = self.dicom_keys()?;
-        let cleaner = TextStep(&text);
-        let mut deid = Deidentifier::new(&dicom_policy, &key).with_text_cleaner(&cleaner);
-        if let Some(engine) = &ocr {
-            deid = deid.with_ocr(engine);
-        }
         for chunk in todo.chunks(CHUNK) {
+            let outcomes: Vec<Result<DeidOutput, &'static str>> = chunk
+                .iter()
+                .map(|s| {
+                    read_source(blobs, s).and_then(|bytes| {
+                        clean(&dicom_policy, &key, &text, ocr.as_ref(), &bytes, &[])
+                            .map_err(|_| "not_dicom")
+                    })
+                })
+                .collect();
             let now = rfc3339(self.now());
             let mut tx = self.begin().await?;
             let (mut c_items, mut c_failed, mut c_findings) = (0u64, 0u64, 0u64);
             let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-            for s in chunk {
-                let outcome = read_source(blobs, s)
-                    .and_then(|bytes| deid.deidentify(&bytes).map_err(|_| "not_dicom"));
+            for (s, outcome) in chunk.iter().zip(outcomes) {
                 match outcome {
                     Err(code) => {
                         sqlx::query(
@@ -362,18 +364,19 @@ impl Session {
         let ocr = Self::ocr_engine();
         let dicom_policy = dicom_policy(policy, ocr.is_some());
         let (key, text) = self.dicom_keys()?;
-        let cleaner = TextStep(&text);
-        let mut deid = Deidentifier::new(&dicom_policy, &key).with_text_cleaner(&cleaner);
-        if let Some(engine) = &ocr {
-            deid = deid.with_ocr(engine);
-        }
-        let out = deid
-            .deidentify_with_regions(&original, &regions)
-            .map_err(|e| {
-                AppError::invalid(crate::error::sentence(&format!(
-                    "the image cannot be cleaned: {e}"
-                )))
-            })?;
+        let out = clean(
+            &dicom_policy,
+            &key,
+            &text,
+            ocr.as_ref(),
+            &original,
+            &regions,
+        )
+        .map_err(|e| {
+            AppError::invalid(crate::error::sentence(&format!(
+                "the image cannot be cleaned: {e}"
+            )))
+        })?;
         let now = rfc3339(self.now());
         let mut tx = self.begin().await?;
         self.store_dicom(
@@ -613,6 +616,25 @@ impl Session {
             header,
         })
     }
+}
+
+/// De-identifies one file, blacking out `regions` besides the automatic ones. A plain
+/// function, so the de-identifier (which borrows a text cleaner that is not `Sync`) never
+/// lives across an `.await`.
+fn clean(
+    policy: &Policy,
+    key: &airlock_deid_dicom::ProjectKey,
+    text: &airlock_deid::text::Deidentifier,
+    ocr: Option<&OcrEngine>,
+    bytes: &[u8],
+    regions: &[Region],
+) -> Result<DeidOutput, airlock_deid_dicom::DicomDeidError> {
+    let cleaner = TextStep(text);
+    let mut deid = Deidentifier::new(policy, key).with_text_cleaner(&cleaner);
+    if let Some(engine) = ocr {
+        deid = deid.with_ocr(engine);
+    }
+    deid.deidentify_with_regions(bytes, regions)
 }
 
 /// The whole source file of a DICOM item.
