@@ -465,8 +465,15 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         .iter()
         .find(|q| q["kind"] == "dicom")
         .expect("the demo holds an ultrasound");
-    let shown = ok(&as_lead(&["deid", "show", image["item_id"].as_str().unwrap()]));
-    assert!(shown.contains("PatientName") && shown.contains("uid_replaced"), "{shown}");
+    let shown = ok(&as_lead(&[
+        "deid",
+        "show",
+        image["item_id"].as_str().unwrap(),
+    ]));
+    assert!(
+        shown.contains("PatientName") && shown.contains("uid_replaced"),
+        "{shown}"
+    );
 }
 
 #[test]

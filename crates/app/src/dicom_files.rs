@@ -9,6 +9,8 @@ use airlock_deid_dicom::{
 };
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// What `deid dicom` applies: a policy file (the JSON form of [`Policy`]) or the Basic
 /// Profile, then the options and pixel cleaning asked for on top.
@@ -66,6 +68,50 @@ impl TextCleaner for SafeHarborText {
     }
 }
 
+/// What became of one input file.
+enum FileOutcome {
+    /// Written; with its redaction record (one JSON line).
+    Done {
+        bytes: u64,
+        cleaned: bool,
+        needs_review: bool,
+        record: String,
+    },
+    /// Not DICOM, damaged or unreadable: the reason, in a few words.
+    Skipped(String),
+    /// The output could not be written (the run stops: the disk is the problem).
+    WriteFailed,
+}
+
+fn one_file(deid: &Deidentifier<'_>, path: &Path, target: &Path, doc: String) -> FileOutcome {
+    let input = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return FileOutcome::Skipped(format!("it cannot be read ({:?})", e.kind())),
+    };
+    let mut out = match deid.deidentify(&input) {
+        Ok(o) => o,
+        Err(e) => return FileOutcome::Skipped(e.to_string()),
+    };
+    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if std::fs::create_dir_all(parent).is_err() {
+            return FileOutcome::WriteFailed;
+        }
+    }
+    if airlock_vault::write_atomic(target, &out.bytes).is_err() {
+        return FileOutcome::WriteFailed;
+    }
+    let needs_review = out.needs_pixel_review();
+    out.log.file_ref = Some(doc);
+    let mut v = serde_json::to_value(&out.log).expect("redaction records serialise");
+    v["type"] = "redaction".into();
+    FileOutcome::Done {
+        bytes: input.len() as u64,
+        cleaned: out.log.pixels.cleaned,
+        needs_review,
+        record: v.to_string(),
+    }
+}
+
 /// De-identifies a DICOM file, or every file of a folder tree mirrored under `output`.
 /// A file that is not DICOM, or is damaged, is reported with one sentence and skipped;
 /// the rest go on. Images that may still show burned-in text (at risk and not cleaned
@@ -91,11 +137,6 @@ pub fn deid_dicom_files(
         ));
     }
     let (bytes, persistent) = key_bytes(key)?;
-    let dicom_key = airlock_deid_dicom::ProjectKey::from_bytes(*bytes);
-    let text = SafeHarborText(airlock_deid::text::Deidentifier::new(
-        airlock_deid::text::Policy::safe_harbor(),
-        airlock_deid::key::ProjectKey::from_bytes(*bytes),
-    ));
     let ocr = match policy.pixels.auto_clean {
         AutoClean::TemplatesAndOcr => Some(OcrEngine::detect().map_err(|_| {
             AppError::invalid(
@@ -104,10 +145,7 @@ pub fn deid_dicom_files(
         })?),
         _ => None,
     };
-    let mut deid = Deidentifier::new(&policy, &dicom_key).with_text_cleaner(&text);
-    if let Some(engine) = &ocr {
-        deid = deid.with_ocr(engine);
-    }
+    let doc_key = airlock_deid_dicom::ProjectKey::from_bytes(*bytes);
     let mut lines = vec![serde_json::json!({
         "type": "header",
         "tool": format!("airlock {}", env!("CARGO_PKG_VERSION")),
@@ -116,6 +154,43 @@ pub fn deid_dicom_files(
         "key": if persistent { "project key file" } else { "random key for this run (UIDs, pseudonyms and date shifts are not consistent across runs)" },
     })
     .to_string()];
+    // One worker per core, each with its own de-identifier; files are taken in turn and
+    // written as soon as they are done, and the report keeps the input order.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len());
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<Vec<Option<FileOutcome>>> =
+        Mutex::new((0..files.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let key = airlock_deid_dicom::ProjectKey::from_bytes(*bytes);
+                let text = SafeHarborText(airlock_deid::text::Deidentifier::new(
+                    airlock_deid::text::Policy::safe_harbor(),
+                    airlock_deid::key::ProjectKey::from_bytes(*bytes),
+                ));
+                let mut deid = Deidentifier::new(&policy, &key).with_text_cleaner(&text);
+                if let Some(engine) = &ocr {
+                    deid = deid.with_ocr(engine);
+                }
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((path, rel)) = files.get(i) else {
+                        break;
+                    };
+                    let target = if single {
+                        output.to_path_buf()
+                    } else {
+                        output.join(rel)
+                    };
+                    let doc = key.document_ref(&rel.to_string_lossy());
+                    let outcome = one_file(&deid, path, &target, doc);
+                    outcomes.lock().expect("no worker panics")[i] = Some(outcome);
+                }
+            });
+        }
+    });
     let mut report = DeidDicomReport {
         files: 0,
         failed: Vec::new(),
@@ -124,59 +199,41 @@ pub fn deid_dicom_files(
         needs_pixel_review: Vec::new(),
         profile_edition: PROFILE_EDITION.to_string(),
     };
-    for (path, rel) in &files {
-        let doc = dicom_key.document_ref(&rel.to_string_lossy());
+    let outcomes = outcomes.into_inner().expect("no worker panics");
+    for ((_, rel), outcome) in files.iter().zip(outcomes) {
         let shown = rel.display().to_string();
-        let skipped = |reason: String, lines: &mut Vec<String>| {
-            lines.push(
-                serde_json::json!({"type": "skipped", "file_ref": doc, "reason": reason})
-                    .to_string(),
-            );
-            DeidTextFailure {
-                path: shown.clone(),
-                reason,
+        let doc = doc_key.document_ref(&rel.to_string_lossy());
+        match outcome.expect("every file was taken by a worker") {
+            FileOutcome::Done {
+                bytes,
+                cleaned,
+                needs_review,
+                record,
+            } => {
+                report.files += 1;
+                report.bytes += bytes;
+                report.pixels_cleaned += u64::from(cleaned);
+                if needs_review {
+                    report.needs_pixel_review.push(shown);
+                }
+                lines.push(record);
             }
-        };
-        let input_bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                let f = skipped(format!("it cannot be read ({:?})", e.kind()), &mut lines);
-                report.failed.push(f);
-                continue;
+            FileOutcome::Skipped(reason) => {
+                lines.push(
+                    serde_json::json!({"type": "skipped", "file_ref": doc, "reason": reason})
+                        .to_string(),
+                );
+                report.failed.push(DeidTextFailure {
+                    path: shown,
+                    reason,
+                });
             }
-        };
-        let mut out = match deid.deidentify(&input_bytes) {
-            Ok(o) => o,
-            Err(e) => {
-                let f = skipped(e.to_string(), &mut lines);
-                report.failed.push(f);
-                continue;
+            FileOutcome::WriteFailed => {
+                return Err(AppError::invalid(
+                    "A de-identified file could not be written to the output folder.",
+                ))
             }
-        };
-        let target = if single {
-            output.to_path_buf()
-        } else {
-            output.join(rel)
-        };
-        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|_| AppError::invalid("The output folder cannot be created."))?;
         }
-        airlock_vault::write_atomic(&target, &out.bytes).map_err(|_| {
-            AppError::invalid("A de-identified file could not be written to the output folder.")
-        })?;
-        report.files += 1;
-        report.bytes += input_bytes.len() as u64;
-        if out.log.pixels.cleaned {
-            report.pixels_cleaned += 1;
-        }
-        if out.needs_pixel_review() {
-            report.needs_pixel_review.push(shown.clone());
-        }
-        out.log.file_ref = Some(doc.clone());
-        let mut v = serde_json::to_value(&out.log).expect("redaction records serialise");
-        v["type"] = "redaction".into();
-        lines.push(v.to_string());
     }
     if let Some(log) = log {
         let mut buf = Vec::new();
