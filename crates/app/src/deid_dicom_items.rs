@@ -11,6 +11,7 @@
 //! record holds attribute paths, actions and codes, never an original value.
 
 use crate::deid_items::{damaged, policy_name, Source};
+use crate::dicom_files::SafeHarborText;
 use crate::error::{AppError, ErrorCode};
 use crate::json::{
     DeidItemReview, DeidStatus, DeidTextPolicy, DicomHeaderRow, DicomRegion, DicomReview,
@@ -19,7 +20,7 @@ use crate::rfc3339;
 use crate::session::Session;
 use airlock_deid_dicom::{
     inspect, preview_frame, propose_regions, AutoClean, DeidOutput, Deidentifier, OcrEngine,
-    Policy, ProfileOption, Region, TextCleaner,
+    Policy, ProfileOption, Region,
 };
 use airlock_model::{Action, EventKind, Outcome};
 use airlock_vault::{purpose, BlobRef, BlobStore, Tier};
@@ -51,19 +52,6 @@ fn dicom_policy(p: DeidTextPolicy, ocr: bool) -> Policy {
         AutoClean::Never
     };
     policy
-}
-
-/// Descriptions are cleaned with the text step's detector and key.
-struct TextStep<'a>(&'a airlock_deid::text::Deidentifier);
-
-impl TextCleaner for TextStep<'_> {
-    fn clean(&self, text: &str) -> String {
-        self.0
-            .deidentify(text, &airlock_deid::text::DocumentContext::default())
-            .text
-            .expose()
-            .clone()
-    }
 }
 
 /// What the work-tier log blob of a DICOM result holds.
@@ -629,7 +617,7 @@ fn clean(
     bytes: &[u8],
     regions: &[Region],
 ) -> Result<DeidOutput, airlock_deid_dicom::DicomDeidError> {
-    let cleaner = TextStep(text);
+    let cleaner = SafeHarborText(text);
     let mut deid = Deidentifier::new(policy, key).with_text_cleaner(&cleaner);
     if let Some(engine) = ocr {
         deid = deid.with_ocr(engine);

@@ -3,11 +3,10 @@
 
 use crate::error::{sentence, AppError, ErrorCode};
 use crate::json::{DeidDicomReport, DeidTextFailure};
-use crate::standalone::{input_files, key_bytes, DeidKey};
+use crate::standalone::{input_files, key_bytes, write_log, DeidKey};
 use airlock_deid_dicom::{
     AutoClean, Deidentifier, OcrEngine, Policy, ProfileOption, TextCleaner, PROFILE_EDITION,
 };
-use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -56,9 +55,9 @@ impl DicomPolicyRequest<'_> {
 
 /// The text de-identifier behind Clean Descriptors and Clean Structured Content, keyed
 /// like the images so a patient's dates shift by the same days in both.
-struct SafeHarborText(airlock_deid::text::Deidentifier);
+pub(crate) struct SafeHarborText<'a>(pub(crate) &'a airlock_deid::text::Deidentifier);
 
-impl TextCleaner for SafeHarborText {
+impl TextCleaner for SafeHarborText<'_> {
     fn clean(&self, text: &str) -> String {
         self.0
             .deidentify(text, &airlock_deid::text::DocumentContext::default())
@@ -166,10 +165,11 @@ pub fn deid_dicom_files(
         for _ in 0..workers {
             scope.spawn(|| {
                 let key = airlock_deid_dicom::ProjectKey::from_bytes(*bytes);
-                let text = SafeHarborText(airlock_deid::text::Deidentifier::new(
+                let text_step = airlock_deid::text::Deidentifier::new(
                     airlock_deid::text::Policy::safe_harbor(),
                     airlock_deid::key::ProjectKey::from_bytes(*bytes),
-                ));
+                );
+                let text = SafeHarborText(&text_step);
                 let mut deid = Deidentifier::new(&policy, &key).with_text_cleaner(&text);
                 if let Some(engine) = &ocr {
                     deid = deid.with_ocr(engine);
@@ -236,12 +236,7 @@ pub fn deid_dicom_files(
         }
     }
     if let Some(log) = log {
-        let mut buf = Vec::new();
-        for l in &lines {
-            writeln!(buf, "{l}").expect("writing to memory cannot fail");
-        }
-        airlock_vault::write_atomic(log, &buf)
-            .map_err(|_| AppError::invalid("The redaction log could not be written."))?;
+        write_log(log, &lines)?;
     }
     Ok(report)
 }

@@ -202,14 +202,19 @@ pub fn deid_text_files(
         })
         .collect();
     if let Some(log) = log {
-        let mut buf = Vec::new();
-        for l in &log_lines {
-            writeln!(buf, "{l}").expect("writing to memory cannot fail");
-        }
-        airlock_vault::write_atomic(log, &buf)
-            .map_err(|_| AppError::invalid("The redaction log could not be written."))?;
+        write_log(log, &log_lines)?;
     }
     Ok(report)
+}
+
+/// Writes a JSONL redaction log atomically, one line per entry.
+pub(crate) fn write_log(path: &Path, lines: &[String]) -> Result<(), AppError> {
+    let mut buf = Vec::new();
+    for l in lines {
+        writeln!(buf, "{l}").expect("writing to memory cannot fail");
+    }
+    airlock_vault::write_atomic(path, &buf)
+        .map_err(|_| AppError::invalid("The redaction log could not be written."))
 }
 
 #[cfg(test)]
