@@ -95,7 +95,7 @@ def test_validate_and_sign_off_a_delivery(ui: Ui) -> None:
     ui.wait(30).until(lambda d: "revision 2" in ui.driver.find_element(By.CSS_SELECTOR, ".rev-head").text)
     ui.screenshot("deid-dicom-cleaned-by-hand")
     body.send_keys("a")
-    ui.wait(20).until(lambda d: not ui.present("deid-blocker") or not ui.present("deid-blocker")[0].is_displayed())
+    ui.wait(20).until(lambda d: not any(e.is_displayed() for e in ui.present("deid-blocker")))
     ui.click("deid-sign-off")
     ui.text_contains("deid-signed", "2 missed identifiers found")
     ui.screenshot("deid-signed-off")
