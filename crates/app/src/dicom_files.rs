@@ -7,8 +7,9 @@ use crate::standalone::{input_files, key_bytes, write_log, DeidKey};
 use airlock_deid_dicom::{
     AutoClean, Deidentifier, OcrEngine, Policy, ProfileOption, TextCleaner, PROFILE_EDITION,
 };
+use airlock_vault::AtomicBatch;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// What `deid dicom` applies: a policy file (the JSON form of [`Policy`]) or the Basic
@@ -82,7 +83,17 @@ enum FileOutcome {
     WriteFailed,
 }
 
-fn one_file(deid: &Deidentifier<'_>, path: &Path, target: &Path, doc: String) -> FileOutcome {
+/// Staged files are flushed together once a batch holds this many files or bytes.
+const BATCH_FILES: usize = 64;
+const BATCH_BYTES: u64 = 64 << 20;
+
+fn one_file(
+    deid: &Deidentifier<'_>,
+    path: &Path,
+    target: &Path,
+    doc: String,
+    batch: &mut AtomicBatch,
+) -> FileOutcome {
     let input = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => return FileOutcome::Skipped(format!("it cannot be read ({:?})", e.kind())),
@@ -96,7 +107,7 @@ fn one_file(deid: &Deidentifier<'_>, path: &Path, target: &Path, doc: String) ->
             return FileOutcome::WriteFailed;
         }
     }
-    if airlock_vault::write_atomic(target, &out.bytes).is_err() {
+    if batch.stage(target, &out.bytes).is_err() {
         return FileOutcome::WriteFailed;
     }
     let needs_review = out.needs_pixel_review();
@@ -153,12 +164,13 @@ pub fn deid_dicom_files(
         "key": if persistent { "project key file" } else { "random key for this run (UIDs, pseudonyms and date shifts are not consistent across runs)" },
     })
     .to_string()];
-    // One worker per core, each with its own de-identifier; files are taken in turn and
-    // written as soon as they are done, and the report keeps the input order.
+    // One worker per core, each with its own de-identifier; files are taken in turn, staged
+    // as soon as they are done and flushed in batches; the report keeps the input order.
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len());
     let next = AtomicUsize::new(0);
+    let commit_failed = AtomicBool::new(false);
     let outcomes: Mutex<Vec<Option<FileOutcome>>> =
         Mutex::new((0..files.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
@@ -174,6 +186,7 @@ pub fn deid_dicom_files(
                 if let Some(engine) = &ocr {
                     deid = deid.with_ocr(engine);
                 }
+                let mut batch = AtomicBatch::new();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((path, rel)) = files.get(i) else {
@@ -185,8 +198,17 @@ pub fn deid_dicom_files(
                         output.join(rel)
                     };
                     let doc = key.document_ref(&rel.to_string_lossy());
-                    let outcome = one_file(&deid, path, &target, doc);
+                    let outcome = one_file(&deid, path, &target, doc, &mut batch);
                     outcomes.lock().expect("no worker panics")[i] = Some(outcome);
+                    if (batch.len() >= BATCH_FILES || batch.staged_bytes() >= BATCH_BYTES)
+                        && batch.commit().is_err()
+                    {
+                        commit_failed.store(true, Ordering::Relaxed);
+                        break;
+                    }
+                }
+                if batch.commit().is_err() {
+                    commit_failed.store(true, Ordering::Relaxed);
                 }
             });
         }
@@ -199,6 +221,11 @@ pub fn deid_dicom_files(
         needs_pixel_review: Vec::new(),
         profile_edition: PROFILE_EDITION.to_string(),
     };
+    if commit_failed.into_inner() {
+        return Err(AppError::invalid(
+            "A de-identified file could not be written to the output folder.",
+        ));
+    }
     let outcomes = outcomes.into_inner().expect("no worker panics");
     for ((_, rel), outcome) in files.iter().zip(outcomes) {
         let shown = rel.display().to_string();
