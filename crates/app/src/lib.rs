@@ -35,6 +35,7 @@ mod error;
 mod ingest;
 pub mod json;
 mod overview;
+mod packages;
 mod review;
 mod session;
 mod settings;
@@ -49,6 +50,7 @@ pub use batches::{bag_validate, verify_receipt_file};
 pub use destroy::verify_certificate_file;
 pub use dicom_files::{deid_dicom_files, DicomPolicyRequest};
 pub use ingest::MAX_ROW_SPLIT_BYTES;
+pub use packages::contact_card_name;
 pub use standalone::{agreement_from_csv, deid_text_files, DeidKey};
 
 /// Agreement levels of measurement, re-exported for the CLI.

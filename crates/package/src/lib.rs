@@ -44,6 +44,10 @@ mod container;
 pub use card::{CardError, ContactCard};
 pub use container::{open, seal, OpenError, SealError};
 
+/// The age X25519 identity a package is opened with (re-exported so callers need not
+/// depend on `age`).
+pub use age::x25519::Identity as AgeIdentity;
+
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
