@@ -743,6 +743,20 @@ impl Session {
             .execute(&mut *tx)
             .await?;
         }
+        sqlx::query(
+            "INSERT INTO packages (id, direction, user_id, source_vault, status, created_at, expires_at, issuer_key, reply_recipient, file_sha256) \
+             VALUES (?, 'opened', ?, ?, 'opened', ?, ?, ?, ?, ?)",
+        )
+        .bind(&h.package_id)
+        .bind(&me)
+        .bind(&h.source_vault)
+        .bind(rfc3339(h.created))
+        .bind(rfc3339(h.expires))
+        .bind(&p.manifest.signer_key)
+        .bind(&h.reply_recipient)
+        .bind(file_sha)
+        .execute(&mut *tx)
+        .await?;
         for a in &body.assignments {
             let comment = match &a.comment {
                 Some(text) => Some(insert_reason(&mut tx, None, text, &now).await?),
@@ -778,20 +792,6 @@ impl Session {
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(
-            "INSERT INTO packages (id, direction, user_id, source_vault, status, created_at, expires_at, issuer_key, reply_recipient, file_sha256) \
-             VALUES (?, 'opened', ?, ?, 'opened', ?, ?, ?, ?, ?)",
-        )
-        .bind(&h.package_id)
-        .bind(&me)
-        .bind(&h.source_vault)
-        .bind(rfc3339(h.created))
-        .bind(rfc3339(h.expires))
-        .bind(&p.manifest.signer_key)
-        .bind(&h.reply_recipient)
-        .bind(file_sha)
-        .execute(&mut *tx)
-        .await?;
         let mut d = self.draft(EventKind::PackageOpened, Outcome::Success);
         d.object_kind = Some("package".into());
         d.object_id = Some(h.package_id.clone());
