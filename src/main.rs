@@ -18,9 +18,9 @@ use airlock_app::{AppError, Workspace};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
 use cli::{
-    AnnotateCmd, AuditCmd, BagCmd, BatchCmd, CertificateCmd, CleanPixelsArg, Cli, Command,
-    DeidCmd, DeidVaultCmd, DicomOptionArg, Format, ItemsCmd, LevelArg, PackageCmd, PolicyArg,
-    ReceiptCmd, RetentionCmd, UserCmd, VaultCmd,
+    AnnotateCmd, AuditCmd, BagCmd, BatchCmd, CertificateCmd, CleanPixelsArg, Cli, Command, DeidCmd,
+    DeidVaultCmd, DicomOptionArg, Format, ItemsCmd, LevelArg, PackageCmd, PolicyArg, ReceiptCmd,
+    RetentionCmd, UserCmd, VaultCmd,
 };
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};

@@ -699,7 +699,10 @@ pub fn contact(c: &ContactInfo, f: Format) {
     if f == Format::Json {
         return json(c);
     }
-    println!("Contact card of {}, fingerprint {}.", c.user_name, c.fingerprint);
+    println!(
+        "Contact card of {}, fingerprint {}.",
+        c.user_name, c.fingerprint
+    );
     println!("Compare the fingerprint with its owner before relying on it.");
 }
 
@@ -708,9 +711,8 @@ pub fn package(p: &PackageDto, f: Format) {
         return json(p);
     }
     println!(
-        "Package {} ({}, {}): {} assignment(s) for {}, expires {}.",
+        "Package {} ({}): {} assignment(s) for {}, expires {}.",
         p.id,
-        name_of(&p.direction),
         name_of(&p.status),
         p.assignments,
         p.user_name,
@@ -744,10 +746,7 @@ pub fn merge(r: &MergeReport, f: Format) {
         return json(r);
     }
     if r.already_merged {
-        println!(
-            "Result {} was merged before: nothing changed.",
-            r.result_id
-        );
+        println!("Result {} was merged before: nothing changed.", r.result_id);
         return;
     }
     println!(

@@ -246,7 +246,10 @@ impl Session {
     /// lead of this vault (and nobody else) can open a result.
     fn reply_identity(&self) -> Result<AgeIdentity, AppError> {
         let source = self.keys.source.as_ref().ok_or_else(|| {
-            AppError::new(ErrorCode::Forbidden, "Only a lead's keys open result packages.")
+            AppError::new(
+                ErrorCode::Forbidden,
+                "Only a lead's keys open result packages.",
+            )
         })?;
         Ok(source.derive_age_identity(purpose::PACKAGE_REPLY))
     }
@@ -597,7 +600,13 @@ impl Session {
                 .fetch_optional(&self.pool)
                 .await
         };
-        let db = |_| refusal("internal", ErrorCode::VaultError, "The workspace could not be read.");
+        let db = |_| {
+            refusal(
+                "internal",
+                ErrorCode::VaultError,
+                "The workspace could not be read.",
+            )
+        };
         if let Some(v) = setting(BOUND_VAULT).await.map_err(db)? {
             if v != h.source_vault {
                 return Err(refusal(
@@ -641,8 +650,7 @@ impl Session {
     }
 
     async fn store_assignment(&self, p: Package, file_sha: &str) -> Result<PackageDto, AppError> {
-        let body: AssignPayload =
-            payload(&p, ASSIGNMENT_FILE).map_err(|r| r.error)?;
+        let body: AssignPayload = payload(&p, ASSIGNMENT_FILE).map_err(|r| r.error)?;
         let h = p.manifest.header;
         let me = self.user_id.to_string();
         let now = rfc3339(self.now());
@@ -795,7 +803,8 @@ impl Session {
         let mut d = self.draft(EventKind::PackageOpened, Outcome::Success);
         d.object_kind = Some("package".into());
         d.object_id = Some(h.package_id.clone());
-        d.detail.insert("source_vault".into(), h.source_vault.into());
+        d.detail
+            .insert("source_vault".into(), h.source_vault.into());
         d.detail
             .insert("assignments".into(), body.assignments.len().into());
         d.detail.insert("items".into(), body.items.len().into());
@@ -924,12 +933,14 @@ impl Session {
             &reply,
         )
         .map_err(|e| AppError::invalid(crate::error::sentence(&e.to_string())))?;
-        sqlx::query("UPDATE packages SET status = 'returned', result_id = ?, closed_at = ? WHERE id = ?")
-            .bind(&result_id)
-            .bind(rfc3339(self.now()))
-            .bind(&package_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE packages SET status = 'returned', result_id = ?, closed_at = ? WHERE id = ?",
+        )
+        .bind(&result_id)
+        .bind(rfc3339(self.now()))
+        .bind(&package_id)
+        .execute(&mut *tx)
+        .await?;
         write_out(out, &bytes)?;
         let dto = package_dto(&mut tx, &package_id).await?;
         tx.commit().await?;
@@ -979,7 +990,13 @@ impl Session {
         let p = airlock_package::open(bytes, &identity).map_err(open_refusal)?;
         let h = p.manifest.header.clone();
         let rid = h.package_id.clone();
-        let db = |_| refusal("internal", ErrorCode::VaultError, "The vault could not be read.");
+        let db = |_| {
+            refusal(
+                "internal",
+                ErrorCode::VaultError,
+                "The vault could not be read.",
+            )
+        };
         if h.source_vault != self.vault.id().to_string() {
             return Err(refusal(
                 "wrong_vault",
@@ -988,7 +1005,10 @@ impl Session {
             )
             .for_package(&rid));
         }
-        let Some(answer) = h.in_reply_to.clone().filter(|_| h.kind == PackageKind::Result)
+        let Some(answer) = h
+            .in_reply_to
+            .clone()
+            .filter(|_| h.kind == PackageKind::Result)
         else {
             return Err(refusal(
                 "not_a_result",
@@ -1103,14 +1123,11 @@ impl Session {
         };
         for a in &result.assignments {
             let b = base.get(&a.id).ok_or_else(bad_content)?;
-            let mut next = *b + 1;
-            for c in &a.history {
-                if c.revision != next || c.schema_id != a.schema_id {
-                    return Err(bad_content());
-                }
-                next += 1;
-            }
-            if !AssignmentStatusName::ok(&a.status) || (a.history.is_empty() && a.revision != *b) {
+            let contiguous = (*b + 1..)
+                .zip(&a.history)
+                .all(|(rev, c)| c.revision == rev && c.schema_id == a.schema_id);
+            let last = a.history.last().map_or(*b, |c| c.revision);
+            if !contiguous || last != a.revision || !result_status(&a.status) {
                 return Err(bad_content());
             }
         }
@@ -1164,7 +1181,11 @@ impl Session {
         })))
     }
 
-    async fn store_result(&self, c: CheckedResult, file_sha: &str) -> Result<MergeReport, AppError> {
+    async fn store_result(
+        &self,
+        c: CheckedResult,
+        file_sha: &str,
+    ) -> Result<MergeReport, AppError> {
         let now = rfc3339(self.now());
         let mut tx = self.begin().await?;
         let (mut changes, mut conflicts, mut updated) = (0u64, 0u64, 0u64);
@@ -1234,12 +1255,14 @@ impl Session {
         .bind(c.workspace.to_string())
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("UPDATE packages SET status = 'merged', result_id = ?, closed_at = ? WHERE id = ?")
-            .bind(&c.result_id)
-            .bind(&now)
-            .bind(&c.package_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE packages SET status = 'merged', result_id = ?, closed_at = ? WHERE id = ?",
+        )
+        .bind(&c.result_id)
+        .bind(&now)
+        .bind(&c.package_id)
+        .execute(&mut *tx)
+        .await?;
         let mut d = self.draft(EventKind::PackageMerged, Outcome::Success);
         d.object_kind = Some("package".into());
         d.object_id = Some(c.package_id.clone());
@@ -1285,12 +1308,11 @@ impl Session {
         }
         let now = rfc3339(self.now());
         let mut tx = self.begin().await?;
-        let status: Option<String> = sqlx::query_scalar(
-            "SELECT status FROM packages WHERE id = ? AND direction = 'issued'",
-        )
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM packages WHERE id = ? AND direction = 'issued'")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
         match status.as_deref() {
             None => {
                 return Err(AppError::new(
@@ -1307,18 +1329,21 @@ impl Session {
             }
         }
         let rid = insert_reason(&mut tx, None, reason, &now).await?;
-        sqlx::query("UPDATE packages SET status = 'revoked', closed_at = ?, revoke_reason = ? WHERE id = ?")
-            .bind(&now)
-            .bind(&rid)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE packages SET status = 'revoked', closed_at = ?, revoke_reason = ? WHERE id = ?",
+        )
+        .bind(&now)
+        .bind(&rid)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         let mut d = self.draft(EventKind::PackageRevoked, Outcome::Success);
         d.object_kind = Some("package".into());
         d.object_id = Some(id.to_string());
         d.detail.insert("incident".into(), true.into());
         d.detail.insert("reason_id".into(), rid.into());
-        d.detail.insert("reason_sha256".into(), sha_hex(reason).into());
+        d.detail
+            .insert("reason_sha256".into(), sha_hex(reason).into());
         self.record(&mut tx, d).await?;
         let dto = package_dto(&mut tx, id).await?;
         tx.commit().await?;
@@ -1371,8 +1396,7 @@ impl Session {
             }
         };
         for e in main.iter().filter(|e| e.action == EventKind::PackageMerged) {
-            let detail: serde_json::Value =
-                serde_json::from_str(&e.detail).unwrap_or_default();
+            let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
             let ws = detail["workspace_vault"].as_str().unwrap_or_default();
             let last = detail["segment_last_seq"].as_i64().unwrap_or(-1);
             let head = detail["segment_head"].as_str().unwrap_or_default();
@@ -1399,7 +1423,10 @@ impl Session {
             if let Some(p) = r.problem {
                 fail(
                     0,
-                    format!("a merged workspace audit segment does not verify: {}", p.message),
+                    format!(
+                        "a merged workspace audit segment does not verify: {}",
+                        p.message
+                    ),
                 );
             }
         }
@@ -1407,13 +1434,10 @@ impl Session {
     }
 }
 
-/// Assignment states a result may carry.
-struct AssignmentStatusName;
-
-impl AssignmentStatusName {
-    fn ok(s: &str) -> bool {
-        matches!(s, "assigned" | "in_progress" | "submitted" | "rejected")
-    }
+/// Whether `s` is an assignment state a result may carry (never `accepted`: only a
+/// reviewer in the lead's vault accepts).
+fn result_status(s: &str) -> bool {
+    matches!(s, "assigned" | "in_progress" | "submitted" | "rejected")
 }
 
 /// A result that passed every check.
@@ -1472,13 +1496,18 @@ async fn insert_reason(
     text: &str,
     now: &str,
 ) -> Result<String, AppError> {
-    let id = id.map_or_else(|| airlock_model::ReasonId::new().to_string(), str::to_string);
-    sqlx::query("INSERT INTO reasons (id, text, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")
-        .bind(&id)
-        .bind(text)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+    let id = id.map_or_else(
+        || airlock_model::ReasonId::new().to_string(),
+        str::to_string,
+    );
+    sqlx::query(
+        "INSERT INTO reasons (id, text, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(text)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     Ok(id)
 }
 

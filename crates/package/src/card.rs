@@ -160,10 +160,7 @@ mod tests {
             CardError::BadSignature,
             "a swapped recipient is a change"
         );
-        assert_eq!(
-            ContactCard::parse(b"{}").unwrap_err(),
-            CardError::NotACard
-        );
+        assert_eq!(ContactCard::parse(b"{}").unwrap_err(), CardError::NotACard);
         assert_eq!(c.fingerprint(), parsed.fingerprint());
     }
 }

@@ -76,8 +76,10 @@ pub fn seal(
     key: &SigningKey,
     recipient: &str,
 ) -> Result<Vec<u8>, SealError> {
-    let recipient: age::x25519::Recipient =
-        recipient.trim().parse().map_err(|_| SealError::BadRecipient)?;
+    let recipient: age::x25519::Recipient = recipient
+        .trim()
+        .parse()
+        .map_err(|_| SealError::BadRecipient)?;
     if files.len() > MAX_FILES as usize {
         return Err(SealError::BadFiles);
     }
@@ -215,10 +217,7 @@ fn parse(plain: &[u8]) -> Result<Package, OpenError> {
         let name = std::str::from_utf8(c.take(name_len)?).map_err(|_| OpenError::Damaged)?;
         let size = usize::try_from(c.u64()?).map_err(|_| OpenError::Damaged)?;
         let bytes = c.take(size)?;
-        let entry = manifest
-            .files
-            .get(name)
-            .ok_or(OpenError::ContentMismatch)?;
+        let entry = manifest.files.get(name).ok_or(OpenError::ContentMismatch)?;
         if entry.size != size as u64 || entry.sha256 != hex::encode(Sha256::digest(bytes)) {
             return Err(OpenError::ContentMismatch);
         }
@@ -318,8 +317,8 @@ mod tests {
             plain.extend_from_slice(b);
         }
         let r: age::x25519::Recipient = to.parse().unwrap();
-        let enc = age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient))
-            .unwrap();
+        let enc =
+            age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient)).unwrap();
         let mut out = vec![];
         let mut w = enc.wrap_output(&mut out).unwrap();
         w.write_all(&plain).unwrap();
@@ -380,9 +379,8 @@ mod tests {
             b"airlock-package-v1\n\0\0\0\x02{}",
         ] {
             let r: age::x25519::Recipient = to.parse().unwrap();
-            let enc =
-                age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient))
-                    .unwrap();
+            let enc = age::Encryptor::with_recipients(std::iter::once(&r as &dyn age::Recipient))
+                .unwrap();
             let mut out = vec![];
             let mut w = enc.wrap_output(&mut out).unwrap();
             w.write_all(plain).unwrap();

@@ -209,7 +209,9 @@ async fn attempt(
             ErrorCode::NotFound,
         ),
         Action::RevokePackage => passed_check(
-            s.package_revoke("no-such-package", "matrix").await.map(drop),
+            s.package_revoke("no-such-package", "matrix")
+                .await
+                .map(drop),
             ErrorCode::NotFound,
         ),
         Action::ViewPackages => s.package_list().await.map(drop),

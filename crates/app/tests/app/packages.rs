@@ -101,7 +101,10 @@ async fn setup() -> Team {
             .contact_import(who.0, &bytes)
             .await
             .unwrap();
-        assert_eq!(imported.fingerprint, info.fingerprint, "the lead reads back the same fingerprint");
+        assert_eq!(
+            imported.fingerprint, info.fingerprint,
+            "the lead reads back the same fingerprint"
+        );
         lead.logout().await.unwrap();
     }
     t
@@ -131,10 +134,16 @@ async fn work(t: &Team, dir: &Path, who: (&str, &str), pkg: &str, result: &str, 
     let again = s.package_open(&t.file(pkg)).await.unwrap();
     assert_eq!(again.id, opened.id, "opening twice changes nothing");
     let queue = s.my_queue().await.unwrap();
-    assert_eq!(queue.len(), 4, "the workspace shows the assigned items only");
+    assert_eq!(
+        queue.len(),
+        4,
+        "the workspace shows the assigned items only"
+    );
     for (i, q) in queue.iter().enumerate() {
         let view = s.open_assignment(&q.assignment_id).await.unwrap();
-        let text = view.text.expect("de-identified text travels in the package");
+        let text = view
+            .text
+            .expect("de-identified text travels in the package");
         assert!(
             !text.contains("Vandersloot"),
             "only de-identified content leaves the vault"
@@ -161,7 +170,10 @@ async fn work(t: &Team, dir: &Path, who: (&str, &str), pkg: &str, result: &str, 
     ws.logout().await.unwrap();
 }
 
-async fn merge(t: &Team, file: &str) -> Result<airlock_app::json::MergeReport, airlock_app::AppError> {
+async fn merge(
+    t: &Team,
+    file: &str,
+) -> Result<airlock_app::json::MergeReport, airlock_app::AppError> {
     let mut lead = t.lead().await;
     let r = lead
         .active()
@@ -225,12 +237,18 @@ async fn three_vaults_round_trip_through_files_then_agreement_and_a_verified_tra
 
     let before = crate::support::event_kinds(&t.fx).await;
     let replay = merge(&t, "from-ann1.pkg").await.unwrap();
-    assert!(replay.already_merged, "replaying a merged result changes nothing");
+    assert!(
+        replay.already_merged,
+        "replaying a merged result changes nothing"
+    );
     assert_eq!(replay.changes, 0);
     let after = crate::support::event_kinds(&t.fx).await;
     assert_eq!(count(&before, "package_merged"), 2);
     assert_eq!(count(&after, "package_merged"), 2);
-    assert_eq!(count(&after, "package_refused"), count(&before, "package_refused"));
+    assert_eq!(
+        count(&after, "package_refused"),
+        count(&before, "package_refused")
+    );
     assert_eq!(
         count(&after, "annotation_changed"),
         0,
@@ -243,7 +261,10 @@ async fn three_vaults_round_trip_through_files_then_agreement_and_a_verified_tra
     assert!(progress.iter().all(|p| p.submitted == 4), "{progress:?}");
     let agreement = s.agreement(&t.schema).await.unwrap();
     assert_eq!(agreement.annotators.len(), 2);
-    assert_eq!(agreement.overlap_items, 4, "agreement runs on the merged labels");
+    assert_eq!(
+        agreement.overlap_items, 4,
+        "agreement runs on the merged labels"
+    );
     assert!(!agreement.metrics.is_empty());
     let listed = s.package_list().await.unwrap();
     assert_eq!(listed.len(), 2);
@@ -269,7 +290,11 @@ async fn three_vaults_round_trip_through_files_then_agreement_and_a_verified_tra
     let report = lead.active().await.unwrap().audit_verify().await.unwrap();
     assert!(!report.ok, "a changed workspace event is detected");
     assert!(
-        report.problem.unwrap().message.contains("workspace audit segment"),
+        report
+            .problem
+            .unwrap()
+            .message
+            .contains("workspace audit segment"),
         "the problem names the merged segment"
     );
     lead.logout().await.unwrap();
@@ -306,7 +331,14 @@ async fn damaged_foreign_expired_revoked_and_disabled_packages_are_refused_and_a
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidInput, "byte {at}: {}", e.message);
     }
-    assert!(ws.active().await.unwrap().my_queue().await.unwrap().is_empty());
+    assert!(ws
+        .active()
+        .await
+        .unwrap()
+        .my_queue()
+        .await
+        .unwrap()
+        .is_empty());
     ws.logout().await.unwrap();
 
     work(&t, &t.ws1, ann1, "to-ann1.pkg", "from-ann1.pkg", false).await;
@@ -340,7 +372,12 @@ async fn damaged_foreign_expired_revoked_and_disabled_packages_are_refused_and_a
 
     // …from a disabled user too…
     let mut lead = t.lead().await;
-    lead.active().await.unwrap().disable_user(ann1.0).await.unwrap();
+    lead.active()
+        .await
+        .unwrap()
+        .disable_user(ann1.0)
+        .await
+        .unwrap();
     lead.logout().await.unwrap();
     let e = merge(&t, "from-ann1.pkg").await.unwrap_err();
     assert!(e.message.contains("disabled user"), "{}", e.message);
@@ -348,7 +385,10 @@ async fn damaged_foreign_expired_revoked_and_disabled_packages_are_refused_and_a
     // …and once revoked (a lost laptop), for good.
     let mut lead = t.lead().await;
     let s = lead.active().await.unwrap();
-    let revoked = s.package_revoke(&pkg, "Laptop lost on a train").await.unwrap();
+    let revoked = s
+        .package_revoke(&pkg, "Laptop lost on a train")
+        .await
+        .unwrap();
     assert_eq!(revoked.status, PackageStatus::Revoked);
     let e = s.package_revoke(&pkg, "again").await.unwrap_err();
     assert_eq!(e.code, ErrorCode::Conflict);
@@ -406,7 +446,11 @@ async fn a_result_for_an_item_changed_meanwhile_keeps_both_versions_and_goes_to_
         .find(|q| q.assignment_id == first)
         .unwrap()
         .status;
-    assert_eq!(status, AssignmentStatus::Submitted, "the item goes to review");
+    assert_eq!(
+        status,
+        AssignmentStatus::Submitted,
+        "the item goes to review"
+    );
     main.logout().await.unwrap();
     let mut rev = t.fx.login_as(Role::Reviewer).await;
     let queue = rev.active().await.unwrap().review_queue().await.unwrap();
