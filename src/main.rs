@@ -794,14 +794,10 @@ async fn package(ws: &mut Workspace, cmd: &PackageCmd, fmt: Format) -> Result<()
     match cmd {
         PackageCmd::Workspace { .. } => bail!("package workspace creates a vault: give no --vault"),
         PackageCmd::Card { out, .. } => output::contact(&s.contact_export(out).await?, fmt),
-        PackageCmd::Contact { card, for_user, .. } => {
-            let bytes = std::fs::read(card).context("cannot read the contact card file")?;
-            let name = match for_user {
-                Some(n) => n.clone(),
-                None => airlock_app::contact_card_name(&bytes)?,
-            };
-            output::contact(&s.contact_import(&name, &bytes).await?, fmt);
-        }
+        PackageCmd::Contact { card, for_user, .. } => output::contact(
+            &s.contact_import_file(for_user.as_deref(), card).await?,
+            fmt,
+        ),
         PackageCmd::Assign { to, out, days, .. } => {
             output::package(&s.package_assign(to, out, *days).await?, fmt)
         }

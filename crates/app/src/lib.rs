@@ -50,7 +50,6 @@ pub use batches::{bag_validate, verify_receipt_file};
 pub use destroy::verify_certificate_file;
 pub use dicom_files::{deid_dicom_files, DicomPolicyRequest};
 pub use ingest::MAX_ROW_SPLIT_BYTES;
-pub use packages::contact_card_name;
 pub use standalone::{agreement_from_csv, deid_text_files, DeidKey};
 
 /// Agreement levels of measurement, re-exported for the CLI.

@@ -226,14 +226,6 @@ fn payload<T: for<'de> Deserialize<'de>>(p: &Package, name: &str) -> Result<T, R
         })
 }
 
-/// The user name written on a contact card (after checking the card), so a lead can
-/// bind it without retyping the name.
-pub fn contact_card_name(card: &[u8]) -> Result<String, AppError> {
-    ContactCard::parse(card)
-        .map(|c| c.user_name)
-        .map_err(|e| AppError::invalid(crate::error::sentence(&e.to_string())))
-}
-
 impl Session {
     fn personal(&self) -> Result<&airlock_vault::PersonalKeys, AppError> {
         self.keys
@@ -358,6 +350,32 @@ impl Session {
             user_name: user.trim().to_string(),
             fingerprint,
         })
+    }
+
+    /// Reads a contact card file and binds it to `user`, or to the account named on the
+    /// card when `user` is `None` (see [`Session::contact_import`]).
+    pub async fn contact_import_file(
+        &self,
+        user: Option<&str>,
+        card: &Path,
+    ) -> Result<ContactInfo, AppError> {
+        let meta = std::fs::metadata(card).map_err(|_| {
+            AppError::new(ErrorCode::NotFound, "The contact card file does not exist.")
+        })?;
+        if !meta.is_file() || meta.len() > 64 * 1024 {
+            return Err(AppError::invalid(
+                "This file is not an Airlock contact card.",
+            ));
+        }
+        let bytes = std::fs::read(card)
+            .map_err(|_| AppError::invalid("The contact card file cannot be read."))?;
+        let name = match user {
+            Some(n) => n.to_string(),
+            None => ContactCard::parse(&bytes)
+                .map(|c| c.user_name)
+                .unwrap_or_default(),
+        };
+        self.contact_import(&name, &bytes).await
     }
 
     /// Writes an assignment package for annotator `to`: their open assignments not in

@@ -13,6 +13,7 @@ export type Route =
   | 'review'
   | 'agreement'
   | 'deliver'
+  | 'packages'
   | 'retention'
   | 'users'
   | 'audit'
@@ -29,6 +30,7 @@ export const ROUTES: readonly Route[] = [
   'review',
   'agreement',
   'deliver',
+  'packages',
   'retention',
   'users',
   'audit',
@@ -46,6 +48,7 @@ const ALLOWED: Record<Route, readonly Role[]> = {
   review: ['reviewer'],
   agreement: ['lead', 'reviewer'],
   deliver: ['lead'],
+  packages: ['lead', 'annotator'],
   retention: ['lead', 'compliance'],
   users: ['lead', 'compliance'],
   audit: ['lead', 'compliance'],
@@ -64,6 +67,7 @@ export const ROUTE_SUBJECT: Record<Route, string> = {
   review: 'review',
   agreement: 'agreement figures',
   deliver: 'delivery',
+  packages: 'work packages',
   retention: 'retention and destruction',
   users: 'user management',
   audit: 'the audit log',
