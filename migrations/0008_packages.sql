@@ -43,8 +43,10 @@ CREATE TABLE packages (
 CREATE TABLE package_assignments (
     package_id    TEXT NOT NULL REFERENCES packages(id),
     assignment_id TEXT NOT NULL REFERENCES assignments(id),
-    -- The label revision the package carried (0: none); a result builds on it.
+    -- The label revision and assignment state the package carried (revision 0: no labels);
+    -- a result builds on them, and a vault that moved on since is a conflict.
     base_revision INTEGER NOT NULL,
+    base_status   TEXT NOT NULL,
     PRIMARY KEY (package_id, assignment_id)
 ) STRICT;
 

@@ -537,11 +537,12 @@ impl Session {
         .await?;
         for a in &body.assignments {
             sqlx::query(
-                "INSERT INTO package_assignments (package_id, assignment_id, base_revision) VALUES (?, ?, ?)",
+                "INSERT INTO package_assignments (package_id, assignment_id, base_revision, base_status) VALUES (?, ?, ?, ?)",
             )
             .bind(&package_id)
             .bind(&a.id)
             .bind(a.revision)
+            .bind(&a.status)
             .execute(&mut *tx)
             .await?;
         }
@@ -571,13 +572,8 @@ impl Session {
         let bytes = read_package_file(file)?;
         let file_sha = hex::encode(Sha256::digest(&bytes));
         match self.check_assignment(&bytes).await {
-            Ok(Some(p)) => self.store_assignment(p, &file_sha).await,
-            Ok(None) => {
-                let id: String =
-                    sqlx::query_scalar("SELECT id FROM packages WHERE file_sha256 = ?")
-                        .bind(&file_sha)
-                        .fetch_one(&self.pool)
-                        .await?;
+            Ok(Assignment::Fresh(p)) => self.store_assignment(*p, &file_sha).await,
+            Ok(Assignment::Seen(id)) => {
                 let mut conn = self.pool.acquire().await?;
                 package_dto(&mut conn, &id).await
             }
@@ -585,9 +581,8 @@ impl Session {
         }
     }
 
-    /// Every check on an assignment package before anything is written; `None` when it
-    /// was opened here before.
-    async fn check_assignment(&self, bytes: &[u8]) -> Result<Option<Package>, Refusal> {
+    /// Every check on an assignment package before anything is written.
+    async fn check_assignment(&self, bytes: &[u8]) -> Result<Assignment, Refusal> {
         let personal = self.personal().map_err(|e| Refusal {
             code: "no_keys",
             error: e,
@@ -661,10 +656,10 @@ impl Session {
             .await
             .map_err(db)?;
         if seen.is_some() {
-            return Ok(None);
+            return Ok(Assignment::Seen(id));
         }
         payload::<AssignPayload>(&p, ASSIGNMENT_FILE).map_err(|r| r.for_package(&id))?;
-        Ok(Some(p))
+        Ok(Assignment::Fresh(Box::new(p)))
     }
 
     async fn store_assignment(&self, p: Package, file_sha: &str) -> Result<PackageDto, AppError> {
@@ -810,11 +805,12 @@ impl Session {
                 upsert_annotation(&mut tx, &a.id, v, a.revision, at).await?;
             }
             sqlx::query(
-                "INSERT INTO package_assignments (package_id, assignment_id, base_revision) VALUES (?, ?, ?)",
+                "INSERT INTO package_assignments (package_id, assignment_id, base_revision, base_status) VALUES (?, ?, ?, ?)",
             )
             .bind(&h.package_id)
             .bind(&a.id)
             .bind(a.revision)
+            .bind(&a.status)
             .execute(&mut *tx)
             .await?;
         }
@@ -1122,14 +1118,15 @@ impl Session {
         }
         let result: ResultPayload = payload(&p, RESULT_FILE).map_err(|r| r.for_package(&rid))?;
         let audit: AuditPayload = payload(&p, AUDIT_FILE).map_err(|r| r.for_package(&rid))?;
-        let base: HashMap<String, i64> = sqlx::query_as::<_, (String, i64)>(
-            "SELECT assignment_id, base_revision FROM package_assignments WHERE package_id = ?",
+        let base: HashMap<String, (i64, String)> = sqlx::query_as::<_, (String, i64, String)>(
+            "SELECT assignment_id, base_revision, base_status FROM package_assignments WHERE package_id = ?",
         )
         .bind(&answer)
         .fetch_all(&self.pool)
         .await
         .map_err(db)?
         .into_iter()
+        .map(|(a, r, s)| (a, (r, s)))
         .collect();
         let bad_content = || {
             refusal(
@@ -1140,7 +1137,7 @@ impl Session {
             .for_package(&rid)
         };
         for a in &result.assignments {
-            let b = base.get(&a.id).ok_or_else(bad_content)?;
+            let (b, _) = base.get(&a.id).ok_or_else(bad_content)?;
             let contiguous = (*b + 1..)
                 .zip(&a.history)
                 .all(|(rev, c)| c.revision == rev && c.schema_id == a.schema_id);
@@ -1208,7 +1205,10 @@ impl Session {
         let mut tx = self.begin().await?;
         let (mut changes, mut conflicts, mut updated) = (0u64, 0u64, 0u64);
         for a in &c.result.assignments {
-            let base = c.base[&a.id];
+            let (base_revision, base_status) = &c.base[&a.id];
+            if a.history.is_empty() && a.status == *base_status {
+                continue;
+            }
             let current: Option<(i64, String)> = sqlx::query_as(
                 "SELECT COALESCE(n.revision, 0), a.status FROM assignments a LEFT JOIN annotations n ON n.assignment_id = a.id WHERE a.id = ?",
             )
@@ -1218,10 +1218,7 @@ impl Session {
             let Some((revision, status)) = current else {
                 return Err(damaged());
             };
-            if a.history.is_empty() && a.status == status {
-                continue;
-            }
-            if revision != base || status == "accepted" {
+            if revision != *base_revision || status != *base_status {
                 sqlx::query(
                     "INSERT INTO package_conflicts (package_id, assignment_id, value, history, created_at) VALUES (?, ?, ?, ?, ?)",
                 )
@@ -1465,11 +1462,21 @@ struct CheckedResult {
     user: String,
     workspace: VaultId,
     signer_key: String,
-    base: HashMap<String, i64>,
+    /// Per assignment: the label revision and state the package carried.
+    base: HashMap<String, (i64, String)>,
     result: ResultPayload,
     new_events: Vec<Event>,
 }
 
+/// An assignment package that passed every check.
+enum Assignment {
+    /// Not opened here before: ready to store.
+    Fresh(Box<Package>),
+    /// Opened here before (by id): nothing to do.
+    Seen(String),
+}
+
+/// A result package that passed every check.
 enum Checked {
     /// The same result was merged before.
     Replay { package: String, result: String },
