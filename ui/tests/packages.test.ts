@@ -30,6 +30,21 @@ async function twoLaptops(): Promise<{ fake: MockBackend; demo: string }> {
 }
 
 describe('work packages', () => {
+  it('an annotator creates a personal workspace from the welcome screen (no project name asked)', async () => {
+    const { backend } = await boot({ vault: false });
+    await fireEvent.click(screen.getByTestId('welcome-workspace'));
+    expect((screen.getByTestId('create-path') as HTMLInputElement).value).toBe('/home/user/Airlock/my-workspace.airlock');
+    expect(screen.queryByTestId('create-project')).toBeNull();
+    await fireEvent.input(screen.getByTestId('create-lead'), { target: { value: 'ari' } });
+    await fireEvent.input(screen.getByTestId('create-passphrase'), { target: { value: 'correct horse battery staple' } });
+    await fireEvent.input(screen.getByTestId('create-passphrase2'), { target: { value: 'correct horse battery staple' } });
+    await fireEvent.click(screen.getByTestId('create-submit'));
+    await screen.findByTestId('recovery-code');
+    expect(backend.commandCount('create_workspace_vault')).toBe(1);
+    expect(backend.commandCount('create_vault')).toBe(0);
+    expect(backend.vault!.users.map((u) => u.role)).toEqual(['annotator']);
+  });
+
   it('the lead imports a card, reads its fingerprint back and issues a package', async () => {
     const { fake } = await twoLaptops();
     const { backend } = await boot({ as: 'lena', hash: '#/packages', backend: fake });
