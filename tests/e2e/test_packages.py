@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.file_detector import UselessFileDetector
 
 from conftest import BINARY, Ui
 from test_annotate import demo, select_word
@@ -33,6 +34,8 @@ def open_vault(ui: Ui, path: Path) -> None:
 
 
 def test_issue_open_label_return_and_merge(ui: Ui, work_dir: Path) -> None:
+    # Paths typed into the app name existing files: never let Selenium "upload" them.
+    ui.driver.file_detector = UselessFileDetector()
     laptop = work_dir / "avery-laptop"
     laptop.mkdir(parents=True, exist_ok=True)
     users = demo(ui)
