@@ -98,6 +98,7 @@ export const ROLE_SUMMARY: Record<Role, { title: string; can: string[] }> = {
       'De-identify text to HIPAA Safe Harbor, check it beside the original and sign it off',
       'Write versioned label schemas, assign released items with overlap, watch progress and agreement',
       'Deliver labels with their compliance package as a signed, encrypted BagIt bag',
+      'Send annotators on other laptops signed, encrypted work packages and merge their results',
     ],
   },
   annotator: {
@@ -105,6 +106,7 @@ export const ROLE_SUMMARY: Record<Role, { title: string; can: string[] }> = {
     can: [
       'Change your passphrase and turn on two-step verification',
       'Work through your queue of de-identified items: digits apply labels, Enter submits',
+      'Work offline on your own laptop: open the work packages your lead sends and return the result',
       'You never see original (identifiable) data or other annotators’ labels',
     ],
   },
