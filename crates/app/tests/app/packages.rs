@@ -364,8 +364,24 @@ async fn damaged_foreign_expired_revoked_and_disabled_packages_are_refused_and_a
     assert!(e.message.contains("not encrypted to you"), "{}", e.message);
     lead.logout().await.unwrap();
 
-    // Expired: past the package's validity the result is refused…
+    // Expired: past its validity a package does not open, and a result is refused…
+    issue(&t, ANN2.0, "to-ann2.pkg").await;
     t.fx.clock.advance(Duration::days(15));
+    let mut ws = t.annotator(&t.ws2, ANN2).await;
+    let e = ws
+        .active()
+        .await
+        .unwrap()
+        .package_open(&t.file("to-ann2.pkg"))
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("expired"), "{}", e.message);
+    let kinds = ws.active().await.unwrap().package_list().await.unwrap();
+    assert!(
+        kinds.is_empty(),
+        "nothing was stored from the expired package"
+    );
+    ws.logout().await.unwrap();
     let e = merge(&t, "from-ann1.pkg").await.unwrap_err();
     assert!(e.message.contains("expired"), "{}", e.message);
     t.fx.clock.advance(Duration::days(-15));
@@ -456,4 +472,91 @@ async fn a_result_for_an_item_changed_meanwhile_keeps_both_versions_and_goes_to_
     let queue = rev.active().await.unwrap().review_queue().await.unwrap();
     assert!(!queue.is_empty());
     rev.logout().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_workspace_refuses_another_vaults_package_and_a_replaced_card_refuses_old_results() {
+    let t = setup().await;
+    let ann1 = user_of(Role::Annotator);
+    issue(&t, ann1.0, "to-ann1.pkg").await;
+    work(&t, &t.ws1, ann1, "to-ann1.pkg", "from-ann1.pkg", false).await;
+
+    // Another project's lead binds the same card and sends work: the workspace, bound to
+    // the first vault by its first package, refuses it.
+    let other = team().await;
+    let mut lead = other.login_as(Role::Lead).await;
+    let s = lead.active().await.unwrap();
+    s.schema_create(&span_schema("Other")).await.unwrap();
+    s.contact_import_file(None, &t.file("card1.json"))
+        .await
+        .unwrap();
+    lead.logout().await.unwrap();
+    {
+        let mut lead = other.login_as(Role::Lead).await;
+        let schema = lead.active().await.unwrap().schema_list().await.unwrap()[0]
+            .id
+            .clone();
+        lead.active()
+            .await
+            .unwrap()
+            .schema_publish(&schema)
+            .await
+            .unwrap();
+        released(&other, &mut lead, "other", 1).await;
+        lead.active()
+            .await
+            .unwrap()
+            .assign(&AssignRequest {
+                schema_id: schema,
+                batch_id: None,
+                annotators: vec![ann1.0.into()],
+                overlap: 1,
+            })
+            .await
+            .unwrap();
+        lead.active()
+            .await
+            .unwrap()
+            .package_assign(ann1.0, &t.file("from-other.pkg"), 14)
+            .await
+            .unwrap();
+        lead.logout().await.unwrap();
+    }
+    let mut ws = t.annotator(&t.ws1, ann1).await;
+    let e = ws
+        .active()
+        .await
+        .unwrap()
+        .package_open(&t.file("from-other.pkg"))
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("another project"), "{}", e.message);
+    ws.logout().await.unwrap();
+
+    // The lead replaces ann1's card (a new laptop): results signed by the old one are refused.
+    let ws3 = t.file("ann1-new-laptop.airlock");
+    let mut fresh = t.workspace();
+    fresh
+        .create_workspace_vault(&ws3, ann1.0, &pw(ann1.1))
+        .await
+        .unwrap();
+    fresh.login(ann1.0, &pw(ann1.1), None).await.unwrap();
+    fresh
+        .active()
+        .await
+        .unwrap()
+        .contact_export(&t.file("card1-new.json"))
+        .await
+        .unwrap();
+    fresh.logout().await.unwrap();
+    let mut lead = t.lead().await;
+    lead.active()
+        .await
+        .unwrap()
+        .contact_import_file(Some(ann1.0), &t.file("card1-new.json"))
+        .await
+        .unwrap();
+    lead.logout().await.unwrap();
+    let e = merge(&t, "from-ann1.pkg").await.unwrap_err();
+    assert!(e.message.contains("contact card"), "{}", e.message);
 }
