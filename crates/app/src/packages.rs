@@ -320,6 +320,11 @@ impl Session {
                 "Contact cards are bound to active annotators only.",
             ));
         }
+        if card.vault_id == self.vault.id().to_string() {
+            return Err(AppError::invalid(
+                "This card was made in this vault: import the card of the annotator's workspace.",
+            ));
+        }
         let fingerprint = card.fingerprint();
         let mut tx = self.begin().await?;
         sqlx::query(
@@ -604,6 +609,14 @@ impl Session {
                 "expired",
                 ErrorCode::Conflict,
                 "This package has expired: ask your lead for a new one.",
+            )
+            .for_package(&id));
+        }
+        if h.source_vault == self.vault.id().to_string() {
+            return Err(refusal(
+                "own_vault",
+                ErrorCode::Conflict,
+                "This package was issued by this vault: open it in your workspace vault.",
             )
             .for_package(&id));
         }

@@ -193,6 +193,27 @@ fn count(kinds: &[String], kind: &str) -> usize {
 async fn three_vaults_round_trip_through_files_then_agreement_and_a_verified_trail() {
     let t = setup().await;
     let ann1 = user_of(Role::Annotator);
+    {
+        // A card made in the lead's own vault is refused: packages go to workspaces.
+        let mut main = t.fx.login_as(Role::Annotator).await;
+        main.active()
+            .await
+            .unwrap()
+            .contact_export(&t.file("main-card.json"))
+            .await
+            .unwrap();
+        main.logout().await.unwrap();
+        let mut lead = t.lead().await;
+        let e = lead
+            .active()
+            .await
+            .unwrap()
+            .contact_import_file(None, &t.file("main-card.json"))
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("made in this vault"), "{}", e.message);
+        lead.logout().await.unwrap();
+    }
     issue(&t, ann1.0, "to-ann1.pkg").await;
     issue(&t, ANN2.0, "to-ann2.pkg").await;
     {
