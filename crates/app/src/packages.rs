@@ -681,8 +681,13 @@ impl Session {
         let me = self.user_id.to_string();
         let now = rfc3339(self.now());
         let blobs = self.vault.blobs(&self.keys.work, None);
+        let known: std::collections::HashSet<String> = sqlx::query_scalar("SELECT id FROM items")
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .collect();
         let mut stored = HashMap::new();
-        for item in &body.items {
+        for item in body.items.iter().filter(|i| !known.contains(&i.id)) {
             let blob = blobs.put(Tier::Work, item.text.as_bytes())?;
             stored.insert(item.id.clone(), blob);
         }
@@ -714,14 +719,9 @@ impl Session {
         .execute(&mut *tx)
         .await?;
         for item in &body.items {
-            let blob = &stored[&item.id];
-            let exists: Option<String> = sqlx::query_scalar("SELECT id FROM items WHERE id = ?")
-                .bind(&item.id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if exists.is_some() {
+            let Some(blob) = stored.get(&item.id) else {
                 continue;
-            }
+            };
             let file = uuid::Uuid::new_v4().to_string();
             sqlx::query(
                 "INSERT INTO source_files (id, batch_id, path_tag, size, kind, verdict, blob_name, sealed, stored_at) \

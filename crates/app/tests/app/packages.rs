@@ -581,3 +581,87 @@ async fn a_workspace_refuses_another_vaults_package_and_a_replaced_card_refuses_
     let e = merge(&t, "from-ann1.pkg").await.unwrap_err();
     assert!(e.message.contains("contact card"), "{}", e.message);
 }
+
+#[tokio::test]
+async fn a_second_package_to_the_same_workspace_extends_its_merged_audit_segment() {
+    let t = setup().await;
+    let ann1 = user_of(Role::Annotator);
+    issue(&t, ann1.0, "round1.pkg").await;
+    work(&t, &t.ws1, ann1, "round1.pkg", "round1-result.pkg", false).await;
+    let first = merge(&t, "round1-result.pkg").await.unwrap();
+
+    // The reviewer sends one of ann1's items back; the lead packages the open work again.
+    let mut rev = t.fx.login_as(Role::Reviewer).await;
+    let s = rev.active().await.unwrap();
+    let row = s.review_queue().await.unwrap().remove(0);
+    let view = s.review_item(&row.item_id, &row.schema_id).await.unwrap();
+    let mine = view.annotations[0].assignment_id.clone();
+    s.review_decide(
+        &row.item_id,
+        &row.schema_id,
+        &airlock_app::json::ReviewDecision::Reject {
+            assignment_id: mine,
+            comment: "Mark the drug only".into(),
+        },
+    )
+    .await
+    .unwrap();
+    rev.logout().await.unwrap();
+    let mut lead = t.lead().await;
+    let again = lead
+        .active()
+        .await
+        .unwrap()
+        .package_assign(ann1.0, &t.file("round2.pkg"), 14)
+        .await
+        .unwrap();
+    lead.logout().await.unwrap();
+
+    let mut ws = t.annotator(&t.ws1, ann1).await;
+    let s = ws.active().await.unwrap();
+    s.package_open(&t.file("round2.pkg")).await.unwrap();
+    let queue = s.my_queue().await.unwrap();
+    let sent_back: Vec<_> = queue
+        .iter()
+        .filter(|q| q.status == AssignmentStatus::Rejected)
+        .collect();
+    assert!(
+        !sent_back.is_empty(),
+        "the rejection travels with its comment"
+    );
+    let q = sent_back[0];
+    assert_eq!(q.comment.as_deref(), Some("Mark the drug only"));
+    let text = s
+        .open_assignment(&q.assignment_id)
+        .await
+        .unwrap()
+        .text
+        .unwrap();
+    s.save_annotation(
+        &q.assignment_id,
+        &spans_at(&text, &[("ceftriaxone", "Drug")]),
+        Some("Per the reviewer"),
+    )
+    .await
+    .unwrap();
+    s.submit_annotation(&q.assignment_id).await.unwrap();
+    s.package_return(Some(&again.id), &t.file("round2-result.pkg"))
+        .await
+        .unwrap();
+    ws.logout().await.unwrap();
+
+    let second = merge(&t, "round2-result.pkg").await.unwrap();
+    assert!(!second.already_merged);
+    assert!(second.changes >= 1);
+    assert!(
+        second.segment_events > 0 && second.segment_events < first.segment_events + 30,
+        "only the events after the first segment are added"
+    );
+    let mut lead = t.lead().await;
+    let s = lead.active().await.unwrap();
+    let report = s.audit_verify().await.unwrap();
+    assert!(report.ok, "{:?}", report.problem);
+    let listed = s.package_list().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    lead.logout().await.unwrap();
+}
