@@ -550,6 +550,7 @@ impl Command {
             | Command::Package(PackageCmd::Workspace { format, .. })
             | Command::Package(PackageCmd::Card { format, .. })
             | Command::Package(PackageCmd::Contact { format, .. })
+            | Command::Package(PackageCmd::Trust { format, .. })
             | Command::Package(PackageCmd::Assign { format, .. })
             | Command::Package(PackageCmd::Open { format, .. })
             | Command::Package(PackageCmd::Return { format, .. })
@@ -733,6 +734,15 @@ pub enum PackageCmd {
         /// The annotator's account (default: the name on the card).
         #[arg(long = "for", value_name = "NAME")]
         for_user: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Trust your lead's contact card in your workspace: only packages signed by that
+    /// lead open here (annotator; otherwise the first package's key is trusted).
+    Trust {
+        /// The lead's card file.
+        card: PathBuf,
         /// Output format.
         #[arg(long, value_enum)]
         format: Option<Format>,

@@ -798,6 +798,7 @@ async fn package(ws: &mut Workspace, cmd: &PackageCmd, fmt: Format) -> Result<()
             &s.contact_import_file(for_user.as_deref(), card).await?,
             fmt,
         ),
+        PackageCmd::Trust { card, .. } => output::contact(&s.package_trust_lead(card).await?, fmt),
         PackageCmd::Assign { to, out, days, .. } => {
             output::package(&s.package_assign(to, out, *days).await?, fmt)
         }

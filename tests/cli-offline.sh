@@ -116,17 +116,19 @@ printf '%s\n' 'demo-annotator2-passphrase' >jordan.pw
 D="$WORK/D"
 AS_DANA=(--vault "$D" --user dana.lead --passphrase-file dana.pw)
 
-STEP="the demo vault is the lead's laptop"
+STEP="the demo vault is the lead's laptop; the lead writes a contact card"
 expect_ok demo "$D" --format json
+expect_ok "${AS_DANA[@]}" package card --out "$WORK/dana.card.json"
 ok
 
 for who in avery jordan; do
     name="$who.annotator"
     AS_ME=(--vault "$WORK/$who.ws" --user "$name" --passphrase-file "$who.pw")
 
-    STEP="$name creates a workspace vault and writes a contact card"
+    STEP="$name creates a workspace vault, writes a contact card and trusts the lead's"
     expect_ok package workspace "$WORK/$who.ws" --user "$name" --passphrase-file "$who.pw" --format json
     expect_ok "${AS_ME[@]}" package card --out "$WORK/$who.card.json"
+    expect_ok "${AS_ME[@]}" package trust "$WORK/dana.card.json" --format json
     ok
 
     STEP="the lead imports $name's card and writes an assignment package"

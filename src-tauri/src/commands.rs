@@ -590,6 +590,11 @@ async fn contact_import(
 }
 
 #[tauri::command]
+async fn package_trust_lead(state: State<'_, AppState>, path: String) -> R<ContactInfo> {
+    with_session!(state, |s| s.package_trust_lead(&PathBuf::from(&path)))
+}
+
+#[tauri::command]
 async fn package_assign(
     state: State<'_, AppState>,
     to: String,
@@ -699,6 +704,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         create_workspace_vault,
         contact_export,
         contact_import,
+        package_trust_lead,
         package_assign,
         package_open,
         package_return,

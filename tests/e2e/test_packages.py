@@ -1,6 +1,6 @@
 """Work packages in the desktop app: the lead (demo project) imports an annotator's contact
 card and issues a package; the annotator opens it in their own workspace vault, labels an
-item in "My work" and returns the result; the lead merges it, and a replay changes nothing.
+item in "My work" and returns the result (after pinning the lead's card); the lead merges it, and a replay changes nothing.
 The annotator's workspace and contact card are made with the CLI beforehand (their laptop).
 
 Screenshots: target/e2e-screenshots/NN-packages-*.png.
@@ -45,7 +45,11 @@ def test_issue_open_label_return_and_merge(ui: Ui, work_dir: Path) -> None:
     card = laptop / "avery.card.json"
     cli("package", "workspace", str(workspace), "--user", "avery.annotator", "--passphrase-file", "pw", cwd=laptop)
     cli("--vault", str(workspace), "--user", "avery.annotator", "--passphrase-file", "pw", "package", "card", "--out", str(card), cwd=laptop)
+    lead_card = laptop / "dana.card.json"
+    (laptop / "dana.pw").write_text(users["dana.lead"]["passphrase"] + "\n")
     demo_vault = max(Path(os.environ["AIRLOCK_DEFAULT_DIR"]).glob("demo-*.airlock"), key=lambda p: p.stat().st_mtime)
+
+    cli("--vault", str(demo_vault), "--user", "dana.lead", "--passphrase-file", "dana.pw", "package", "card", "--out", str(lead_card), cwd=laptop)
 
     # The lead: import the card, read the fingerprint back, issue the package.
     ui.login("dana.lead", users["dana.lead"]["passphrase"])
@@ -66,6 +70,9 @@ def test_issue_open_label_return_and_merge(ui: Ui, work_dir: Path) -> None:
     open_vault(ui, workspace)
     ui.login("avery.annotator", avery)
     ui.click("nav-packages")
+    ui.fill("lead-card", str(lead_card))
+    ui.click("lead-trust")
+    ui.text_contains("lead-fingerprint", "Trusting dana.lead")
     ui.fill("pkg-in", str(pkg))
     ui.click("pkg-open")
     ui.text_contains("pkg-status", "opened", timeout=30)

@@ -84,6 +84,27 @@ describe('work packages', () => {
     expect(replay.already_merged).toBe(true);
   });
 
+  it('a workspace that trusts its lead’s card refuses a package signed by someone else', async () => {
+    const { fake, demo } = await twoLaptops();
+    fake.signInAs('lena');
+    await fake.invoke('add_user', { name: 'lee', role: 'lead', passphrase: 'lee-demo-passphrase-1' });
+    fake.signInAs('lee');
+    await fake.invoke('contact_export', { out: '/laptop/lee.card.json' });
+    fake.signInAs('lena');
+    await fake.invoke('contact_import', { user: 'ari', path: '/laptop/ari.card.json' });
+    await fake.invoke('package_assign', { to: 'ari', out: '/laptop/to-ari.pkg', days: 14 });
+    await fake.invoke('open_vault', { path: '/laptop/ari.airlock' });
+    const { backend } = await boot({ as: 'ari', hash: '#/packages', backend: fake });
+    await fireEvent.input(await screen.findByTestId('lead-card'), { target: { value: '/laptop/lee.card.json' } });
+    await fireEvent.click(screen.getByTestId('lead-trust'));
+    expect((await screen.findByTestId('lead-fingerprint')).textContent).toContain('Trusting lee');
+    await fireEvent.input(screen.getByTestId('pkg-in'), { target: { value: '/laptop/to-ari.pkg' } });
+    await fireEvent.click(screen.getByTestId('pkg-open'));
+    expect((await screen.findByTestId('packages-error')).textContent).toContain('another key');
+    expect(await backend.invoke<unknown[]>('my_queue')).toEqual([]);
+    expect(demo).toContain('demo.airlock');
+  });
+
   it('a revoked package refuses its result, and the refusal is recorded', async () => {
     const { fake } = await twoLaptops();
     fake.signInAs('lena');

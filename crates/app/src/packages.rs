@@ -383,6 +383,60 @@ impl Session {
         self.contact_import(&name, &bytes).await
     }
 
+    /// Trusts the lead whose contact card this is, in this workspace vault: from now on
+    /// only packages signed by that lead's key open here. Without it, the workspace trusts
+    /// the key of the first package it opens (and shows its fingerprint). Annotator only;
+    /// audited.
+    pub async fn package_trust_lead(&self, card: &Path) -> Result<ContactInfo, AppError> {
+        let _grant = self.authorize(Action::OpenPackage).await?;
+        let bytes = std::fs::read(card).map_err(|_| {
+            AppError::new(ErrorCode::NotFound, "The contact card file cannot be read.")
+        })?;
+        let file_sha = hex::encode(Sha256::digest(&bytes));
+        let card = match ContactCard::parse(&bytes) {
+            Ok(c) => c,
+            Err(e) => {
+                let r = refusal(
+                    "bad_contact",
+                    ErrorCode::InvalidInput,
+                    &crate::error::sentence(&e.to_string()),
+                );
+                return Err(self.refuse("trust_lead", &file_sha, r).await);
+            }
+        };
+        let mut tx = self.begin().await?;
+        let pinned: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(BOUND_ISSUER_KEY)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if pinned.as_ref().is_some_and(|k| *k != card.signing_key) {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "This workspace already trusts another lead's key.",
+            ));
+        }
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(BOUND_ISSUER_KEY)
+        .bind(&card.signing_key)
+        .execute(&mut *tx)
+        .await?;
+        let mut d = self.draft(EventKind::ContactImported, Outcome::Success);
+        d.object_kind = Some("lead".into());
+        d.object_id = Some(card.user_id.clone());
+        d.detail
+            .insert("fingerprint".into(), card.fingerprint().into());
+        d.detail
+            .insert("card_vault".into(), card.vault_id.clone().into());
+        self.record(&mut tx, d).await?;
+        tx.commit().await?;
+        Ok(ContactInfo {
+            user_name: card.user_name.clone(),
+            fingerprint: card.fingerprint(),
+        })
+    }
+
     /// Writes an assignment package for annotator `to`: their open assignments not in
     /// another outstanding package, with the de-identified text, the schema versions and
     /// their earlier labels; signed by the caller, encrypted to `to`'s contact card, valid
@@ -658,7 +712,7 @@ impl Session {
                 return Err(refusal(
                     "unknown_issuer",
                     ErrorCode::Conflict,
-                    "This package is signed by another key than your lead's earlier packages.",
+                    "This package is signed by another key than the lead this workspace trusts.",
                 )
                 .for_package(&id));
             }

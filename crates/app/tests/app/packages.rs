@@ -665,3 +665,61 @@ async fn a_second_package_to_the_same_workspace_extends_its_merged_audit_segment
     assert_eq!(listed.len(), 2);
     lead.logout().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_workspace_that_trusts_its_leads_card_opens_only_that_leads_packages() {
+    let t = setup().await;
+    let ann1 = user_of(Role::Annotator);
+    let mut lead = t.lead().await;
+    lead.active()
+        .await
+        .unwrap()
+        .contact_export(&t.file("lead.card.json"))
+        .await
+        .unwrap();
+    lead.logout().await.unwrap();
+    let other = team().await;
+    let mut stranger = other.login_as(Role::Lead).await;
+    stranger
+        .active()
+        .await
+        .unwrap()
+        .contact_export(&t.file("stranger.card.json"))
+        .await
+        .unwrap();
+    stranger.logout().await.unwrap();
+    issue(&t, ann1.0, "to-ann1.pkg").await;
+    issue(&t, ANN2.0, "to-ann2.pkg").await;
+
+    // ann2 was given the wrong card: the genuine package is refused, nothing is stored.
+    let mut ws = t.annotator(&t.ws2, ANN2).await;
+    let s = ws.active().await.unwrap();
+    s.package_trust_lead(&t.file("stranger.card.json"))
+        .await
+        .unwrap();
+    let e = s.package_open(&t.file("to-ann2.pkg")).await.unwrap_err();
+    assert!(e.message.contains("another key"), "{}", e.message);
+    assert!(s.my_queue().await.unwrap().is_empty());
+    let e = s
+        .package_trust_lead(&t.file("lead.card.json"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::Conflict,
+        "a pinned key is not silently replaced"
+    );
+    ws.logout().await.unwrap();
+
+    // ann1 pinned the right card: the package opens.
+    let mut ws = t.annotator(&t.ws1, ann1).await;
+    let s = ws.active().await.unwrap();
+    let trusted = s
+        .package_trust_lead(&t.file("lead.card.json"))
+        .await
+        .unwrap();
+    assert_eq!(trusted.user_name, LEAD.0);
+    s.package_open(&t.file("to-ann1.pkg")).await.unwrap();
+    assert_eq!(s.my_queue().await.unwrap().len(), 4);
+    ws.logout().await.unwrap();
+}

@@ -391,6 +391,10 @@ export function contactImport(user: string | null, path: string): Promise<Contac
   return call<ContactInfo>('contact_import', { user, path });
 }
 
+export function packageTrustLead(path: string): Promise<ContactInfo> {
+  return call<ContactInfo>('package_trust_lead', { path });
+}
+
 export function packageAssign(to: string, out: string, days: number): Promise<PackageDto> {
   return call<PackageDto>('package_assign', { to, out, days });
 }

@@ -175,6 +175,8 @@ type MockFile =
   | {
       kind: 'assign';
       packageId: string;
+      /** The fingerprint of the issuing lead's card. */
+      issuer: string;
       sourceVault: string;
       toVault: string;
       targetUser: string;
@@ -190,6 +192,8 @@ interface MockVault {
   summary: VaultSummary;
   /** Annotator account id → the workspace vault id and fingerprint of their contact card. */
   contacts: Map<string, { vaultId: string; fingerprint: string }>;
+  /** Workspace: the fingerprint of the lead whose packages alone open here, once trusted. */
+  trustedLead: string | null;
   packages: MockPackage[];
   retention: { date: string | null; rule: string | null };
   exports: ExportDto[];
@@ -518,6 +522,8 @@ export class MockBackend implements IBackend {
         return this.contactExport(str(a.out));
       case 'contact_import':
         return this.contactImport((a.user as string | null) ?? null, str(a.path));
+      case 'package_trust_lead':
+        return this.packageTrustLead(str(a.path));
       case 'package_assign':
         return this.packageAssign(str(a.to), str(a.out), Number(a.days));
       case 'package_open':
@@ -559,6 +565,7 @@ export class MockBackend implements IBackend {
       deid: [],
       retention: { date: null, rule: null },
       contacts: new Map(),
+      trustedLead: null,
       packages: [],
       exports: [],
       qualifications: [],
@@ -1799,10 +1806,14 @@ export class MockBackend implements IBackend {
   private contactExport(out: string): ContactInfo {
     const u = this.requireUser();
     const v = this.requireVault();
-    const fingerprint = fakeHash(`card${u.id}`).slice(0, 20).replace(/(.{4})(?!$)/g, '$1-');
+    const fingerprint = this.cardFingerprint(u.id);
     this.writeFile(out, { kind: 'card', userName: u.name, fingerprint, vaultId: v.summary.vault_id });
     this.append('contact_exported', 'success', u, { kind: 'user', id: u.id, name: null });
     return { user_name: u.name, fingerprint };
+  }
+
+  private cardFingerprint(userId: string): string {
+    return fakeHash(`card${userId}`).slice(0, 20).replace(/(.{4})(?!$)/g, '$1-');
   }
 
   private contactImport(user: string | null, path: string): ContactInfo {
@@ -1817,6 +1828,18 @@ export class MockBackend implements IBackend {
     v.contacts.set(target.id, { vaultId: f.vaultId, fingerprint: f.fingerprint });
     this.append('contact_imported', 'success', u, { kind: 'user', id: target.id, name: target.name });
     return { user_name: target.name, fingerprint: f.fingerprint };
+  }
+
+  private packageTrustLead(path: string): ContactInfo {
+    const u = this.requireRole(['annotator'], 'open packages');
+    const f = this.files.get(path);
+    if (!f) throw fail('not_found', 'The contact card file cannot be read.');
+    if (f.kind !== 'card') throw this.refuse(u, 'bad_contact', 'The file is not an Airlock contact card.');
+    const v = this.requireVault();
+    if (v.trustedLead && v.trustedLead !== f.fingerprint) throw fail('conflict', 'This workspace already trusts another lead’s key.');
+    v.trustedLead = f.fingerprint;
+    this.append('contact_imported', 'success', u, { kind: 'lead', id: null, name: f.userName });
+    return { user_name: f.userName, fingerprint: f.fingerprint };
   }
 
   private packageDto(p: MockPackage): PackageDto {
@@ -1863,6 +1886,7 @@ export class MockBackend implements IBackend {
     this.writeFile(out, {
       kind: 'assign',
       packageId: p.id,
+      issuer: this.cardFingerprint(lead.id),
       sourceVault: v.summary.vault_id,
       toVault: contact.vaultId,
       targetUser: target.id,
@@ -1889,6 +1913,9 @@ export class MockBackend implements IBackend {
     if (f.kind !== 'assign') throw this.refuse(u, 'not_an_assignment', 'This is not an assignment package: open it in the lead’s vault.');
     if (f.toVault !== v.summary.vault_id) throw this.refuse(u, 'not_for_you', 'This package is not encrypted to you (it is for someone else or another vault).');
     if (Date.parse(f.expiresAt) <= this.now()) throw this.refuse(u, 'expired', 'This package has expired: ask your lead for a new one.');
+    if (v.trustedLead && v.trustedLead !== f.issuer) {
+      throw this.refuse(u, 'unknown_issuer', 'This package is signed by another key than the lead this workspace trusts.');
+    }
     const seen = v.packages.find((p) => p.id === f.packageId);
     if (seen) return this.packageDto(seen);
     for (const sc of f.schemas) if (!v.schemas.some((x) => x.id === sc.id)) v.schemas.push(structuredClone(sc));
