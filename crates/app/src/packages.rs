@@ -146,6 +146,18 @@ fn read_package_file(path: &Path) -> Result<Vec<u8>, AppError> {
     std::fs::read(path).map_err(|_| AppError::invalid("The package file cannot be read."))
 }
 
+/// Reads a contact card file (small: anything larger is not a card).
+fn read_card_file(path: &Path) -> Result<Vec<u8>, AppError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|_| AppError::new(ErrorCode::NotFound, "The contact card file does not exist."))?;
+    if !meta.is_file() || meta.len() > 64 * 1024 {
+        return Err(AppError::invalid(
+            "This file is not an Airlock contact card.",
+        ));
+    }
+    std::fs::read(path).map_err(|_| AppError::invalid("The contact card file cannot be read."))
+}
+
 fn write_out(out: &Path, bytes: &[u8]) -> Result<(), AppError> {
     if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
         if !parent.is_dir() {
@@ -364,16 +376,7 @@ impl Session {
         user: Option<&str>,
         card: &Path,
     ) -> Result<ContactInfo, AppError> {
-        let meta = std::fs::metadata(card).map_err(|_| {
-            AppError::new(ErrorCode::NotFound, "The contact card file does not exist.")
-        })?;
-        if !meta.is_file() || meta.len() > 64 * 1024 {
-            return Err(AppError::invalid(
-                "This file is not an Airlock contact card.",
-            ));
-        }
-        let bytes = std::fs::read(card)
-            .map_err(|_| AppError::invalid("The contact card file cannot be read."))?;
+        let bytes = read_card_file(card)?;
         let name = match user {
             Some(n) => n.to_string(),
             None => ContactCard::parse(&bytes)
@@ -389,9 +392,7 @@ impl Session {
     /// audited.
     pub async fn package_trust_lead(&self, card: &Path) -> Result<ContactInfo, AppError> {
         let _grant = self.authorize(Action::OpenPackage).await?;
-        let bytes = std::fs::read(card).map_err(|_| {
-            AppError::new(ErrorCode::NotFound, "The contact card file cannot be read.")
-        })?;
+        let bytes = read_card_file(card)?;
         let file_sha = hex::encode(Sha256::digest(&bytes));
         let card = match ContactCard::parse(&bytes) {
             Ok(c) => c,
