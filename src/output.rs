@@ -171,6 +171,12 @@ pub fn verify(r: &VerifyReport, f: Format) {
                 r.checkpoints,
                 signers
             );
+            if r.segments > 0 {
+                println!(
+                    "✓ {} merged workspace audit segment(s) re-walked and linked",
+                    r.segments
+                );
+            }
         }
         Some(p) => {
             let kind = serde_json::to_value(p.kind)

@@ -31,6 +31,7 @@ pub(crate) fn report_dto(
             .iter()
             .map(|u| names.get(u).cloned().unwrap_or_else(|| u.to_string()))
             .collect(),
+        segments: 0,
         problem: r.problem.map(|p| json::ChainProblem {
             seq: p.seq,
             kind: match p.kind {

@@ -242,6 +242,10 @@ pub struct VerifyReport {
     pub checkpoints: u64,
     /// Names of checkpoint signers.
     pub signers: Vec<String>,
+    /// Workspace audit chains merged from work packages, re-walked and checked against
+    /// their merge events (0 for an exported file, which holds only the links).
+    #[ts(type = "number")]
+    pub segments: u64,
     /// First problem.
     pub problem: Option<ChainProblem>,
 }

@@ -1468,6 +1468,7 @@ impl Session {
             let e: Event = serde_json::from_str(&event).map_err(|_| damaged())?;
             chains.entry(ws).or_default().push(e);
         }
+        report.segments = chains.len() as u64;
         let mut fail = |seq: i64, message: String| {
             report.ok = false;
             if report.problem.is_none() {
@@ -1478,11 +1479,14 @@ impl Session {
                 });
             }
         };
+        // The first merge event of each workspace: where its segment joins the chain.
+        let mut joined: HashMap<String, i64> = HashMap::new();
         for e in main.iter().filter(|e| e.action == EventKind::PackageMerged) {
             let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
             let ws = detail["workspace_vault"].as_str().unwrap_or_default();
             let last = detail["segment_last_seq"].as_i64().unwrap_or(-1);
             let head = detail["segment_head"].as_str().unwrap_or_default();
+            joined.entry(ws.to_string()).or_insert(e.seq);
             let linked = chains
                 .get(ws)
                 .and_then(|c| c.iter().find(|s| s.seq == last))
@@ -1498,16 +1502,20 @@ impl Session {
             }
         }
         for (ws, events) in &chains {
-            let Ok(vault) = ws.parse::<VaultId>() else {
-                fail(0, "a merged workspace audit segment is damaged".into());
+            let (Some(at), Ok(vault)) = (joined.get(ws), ws.parse::<VaultId>()) else {
+                fail(
+                    0,
+                    "a workspace audit segment is stored that no merge event links: it was inserted"
+                        .into(),
+                );
                 continue;
             };
             let r = airlock_audit::verify_chain(vault, events, &[], &HashMap::new());
             if let Some(p) = r.problem {
                 fail(
-                    0,
+                    *at,
                     format!(
-                        "a merged workspace audit segment does not verify: {}",
+                        "the workspace audit segment merged at event #{at} does not verify: {}",
                         p.message
                     ),
                 );

@@ -292,6 +292,7 @@ async fn three_vaults_round_trip_through_files_then_agreement_and_a_verified_tra
     assert!(listed.iter().all(|p| p.status == PackageStatus::Merged));
     let report = s.audit_verify().await.unwrap();
     assert!(report.ok, "the merged trail verifies: {:?}", report.problem);
+    assert_eq!(report.segments, 2, "both workspaces' chains are re-walked");
     lead.logout().await.unwrap();
 
     // An insider edits a merged workspace event: verification names the segment.
@@ -310,14 +311,13 @@ async fn three_vaults_round_trip_through_files_then_agreement_and_a_verified_tra
     let mut lead = t.lead().await;
     let report = lead.active().await.unwrap().audit_verify().await.unwrap();
     assert!(!report.ok, "a changed workspace event is detected");
+    let problem = report.problem.unwrap();
     assert!(
-        report
-            .problem
-            .unwrap()
-            .message
-            .contains("workspace audit segment"),
-        "the problem names the merged segment"
+        problem.message.contains("workspace audit segment"),
+        "the problem names the merged segment: {}",
+        problem.message
     );
+    assert!(problem.seq > 0, "at the merge event that links it");
     lead.logout().await.unwrap();
 }
 

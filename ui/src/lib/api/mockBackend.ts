@@ -963,6 +963,7 @@ export class MockBackend implements IBackend {
       head_hash: head ? head.hash : '0'.repeat(64),
       checkpoints: Math.floor(v.events.length / 100),
       signers: v.users.filter((x) => x.role === 'lead' || x.role === 'compliance').map((x) => x.name),
+      segments: new Set(v.packages.filter((p) => p.status === 'merged').map((p) => p.userId)).size,
       problem: this.chainProblem ? { ...this.chainProblem } : null,
     };
     this.append('audit_verified', report.ok ? 'success' : 'failure', u, null);
