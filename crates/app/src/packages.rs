@@ -376,6 +376,7 @@ impl Session {
         user: Option<&str>,
         card: &Path,
     ) -> Result<ContactInfo, AppError> {
+        let _grant = self.authorize(Action::ImportContact).await?;
         let bytes = read_card_file(card)?;
         let name = match user {
             Some(n) => n.to_string(),
