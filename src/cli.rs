@@ -145,6 +145,12 @@ pub enum Command {
     /// The project's retention date, reminders and deliverables outside the vault.
     #[command(subcommand)]
     Retention(RetentionCmd),
+    /// Work packages between laptops: signed, encrypted assignments and results.
+    #[command(subcommand)]
+    Package(PackageCmd),
+    /// An annotator's queue and labels (the same use cases as the desktop screens).
+    #[command(subcommand)]
+    Annotate(AnnotateCmd),
     /// Record a team member's training, attestation or certification (lead).
     Qualification {
         /// The user.
@@ -540,7 +546,19 @@ impl Command {
             | Command::Export { format, .. }
             | Command::Retention(RetentionCmd::Show { format })
             | Command::Destroy { format, .. }
-            | Command::Certificate(CertificateCmd::Verify { format, .. }) => *format,
+            | Command::Certificate(CertificateCmd::Verify { format, .. })
+            | Command::Package(PackageCmd::Workspace { format, .. })
+            | Command::Package(PackageCmd::Card { format, .. })
+            | Command::Package(PackageCmd::Contact { format, .. })
+            | Command::Package(PackageCmd::Trust { format, .. })
+            | Command::Package(PackageCmd::Assign { format, .. })
+            | Command::Package(PackageCmd::Open { format, .. })
+            | Command::Package(PackageCmd::Return { format, .. })
+            | Command::Package(PackageCmd::Merge { format, .. })
+            | Command::Package(PackageCmd::Revoke { format, .. })
+            | Command::Package(PackageCmd::List { format })
+            | Command::Annotate(AnnotateCmd::Queue { format })
+            | Command::Annotate(AnnotateCmd::Save { format, .. }) => *format,
             _ => None,
         };
         f.unwrap_or(Format::Text)
@@ -682,6 +700,138 @@ pub enum AuditCmd {
         /// At most this many events.
         #[arg(long, default_value_t = 50)]
         limit: u32,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}
+
+/// `airlock package …`
+#[derive(Subcommand, Debug)]
+pub enum PackageCmd {
+    /// Create your personal workspace vault on this laptop (annotator; `--user NAME`,
+    /// passphrase as for `init`). Packages from your lead are opened into it.
+    Workspace {
+        /// The new workspace directory (must not exist or be empty).
+        dir: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Write your contact card (your public keys) for your lead to import.
+    Card {
+        /// The card file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Bind an annotator's contact card to their account (lead).
+    Contact {
+        /// The card file.
+        card: PathBuf,
+        /// The annotator's account (default: the name on the card).
+        #[arg(long = "for", value_name = "NAME")]
+        for_user: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Trust your lead's contact card in your workspace: only packages signed by that
+    /// lead open here (annotator; otherwise the first package's key is trusted).
+    Trust {
+        /// The lead's card file.
+        card: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Write an annotator's open assignments as a signed package encrypted to them (lead).
+    Assign {
+        /// The annotator.
+        #[arg(long)]
+        to: String,
+        /// The package file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Days the package (and its result) stays valid.
+        #[arg(long, default_value_t = 14)]
+        days: u32,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Open an assignment package into your workspace (annotator).
+    Open {
+        /// The package file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Write the result of an opened package for your lead (annotator).
+    Return {
+        /// The result file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// The package to return (default: the only one open).
+        #[arg(long)]
+        package: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Merge an annotator's result package (lead). Merging it again changes nothing.
+    Merge {
+        /// The result file.
+        file: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Revoke an outstanding package (a lost laptop): its results will be refused (lead).
+    Revoke {
+        /// The package id.
+        id: String,
+        /// Why (recorded as an incident).
+        #[arg(long)]
+        reason: String,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Packages issued (lead) or opened (annotator).
+    List {
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+}
+
+/// `airlock annotate …`
+#[derive(Subcommand, Debug)]
+pub enum AnnotateCmd {
+    /// Your assignments, rejected first.
+    Queue {
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Save labels for one of your assignments (JSON as the desktop sends it), and
+    /// optionally submit them for review.
+    Save {
+        /// The assignment id.
+        assignment: String,
+        /// The labels, e.g. `{"spans":[{"start":0,"end":7,"label":"Diagnosis"}]}`.
+        #[arg(long)]
+        value: String,
+        /// Why labels already submitted change.
+        #[arg(long)]
+        reason: Option<String>,
+        /// Submit for review after saving.
+        #[arg(long)]
+        submit: bool,
         /// Output format.
         #[arg(long, value_enum)]
         format: Option<Format>,

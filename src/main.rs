@@ -18,9 +18,9 @@ use airlock_app::{AppError, Workspace};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Parser;
 use cli::{
-    AuditCmd, BagCmd, BatchCmd, CertificateCmd, CleanPixelsArg, Cli, Command, DeidCmd,
-    DeidVaultCmd, DicomOptionArg, Format, ItemsCmd, LevelArg, PolicyArg, ReceiptCmd, RetentionCmd,
-    UserCmd, VaultCmd,
+    AnnotateCmd, AuditCmd, BagCmd, BatchCmd, CertificateCmd, CleanPixelsArg, Cli, Command, DeidCmd,
+    DeidVaultCmd, DicomOptionArg, Format, ItemsCmd, LevelArg, PackageCmd, PolicyArg, ReceiptCmd,
+    RetentionCmd, UserCmd, VaultCmd,
 };
 use secrecy::SecretString;
 use std::io::{BufRead, IsTerminal};
@@ -124,6 +124,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 None => new_passphrase(None, &format!("New passphrase for {user}"))?,
             };
             let created = ws.create_vault(vault, name, user, &pass).await?;
+            output::created(&created, cli.format());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Package(PackageCmd::Workspace { dir, .. }) => {
+            let user = cli
+                .user
+                .as_deref()
+                .ok_or_else(|| anyhow!("name the workspace's user with --user NAME"))?;
+            let pass = match &cli.passphrase_file {
+                Some(f) => read_secret_file(f, "passphrase")?,
+                None => new_passphrase(None, &format!("New passphrase for {user}"))?,
+            };
+            let created = ws.create_workspace_vault(dir, user, &pass).await?;
             output::created(&created, cli.format());
             return Ok(ExitCode::SUCCESS);
         }
@@ -618,6 +631,29 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
                 .await?;
             output::export(&report, fmt);
         }
+        Command::Package(cmd) => package(ws, cmd, fmt).await?,
+        Command::Annotate(AnnotateCmd::Queue { .. }) => {
+            let q = ws.active().await?.my_queue().await?;
+            output::queue(&q, fmt);
+        }
+        Command::Annotate(AnnotateCmd::Save {
+            assignment,
+            value,
+            reason,
+            submit,
+            ..
+        }) => {
+            let value: airlock_app::json::AnnotationValue = serde_json::from_str(value)
+                .map_err(|_| anyhow!("--value is not a JSON label value"))?;
+            let s = ws.active().await?;
+            let saved = s
+                .save_annotation(assignment, &value, reason.as_deref())
+                .await?;
+            if *submit {
+                s.submit_annotation(assignment).await?;
+            }
+            output::saved(&saved, *submit, fmt);
+        }
         Command::Retention(RetentionCmd::Show { .. }) => {
             let r = ws.active().await?.retention().await?;
             output::retention(&r, fmt);
@@ -751,4 +787,30 @@ impl Cli {
     fn format(&self) -> Format {
         self.command.format()
     }
+}
+
+async fn package(ws: &mut Workspace, cmd: &PackageCmd, fmt: Format) -> Result<()> {
+    let s = ws.active().await?;
+    match cmd {
+        PackageCmd::Workspace { .. } => bail!("package workspace creates a vault: give no --vault"),
+        PackageCmd::Card { out, .. } => output::contact(&s.contact_export(out).await?, fmt),
+        PackageCmd::Contact { card, for_user, .. } => output::contact(
+            &s.contact_import_file(for_user.as_deref(), card).await?,
+            fmt,
+        ),
+        PackageCmd::Trust { card, .. } => output::contact(&s.package_trust_lead(card).await?, fmt),
+        PackageCmd::Assign { to, out, days, .. } => {
+            output::package(&s.package_assign(to, out, *days).await?, fmt)
+        }
+        PackageCmd::Open { file, .. } => output::package(&s.package_open(file).await?, fmt),
+        PackageCmd::Return { out, package, .. } => {
+            output::package(&s.package_return(package.as_deref(), out).await?, fmt)
+        }
+        PackageCmd::Merge { file, .. } => output::merge(&s.package_merge(file).await?, fmt),
+        PackageCmd::Revoke { id, reason, .. } => {
+            output::package(&s.package_revoke(id, reason).await?, fmt)
+        }
+        PackageCmd::List { .. } => output::packages(&s.package_list().await?, fmt),
+    }
+    Ok(())
 }

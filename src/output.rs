@@ -3,10 +3,11 @@
 use crate::cli::Format;
 use crate::progress::bytes;
 use airlock_app::json::{
-    AlertLevel, AuditPage, BatchDto, CertificateCheckDto, CreatedVault, DeidBatchState,
-    DeidDicomReport, DeidQueueRow, DeidReview, DeidRunReport, DeidTextReport, DemoInfo,
-    DestroyReport, DicomReview, ExportReport, IngestReport, ItemPage, ProjectOverview,
-    ReceiptCheck, RetentionDto, Stage, StageState, UserDto, VaultInfo, VerdictCount, VerifyReport,
+    AlertLevel, AuditPage, BatchDto, CertificateCheckDto, ContactInfo, CreatedVault,
+    DeidBatchState, DeidDicomReport, DeidQueueRow, DeidReview, DeidRunReport, DeidTextReport,
+    DemoInfo, DestroyReport, DicomReview, ExportReport, IngestReport, ItemPage, MergeReport,
+    PackageDto, ProjectOverview, QueueEntry, ReceiptCheck, RetentionDto, SaveResult, Stage,
+    StageState, UserDto, VaultInfo, VerdictCount, VerifyReport,
 };
 use airlock_app::BagReport;
 use serde::Serialize;
@@ -170,6 +171,12 @@ pub fn verify(r: &VerifyReport, f: Format) {
                 r.checkpoints,
                 signers
             );
+            if r.segments > 0 {
+                println!(
+                    "✓ {} merged workspace audit segment(s) re-walked and linked",
+                    r.segments
+                );
+            }
         }
         Some(p) => {
             let kind = serde_json::to_value(p.kind)
@@ -663,4 +670,93 @@ pub fn certificate_check(c: &CertificateCheckDto, f: Format) {
             }
         );
     }
+}
+
+pub fn queue(q: &[QueueEntry], f: Format) {
+    if f == Format::Json {
+        return json(&q);
+    }
+    if q.is_empty() {
+        println!("Nothing assigned.");
+    }
+    for e in q {
+        println!(
+            "{}  item {:>5}  {:<12} {}",
+            e.assignment_id,
+            e.item_number,
+            name_of(&e.status),
+            e.schema
+        );
+    }
+}
+
+pub fn saved(r: &SaveResult, submitted: bool, f: Format) {
+    if f == Format::Json {
+        return json(r);
+    }
+    println!(
+        "Saved revision {}{}.",
+        r.revision,
+        if submitted { " and submitted it" } else { "" }
+    );
+}
+
+pub fn contact(c: &ContactInfo, f: Format) {
+    if f == Format::Json {
+        return json(c);
+    }
+    println!(
+        "Contact card of {}, fingerprint {}.",
+        c.user_name, c.fingerprint
+    );
+    println!("Compare the fingerprint with its owner before relying on it.");
+}
+
+pub fn package(p: &PackageDto, f: Format) {
+    if f == Format::Json {
+        return json(p);
+    }
+    println!(
+        "Package {} ({}): {} assignment(s) for {}, expires {}.",
+        p.id,
+        name_of(&p.status),
+        p.assignments,
+        p.user_name,
+        p.expires_at
+    );
+}
+
+pub fn packages(list: &[PackageDto], f: Format) {
+    if f == Format::Json {
+        return json(&list);
+    }
+    if list.is_empty() {
+        println!("No work packages.");
+    }
+    for p in list {
+        println!(
+            "{}  {:<7} {:<9} {:<20} {:>4} assignment(s)  {:>3} conflict(s)  expires {}",
+            p.id,
+            name_of(&p.direction),
+            name_of(&p.status),
+            p.user_name,
+            p.assignments,
+            p.conflicts,
+            p.expires_at
+        );
+    }
+}
+
+pub fn merge(r: &MergeReport, f: Format) {
+    if f == Format::Json {
+        return json(r);
+    }
+    if r.already_merged {
+        println!("Result {} was merged before: nothing changed.", r.result_id);
+        return;
+    }
+    println!(
+        "Merged result {}: {} label change(s) on {} assignment(s), {} conflict(s) sent to review, {} audit event(s) linked.",
+        r.result_id, r.changes, r.assignments, r.conflicts, r.segment_events
+    );
 }

@@ -3,7 +3,10 @@
 # `unshare -n`). Uses $AIRLOCK_BIN (default target/debug/airlock) in a fresh temp directory:
 #   init a vault, add a user, list users as JSON, verify the audit chain, export it as JSONL,
 #   verify the export, detect a removed event in a tampered copy, refuse an annotator the
-#   user list, refuse a wrong passphrase.
+#   user list, refuse a wrong passphrase; then a work-package round trip between three vault
+#   directories through files only (demo vault as the lead's, two annotator workspaces):
+#   contact cards, assign, open, label, return, merge, replay, a changed byte refused, the
+#   merged trail verified.
 # Stops at the first failing step; prints `cli-offline: N passed, M failed` at the end.
 set -euo pipefail
 
@@ -104,6 +107,65 @@ lines="$(grep -c . "$ERR" || true)"
 [[ "$lines" -eq 1 ]] || fail "stderr has $lines lines (expected exactly 1)"
 grep -q 'offline-lead-passphrase\|definitely-the-wrong' "$ERR" "$OUT" && fail "a passphrase was echoed"
 printf '  stderr: %s\n' "$(cat "$ERR")"
+ok
+
+# ---- Work packages: three vault directories, files only --------------------------------
+printf '%s\n' 'demo-lead-passphrase' >dana.pw
+printf '%s\n' 'demo-annotator-passphrase' >avery.pw
+printf '%s\n' 'demo-annotator2-passphrase' >jordan.pw
+D="$WORK/D"
+AS_DANA=(--vault "$D" --user dana.lead --passphrase-file dana.pw)
+
+STEP="the demo vault is the lead's laptop; the lead writes a contact card"
+expect_ok demo "$D" --format json
+expect_ok "${AS_DANA[@]}" package card --out "$WORK/dana.card.json"
+ok
+
+for who in avery jordan; do
+    name="$who.annotator"
+    AS_ME=(--vault "$WORK/$who.ws" --user "$name" --passphrase-file "$who.pw")
+
+    STEP="$name creates a workspace vault, writes a contact card and trusts the lead's"
+    expect_ok package workspace "$WORK/$who.ws" --user "$name" --passphrase-file "$who.pw" --format json
+    expect_ok "${AS_ME[@]}" package card --out "$WORK/$who.card.json"
+    expect_ok "${AS_ME[@]}" package trust "$WORK/dana.card.json" --format json
+    ok
+
+    STEP="the lead imports $name's card and writes an assignment package"
+    expect_ok "${AS_DANA[@]}" package contact "$WORK/$who.card.json" --format json
+    expect_ok "${AS_DANA[@]}" package assign --to "$name" --out "$WORK/$who.pkg" --format json
+    ok
+
+    STEP="$name opens the package, labels an open item, submits and returns a result"
+    expect_ok "${AS_ME[@]}" package open "$WORK/$who.pkg" --format json
+    expect_ok "${AS_ME[@]}" annotate queue --format json
+    item="$(python3 -c 'import json,sys; q=json.load(open(sys.argv[1])); print(next(e["assignment_id"] for e in q if e["status"] in ("in_progress","assigned")))' "$OUT")" \
+        || fail "no open assignment in the workspace"
+    expect_ok "${AS_ME[@]}" annotate save "$item" --value '{"spans":[]}' --submit
+    expect_ok "${AS_ME[@]}" package return --out "$WORK/$who.result.pkg" --format json
+    ok
+done
+
+STEP="a changed byte in a result package is refused with one sentence"
+cp "$WORK/avery.result.pkg" "$WORK/bad.pkg"
+printf '\x00' | dd of="$WORK/bad.pkg" bs=1 seek=300 conv=notrunc 2>/dev/null
+if run "${AS_DANA[@]}" package merge "$WORK/bad.pkg"; then fail "exit 0 on a changed package"; fi
+grep -q 'damaged or was changed' "$ERR" || fail "unexpected message"
+ok
+
+STEP="the lead merges both results; merging one again changes nothing"
+for who in avery jordan; do
+    expect_ok "${AS_DANA[@]}" package merge "$WORK/$who.result.pkg" --format json
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert not r["already_merged"] and r["changes"] >= 1 and r["segment_events"] > 0, r' "$OUT" \
+        || fail "the merge report is not as expected"
+done
+expect_ok "${AS_DANA[@]}" package merge "$WORK/avery.result.pkg" --format json
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["already_merged"]' "$OUT" || fail "a replay changed something"
+ok
+
+STEP="the merged audit trail verifies end to end"
+expect_ok "${AS_DANA[@]}" audit verify --format json
+python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["ok"]' "$OUT" || fail "verify is not ok"
 ok
 
 echo "cli-offline: $PASSED passed, $FAILED failed"

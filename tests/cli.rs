@@ -923,3 +923,79 @@ fn deid_text_and_dicom_work_on_files_skip_bad_ones_and_log_no_phi() {
         "exclude each other",
     );
 }
+
+#[test]
+fn package_commands_bind_cards_and_refuse_with_one_sentence() {
+    let env = Env::new();
+    env.team();
+    ok(&env.airlock(&[
+        "package",
+        "workspace",
+        "w",
+        "--user",
+        "ann",
+        "--passphrase-file",
+        "ann.pw",
+    ]));
+    let card = ok(&env.airlock(&[
+        "--vault",
+        "w",
+        "--user",
+        "ann",
+        "--passphrase-file",
+        "ann.pw",
+        "package",
+        "card",
+        "--out",
+        "card.json",
+    ]));
+    assert!(card.contains("fingerprint"), "{card}");
+    let bound: serde_json::Value = serde_json::from_str(&ok(&env.as_user(
+        "lee",
+        "lead.pw",
+        &["package", "contact", "card.json", "--format", "json"],
+    )))
+    .unwrap();
+    assert_eq!(bound["user_name"], "ann", "the name on the card is used");
+    assert!(card.contains(bound["fingerprint"].as_str().unwrap()));
+    fails_with(
+        &env.as_user(
+            "lee",
+            "lead.pw",
+            &["package", "assign", "--to", "ann", "--out", "a.pkg"],
+        ),
+        1,
+        "no open assignments",
+    );
+    fails_with(
+        &env.as_user(
+            "ann",
+            "ann.pw",
+            &["package", "assign", "--to", "ann", "--out", "a.pkg"],
+        ),
+        1,
+        "does not allow",
+    );
+    fails_with(
+        &env.as_user("lee", "lead.pw", &["package", "merge", "missing.pkg"]),
+        1,
+        "does not exist",
+    );
+    fails_with(
+        &env.as_user("lee", "lead.pw", &["package", "merge", "card.json"]),
+        1,
+        "not an Airlock work package",
+    );
+    env.write("bad-card.json", "{\"format\":\"airlock-contact-v1\"}");
+    fails_with(
+        &env.as_user(
+            "lee",
+            "lead.pw",
+            &["package", "contact", "bad-card.json", "--for", "ann"],
+        ),
+        1,
+        "not an Airlock contact card",
+    );
+    let queue = ok(&env.as_user("ann", "ann.pw", &["annotate", "queue"]));
+    assert!(queue.contains("Nothing assigned"), "{queue}");
+}

@@ -3,13 +3,14 @@
 
 use airlock_app::json::{
     AgreementDto, AnnotateView, AppStatus, AssignPlan, AssignRequest, AuditFilter, AuditPage,
-    BatchDecision, BatchDto, BatchStatus, CertificateCheckDto, CreatedVault, DeidBatchState,
-    DeidQueueRow, DeidReview, DeidRunReport, DeidSettings, DeidSignOff, DeidSpanEdit, DemoInfo,
-    DestroyReport, DestroyRequest, DicomRegion, DicomReview, ExportFormat, ExportReport,
-    ExportRequest, ExportResult, IngestPreflight, IngestReport, IngestRequest, ItemFilter,
-    ItemPage, ProgressRow, ProjectOverview, QualificationDto, QualificationInput, QueueEntry,
-    ReceiptCheck, ReceiptExport, RetentionDto, ReviewDecision, ReviewRow, ReviewView, SaveResult,
-    SchemaDto, SchemaInput, SessionInfo, TotpSetup, UserDto, VaultInfo, VaultSummary, VerifyReport,
+    BatchDecision, BatchDto, BatchStatus, CertificateCheckDto, ContactInfo, CreatedVault,
+    DeidBatchState, DeidQueueRow, DeidReview, DeidRunReport, DeidSettings, DeidSignOff,
+    DeidSpanEdit, DemoInfo, DestroyReport, DestroyRequest, DicomRegion, DicomReview, ExportFormat,
+    ExportReport, ExportRequest, ExportResult, IngestPreflight, IngestReport, IngestRequest,
+    ItemFilter, ItemPage, MergeReport, PackageDto, ProgressRow, ProjectOverview, QualificationDto,
+    QualificationInput, QueueEntry, ReceiptCheck, ReceiptExport, RetentionDto, ReviewDecision,
+    ReviewRow, ReviewView, SaveResult, SchemaDto, SchemaInput, SessionInfo, TotpSetup, UserDto,
+    VaultInfo, VaultSummary, VerifyReport,
 };
 use airlock_app::{AppError, Role, Workspace};
 use secrecy::SecretString;
@@ -561,6 +562,78 @@ async fn verify_certificate(path: String, audit: Option<String>) -> R<Certificat
     airlock_app::verify_certificate_file(&PathBuf::from(path), audit.map(PathBuf::from).as_deref())
 }
 
+#[tauri::command]
+async fn create_workspace_vault(
+    state: State<'_, AppState>,
+    path: String,
+    user_name: String,
+    passphrase: String,
+) -> R<CreatedVault> {
+    let mut ws = state.0.lock().await;
+    ws.create_workspace_vault(&PathBuf::from(path), &user_name, &secret(passphrase))
+        .await
+}
+
+#[tauri::command]
+async fn contact_export(state: State<'_, AppState>, out: String) -> R<ContactInfo> {
+    with_session!(state, |s| s.contact_export(&PathBuf::from(&out)))
+}
+
+#[tauri::command]
+async fn contact_import(
+    state: State<'_, AppState>,
+    user: Option<String>,
+    path: String,
+) -> R<ContactInfo> {
+    with_session!(state, |s| s
+        .contact_import_file(user.as_deref(), &PathBuf::from(&path)))
+}
+
+#[tauri::command]
+async fn package_trust_lead(state: State<'_, AppState>, path: String) -> R<ContactInfo> {
+    with_session!(state, |s| s.package_trust_lead(&PathBuf::from(&path)))
+}
+
+#[tauri::command]
+async fn package_assign(
+    state: State<'_, AppState>,
+    to: String,
+    out: String,
+    days: u32,
+) -> R<PackageDto> {
+    with_session!(state, |s| s.package_assign(&to, &PathBuf::from(&out), days))
+}
+
+#[tauri::command]
+async fn package_open(state: State<'_, AppState>, path: String) -> R<PackageDto> {
+    with_session!(state, |s| s.package_open(&PathBuf::from(&path)))
+}
+
+#[tauri::command]
+async fn package_return(
+    state: State<'_, AppState>,
+    package: Option<String>,
+    out: String,
+) -> R<PackageDto> {
+    with_session!(state, |s| s
+        .package_return(package.as_deref(), &PathBuf::from(&out)))
+}
+
+#[tauri::command]
+async fn package_merge(state: State<'_, AppState>, path: String) -> R<MergeReport> {
+    with_session!(state, |s| s.package_merge(&PathBuf::from(&path)))
+}
+
+#[tauri::command]
+async fn package_revoke(state: State<'_, AppState>, id: String, reason: String) -> R<PackageDto> {
+    with_session!(state, |s| s.package_revoke(&id, &reason))
+}
+
+#[tauri::command]
+async fn package_list(state: State<'_, AppState>) -> R<Vec<PackageDto>> {
+    with_session!(state, |s| s.package_list())
+}
+
 /// The invoke handler listing every command.
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -628,5 +701,15 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         set_retention,
         destroy_vault,
         verify_certificate,
+        create_workspace_vault,
+        contact_export,
+        contact_import,
+        package_trust_lead,
+        package_assign,
+        package_open,
+        package_return,
+        package_merge,
+        package_revoke,
+        package_list,
     ]
 }

@@ -31,6 +31,7 @@ pub(crate) fn report_dto(
             .iter()
             .map(|u| names.get(u).cloned().unwrap_or_else(|| u.to_string()))
             .collect(),
+        segments: 0,
         problem: r.problem.map(|p| json::ChainProblem {
             seq: p.seq,
             kind: match p.kind {
@@ -276,6 +277,11 @@ impl Session {
         drop(conn);
         let keys = self.signing_keys().await?;
         let report = airlock_audit::verify_chain(self.vault.id(), &events, &checkpoints, &keys);
+        let names = user_names(&self.pool).await?;
+        let mut report = report_dto(report, &names);
+        if report.ok {
+            self.verify_segments(&events, &mut report).await?;
+        }
         let mut tx = self.begin().await?;
         let mut d = self.draft(
             EventKind::AuditVerified,
@@ -296,8 +302,7 @@ impl Session {
         }
         self.record(&mut tx, d).await?;
         tx.commit().await?;
-        let names = user_names(&self.pool).await?;
-        Ok(report_dto(report, &names))
+        Ok(report)
     }
 
     /// Exports the audit log (JSONL: signed and verifiable; CSV: for spreadsheets),

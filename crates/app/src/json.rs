@@ -242,6 +242,10 @@ pub struct VerifyReport {
     pub checkpoints: u64,
     /// Names of checkpoint signers.
     pub signers: Vec<String>,
+    /// Workspace audit chains merged from work packages, re-walked and checked against
+    /// their merge events (0 for an exported file, which holds only the links).
+    #[ts(type = "number")]
+    pub segments: u64,
     /// First problem.
     pub problem: Option<ChainProblem>,
 }
@@ -1790,4 +1794,116 @@ pub enum DeidItemReview {
     Text(DeidReview),
     /// A DICOM item's header and frames beside its original.
     Dicom(DicomReview),
+}
+
+/// A contact card written or imported: whose, and the fingerprint to read back.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ContactInfo {
+    /// The account it belongs to (in this vault).
+    pub user_name: String,
+    /// The fingerprint people compare aloud (five groups of four hex digits).
+    pub fingerprint: String,
+}
+
+/// Which way a work package went, seen from this vault.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PackageDirection {
+    /// Issued here (by a lead) to an annotator.
+    Issued,
+    /// Opened here (an annotator's workspace).
+    Opened,
+}
+
+/// Where a work package stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PackageStatus {
+    /// Issued and waiting for its result.
+    Issued,
+    /// Its result was merged.
+    Merged,
+    /// Revoked: its results are refused.
+    Revoked,
+    /// Opened in this workspace; work in progress.
+    Opened,
+    /// Its result package was written.
+    Returned,
+}
+
+impl PackageStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            PackageStatus::Issued => "issued",
+            PackageStatus::Merged => "merged",
+            PackageStatus::Revoked => "revoked",
+            PackageStatus::Opened => "opened",
+            PackageStatus::Returned => "returned",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<PackageStatus> {
+        [
+            PackageStatus::Issued,
+            PackageStatus::Merged,
+            PackageStatus::Revoked,
+            PackageStatus::Opened,
+            PackageStatus::Returned,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+}
+
+/// A work package as listed.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct PackageDto {
+    /// Package id.
+    pub id: String,
+    /// Issued here or opened here.
+    pub direction: PackageDirection,
+    /// The annotator concerned.
+    pub user_name: String,
+    /// Where it stands.
+    pub status: PackageStatus,
+    /// When it was made, RFC 3339.
+    pub created_at: String,
+    /// When it expires, RFC 3339.
+    pub expires_at: String,
+    /// Assignments it carries.
+    #[ts(type = "number")]
+    pub assignments: u64,
+    /// Results kept beside the vault's labels because the item changed meanwhile.
+    #[ts(type = "number")]
+    pub conflicts: u64,
+    /// SHA-256 of the package file.
+    pub file_sha256: String,
+}
+
+/// What a merge did.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct MergeReport {
+    /// The assignment package the result answers (as it stands now).
+    pub package: PackageDto,
+    /// The result package's id.
+    pub result_id: String,
+    /// True when this result was merged before: nothing changed.
+    pub already_merged: bool,
+    /// Label changes added to the history.
+    #[ts(type = "number")]
+    pub changes: u64,
+    /// Assignments updated.
+    #[ts(type = "number")]
+    pub assignments: u64,
+    /// Assignments whose result was kept beside the vault's labels and sent to review.
+    #[ts(type = "number")]
+    pub conflicts: u64,
+    /// Workspace audit events appended as a linked segment.
+    #[ts(type = "number")]
+    pub segment_events: u64,
 }

@@ -35,6 +35,7 @@ mod error;
 mod ingest;
 pub mod json;
 mod overview;
+mod packages;
 mod review;
 mod session;
 mod settings;

@@ -90,7 +90,35 @@ impl Workspace {
         self.close_vault().await?;
         let created_dir = !path.exists();
         let result = self
-            .create_vault_inner(path, project_name, lead_name, passphrase)
+            .create_vault_inner(path, project_name, lead_name, passphrase, Role::Lead)
+            .await;
+        if result.is_err() && created_dir {
+            let _ = std::fs::remove_dir_all(path);
+        }
+        result
+    }
+
+    /// Creates an annotator's personal workspace vault at `path`, with `user_name` as its
+    /// only user (an annotator, holding the work key only), and opens it (not logged in).
+    /// Work packages from a lead are opened into it; see `Session::package_open`.
+    pub async fn create_workspace_vault(
+        &mut self,
+        path: &Path,
+        user_name: &str,
+        passphrase: &SecretString,
+    ) -> Result<CreatedVault, AppError> {
+        validate_user_name(user_name)?;
+        validate_passphrase(passphrase)?;
+        self.close_vault().await?;
+        let created_dir = !path.exists();
+        let result = self
+            .create_vault_inner(
+                path,
+                crate::packages::WORKSPACE_PROJECT,
+                user_name,
+                passphrase,
+                Role::Annotator,
+            )
             .await;
         if result.is_err() && created_dir {
             let _ = std::fs::remove_dir_all(path);
@@ -104,6 +132,7 @@ impl Workspace {
         project_name: &str,
         lead_name: &str,
         passphrase: &SecretString,
+        role: Role,
     ) -> Result<CreatedVault, AppError> {
         let (mut vault, keys, code) = Vault::create(path, self.kdf, Policy::default())?;
         let personal = PersonalKeys::generate();
@@ -121,31 +150,33 @@ impl Workspace {
                 .execute(&mut *tx)
                 .await?;
         }
-        crate::users::insert_user(&mut tx, lead, lead_name, Role::Lead, None, &personal, now)
-            .await?;
+        crate::users::insert_user(&mut tx, lead, lead_name, role, None, &personal, now).await?;
         let mut created = EventDraft::system(EventKind::VaultCreated, format_ts(now));
         created.actor_id = Some(lead);
-        created.actor_role = Some(Role::Lead);
+        created.actor_role = Some(role);
         created.object_kind = Some("vault".into());
         created.object_id = Some(vault.id().to_string());
+        if role != Role::Lead {
+            created.detail.insert("workspace".into(), true.into());
+        }
         airlock_audit::append(&mut tx, vault.id(), created).await?;
         let mut added = EventDraft::system(EventKind::UserAdded, format_ts(now));
         added.actor_id = Some(lead);
-        added.actor_role = Some(Role::Lead);
+        added.actor_role = Some(role);
         added.object_kind = Some("user".into());
         added.object_id = Some(lead.to_string());
-        added.detail.insert("role".into(), "lead".into());
+        added.detail.insert("role".into(), role.as_str().into());
         airlock_audit::append(&mut tx, vault.id(), added).await?;
         airlock_audit::checkpoint(&mut tx, vault.id(), lead, &personal.signing, now).await?;
         tx.commit().await?;
         pool.close().await;
         vault.add_user_slot(
             lead,
-            Role::Lead,
+            role,
             lead_name,
             passphrase,
             &keys.work,
-            Some(&keys.source),
+            role.holds_source_key().then_some(&keys.source),
             personal,
         )?;
         let out = CreatedVault {

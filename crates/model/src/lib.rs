@@ -127,11 +127,27 @@ pub enum EventKind {
     DestructionStarted,
     /// A destruction was refused (not due, wrong confirmation, verifier not authenticated).
     DestructionRefused,
+    /// A user wrote their contact card (their public keys) to a file.
+    ContactExported,
+    /// A lead bound a person's contact card to their account; detail holds the card's fingerprint.
+    ContactImported,
+    /// A lead wrote an assignment work package for an annotator; detail holds the package id, counts and expiry.
+    PackageIssued,
+    /// An annotator opened an assignment package into their workspace vault.
+    PackageOpened,
+    /// An annotator wrote a result package for the lead; detail holds the package id and counts.
+    PackageReturned,
+    /// A lead merged a result package; detail links the workspace's audit segment (first and last hash, signing key).
+    PackageMerged,
+    /// A package or contact card was refused (damaged, forged, expired, revoked, for another vault or from a disabled user).
+    PackageRefused,
+    /// A lead revoked an outstanding package (a lost laptop): its results will be refused.
+    PackageRevoked,
 }
 
 impl EventKind {
     /// Every kind, in declaration order (for filters and exhaustive tests).
-    pub const ALL: [EventKind; 48] = [
+    pub const ALL: [EventKind; 56] = [
         EventKind::VaultCreated,
         EventKind::Login,
         EventKind::LoginFailed,
@@ -180,6 +196,14 @@ impl EventKind {
         EventKind::RetentionSet,
         EventKind::DestructionStarted,
         EventKind::DestructionRefused,
+        EventKind::ContactExported,
+        EventKind::ContactImported,
+        EventKind::PackageIssued,
+        EventKind::PackageOpened,
+        EventKind::PackageReturned,
+        EventKind::PackageMerged,
+        EventKind::PackageRefused,
+        EventKind::PackageRevoked,
     ];
 
     /// The stored name, e.g. `login_failed`.
@@ -233,6 +257,14 @@ impl EventKind {
             EventKind::RetentionSet => "retention_set",
             EventKind::DestructionStarted => "destruction_started",
             EventKind::DestructionRefused => "destruction_refused",
+            EventKind::ContactExported => "contact_exported",
+            EventKind::ContactImported => "contact_imported",
+            EventKind::PackageIssued => "package_issued",
+            EventKind::PackageOpened => "package_opened",
+            EventKind::PackageReturned => "package_returned",
+            EventKind::PackageMerged => "package_merged",
+            EventKind::PackageRefused => "package_refused",
+            EventKind::PackageRevoked => "package_revoked",
         }
     }
 

@@ -68,6 +68,10 @@ impl Role {
             Export | ManageQualifications => self == Lead,
             ViewRetention | SetRetention => matches!(self, Lead | Compliance),
             Destroy => self == Compliance,
+            ExportContact => true,
+            ImportContact | ExportPackage | MergePackage | RevokePackage => self == Lead,
+            OpenPackage | ReturnPackage => self == Annotator,
+            ViewPackages => matches!(self, Lead | Annotator),
         }
     }
 
@@ -172,11 +176,27 @@ pub enum Action {
     SetRetention,
     /// Destroy the vault (crypto-erase and delete) and issue the certificate of destruction.
     Destroy,
+    /// Write one's own contact card (public keys) to a file.
+    ExportContact,
+    /// Bind a person's contact card to their account, so packages can be encrypted to them.
+    ImportContact,
+    /// Write an assignment work package for one annotator.
+    ExportPackage,
+    /// Open an assignment work package into one's workspace vault.
+    OpenPackage,
+    /// Write the result package of one's work for the lead.
+    ReturnPackage,
+    /// Merge an annotator's result package into the vault.
+    MergePackage,
+    /// Revoke an outstanding work package (a lost laptop).
+    RevokePackage,
+    /// List the work packages issued, opened, returned or merged.
+    ViewPackages,
 }
 
 impl Action {
     /// Every action, for exhaustive tests and documentation.
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 38] = [
         Action::ChangeOwnPassphrase,
         Action::ManageOwnTotp,
         Action::ViewVaultInfo,
@@ -207,6 +227,14 @@ impl Action {
         Action::ViewRetention,
         Action::SetRetention,
         Action::Destroy,
+        Action::ExportContact,
+        Action::ImportContact,
+        Action::ExportPackage,
+        Action::OpenPackage,
+        Action::ReturnPackage,
+        Action::MergePackage,
+        Action::RevokePackage,
+        Action::ViewPackages,
     ];
 
     /// The stored name, e.g. `add_user`.
@@ -242,6 +270,14 @@ impl Action {
             Action::ViewRetention => "view_retention",
             Action::SetRetention => "set_retention",
             Action::Destroy => "destroy",
+            Action::ExportContact => "export_contact",
+            Action::ImportContact => "import_contact",
+            Action::ExportPackage => "export_package",
+            Action::OpenPackage => "open_package",
+            Action::ReturnPackage => "return_package",
+            Action::MergePackage => "merge_package",
+            Action::RevokePackage => "revoke_package",
+            Action::ViewPackages => "view_packages",
         }
     }
 }

@@ -91,6 +91,9 @@ pub mod purpose {
     /// The de-identification project key behind surrogates and date shifts (from the
     /// source key: only leads can make or reverse-engineer them).
     pub const DEID_PROJECT: &str = "deid-project-key";
+    /// age identity that work-package results are encrypted to (from the source key: any
+    /// lead can merge a result, an annotator cannot read another's).
+    pub const PACKAGE_REPLY: &str = "package-reply-x25519";
 }
 
 /// A user's personal keys, created at enrolment and wrapped in their slot: an Ed25519

@@ -123,6 +123,14 @@ const EVENT_LABELS: Record<EventKind, string> = {
   retention_set: 'Retention set',
   destruction_started: 'Destruction started',
   destruction_refused: 'Destruction refused',
+  contact_exported: 'Contact card written',
+  contact_imported: 'Contact card imported',
+  package_issued: 'Work package issued',
+  package_opened: 'Work package opened',
+  package_returned: 'Work package returned',
+  package_merged: 'Work package merged',
+  package_refused: 'Work package refused',
+  package_revoked: 'Work package revoked',
 };
 
 export function eventLabel(kind: EventKind): string {

@@ -13,6 +13,7 @@ export type Route =
   | 'review'
   | 'agreement'
   | 'deliver'
+  | 'packages'
   | 'retention'
   | 'users'
   | 'audit'
@@ -29,6 +30,7 @@ export const ROUTES: readonly Route[] = [
   'review',
   'agreement',
   'deliver',
+  'packages',
   'retention',
   'users',
   'audit',
@@ -46,6 +48,7 @@ const ALLOWED: Record<Route, readonly Role[]> = {
   review: ['reviewer'],
   agreement: ['lead', 'reviewer'],
   deliver: ['lead'],
+  packages: ['lead', 'annotator'],
   retention: ['lead', 'compliance'],
   users: ['lead', 'compliance'],
   audit: ['lead', 'compliance'],
@@ -64,6 +67,7 @@ export const ROUTE_SUBJECT: Record<Route, string> = {
   review: 'review',
   agreement: 'agreement figures',
   deliver: 'delivery',
+  packages: 'work packages',
   retention: 'retention and destruction',
   users: 'user management',
   audit: 'the audit log',
@@ -94,6 +98,7 @@ export const ROLE_SUMMARY: Record<Role, { title: string; can: string[] }> = {
       'De-identify text to HIPAA Safe Harbor, check it beside the original and sign it off',
       'Write versioned label schemas, assign released items with overlap, watch progress and agreement',
       'Deliver labels with their compliance package as a signed, encrypted BagIt bag',
+      'Send annotators on other laptops signed, encrypted work packages and merge their results',
     ],
   },
   annotator: {
@@ -101,6 +106,7 @@ export const ROLE_SUMMARY: Record<Role, { title: string; can: string[] }> = {
     can: [
       'Change your passphrase and turn on two-step verification',
       'Work through your queue of de-identified items: digits apply labels, Enter submits',
+      'Work offline on your own laptop: open the work packages your lead sends and return the result',
       'You never see original (identifiable) data or other annotators’ labels',
     ],
   },

@@ -168,6 +168,53 @@ async fn attempt(
             )
         }
         Action::ValidateDeid => s.deid_batch_state(&batches.clean).await.map(drop),
+        Action::ExportContact => s
+            .contact_export(&fx.vault.with_file_name(format!("card{n}.json")))
+            .await
+            .map(drop),
+        // The package actions pass the permission check and then stop on a precondition
+        // (no card, no package file, nothing open), which needs no second laptop.
+        Action::ImportContact => passed_check(
+            s.contact_import(user_of(Role::Annotator).0, b"{}")
+                .await
+                .map(drop),
+            ErrorCode::InvalidInput,
+        ),
+        Action::ExportPackage => passed_check(
+            s.package_assign(
+                user_of(Role::Annotator).0,
+                &fx.vault.with_file_name(format!("pkg{n}")),
+                14,
+            )
+            .await
+            .map(drop),
+            ErrorCode::Conflict,
+        ),
+        Action::OpenPackage => passed_check(
+            s.package_open(&fx.vault.with_file_name("no-such.pkg"))
+                .await
+                .map(drop),
+            ErrorCode::NotFound,
+        ),
+        Action::ReturnPackage => passed_check(
+            s.package_return(None, &fx.vault.with_file_name(format!("result{n}")))
+                .await
+                .map(drop),
+            ErrorCode::NotFound,
+        ),
+        Action::MergePackage => passed_check(
+            s.package_merge(&fx.vault.with_file_name("no-such.pkg"))
+                .await
+                .map(drop),
+            ErrorCode::NotFound,
+        ),
+        Action::RevokePackage => passed_check(
+            s.package_revoke("no-such-package", "matrix")
+                .await
+                .map(drop),
+            ErrorCode::NotFound,
+        ),
+        Action::ViewPackages => s.package_list().await.map(drop),
         Action::ExportReceipt => s
             .export_receipt(
                 &batches.clean,

@@ -11,7 +11,7 @@ use std::sync::Arc;
 const ANN2: (&str, &str) = ("bea.annotator", "second annotator pass 5");
 
 /// Receives `n` synthetic notes, de-identifies, validates and signs them off.
-async fn released(fx: &Fixture, ws: &mut Workspace, name: &str, n: usize) -> String {
+pub(crate) async fn released(fx: &Fixture, ws: &mut Workspace, name: &str, n: usize) -> String {
     let dir = fx.vault.with_file_name(format!("ann-{name}"));
     std::fs::create_dir_all(&dir).unwrap();
     for i in 0..n {
@@ -37,7 +37,7 @@ async fn released(fx: &Fixture, ws: &mut Workspace, name: &str, n: usize) -> Str
     batch
 }
 
-fn spans_at(text: &str, words: &[(&str, &str)]) -> AnnotationValue {
+pub(crate) fn spans_at(text: &str, words: &[(&str, &str)]) -> AnnotationValue {
     AnnotationValue {
         spans: words
             .iter()

@@ -8,4 +8,5 @@ mod deid;
 mod deliver;
 mod ingest;
 mod overview;
+mod packages;
 mod support;

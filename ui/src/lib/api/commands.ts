@@ -3,6 +3,9 @@
 import type { IBackend } from './backend';
 import type {
   AppStatus,
+  ContactInfo,
+  MergeReport,
+  PackageDto,
   AuditFilter,
   AuditPage,
   BatchDecision,
@@ -372,4 +375,46 @@ export function destroyVault(request: DestroyRequest, passphrase: string): Promi
 
 export function verifyCertificate(path: string, audit: string | null): Promise<CertificateCheckDto> {
   return call<CertificateCheckDto>('verify_certificate', { path, audit });
+}
+
+// ---- work packages between laptops ----
+
+export function createWorkspaceVault(path: string, userName: string, passphrase: string): Promise<CreatedVault> {
+  return call<CreatedVault>('create_workspace_vault', { path, userName, passphrase });
+}
+
+export function contactExport(out: string): Promise<ContactInfo> {
+  return call<ContactInfo>('contact_export', { out });
+}
+
+export function contactImport(user: string | null, path: string): Promise<ContactInfo> {
+  return call<ContactInfo>('contact_import', { user, path });
+}
+
+export function packageTrustLead(path: string): Promise<ContactInfo> {
+  return call<ContactInfo>('package_trust_lead', { path });
+}
+
+export function packageAssign(to: string, out: string, days: number): Promise<PackageDto> {
+  return call<PackageDto>('package_assign', { to, out, days });
+}
+
+export function packageOpen(path: string): Promise<PackageDto> {
+  return call<PackageDto>('package_open', { path });
+}
+
+export function packageReturn(pkg: string | null, out: string): Promise<PackageDto> {
+  return call<PackageDto>('package_return', { package: pkg, out });
+}
+
+export function packageMerge(path: string): Promise<MergeReport> {
+  return call<MergeReport>('package_merge', { path });
+}
+
+export function packageRevoke(id: string, reason: string): Promise<PackageDto> {
+  return call<PackageDto>('package_revoke', { id, reason });
+}
+
+export function packageList(): Promise<PackageDto[]> {
+  return call<PackageDto[]>('package_list');
 }

@@ -5,6 +5,10 @@
 import type { IBackend } from './backend';
 import type {
   AppError,
+  ContactInfo,
+  MergeReport,
+  PackageDto,
+  PackageStatus,
   ProjectOverview,
   StageState,
   StageSummary,
@@ -152,8 +156,45 @@ interface MockAssignment {
   savedAt: string | null;
 }
 
+interface MockPackage {
+  id: string;
+  direction: 'issued' | 'opened';
+  /** The lead's vault the work belongs to. */
+  sourceVault: string;
+  userId: string;
+  status: PackageStatus;
+  createdAt: string;
+  expiresAt: string;
+  assignmentIds: string[];
+  resultId: string | null;
+}
+
+/** A package or contact card on the fake disk (what the real files would carry). */
+type MockFile =
+  | { kind: 'card'; userName: string; fingerprint: string; vaultId: string }
+  | {
+      kind: 'assign';
+      packageId: string;
+      /** The fingerprint of the issuing lead's card. */
+      issuer: string;
+      sourceVault: string;
+      toVault: string;
+      targetUser: string;
+      expiresAt: string;
+      schemas: SchemaDto[];
+      items: MockItem[];
+      deid: MockDeid[];
+      assignments: MockAssignment[];
+    }
+  | { kind: 'result'; resultId: string; packageId: string; sourceVault: string; assignments: MockAssignment[] };
+
 interface MockVault {
   summary: VaultSummary;
+  /** Annotator account id → the workspace vault id and fingerprint of their contact card. */
+  contacts: Map<string, { vaultId: string; fingerprint: string }>;
+  /** Workspace: the fingerprint of the lead whose packages alone open here, once trusted. */
+  trustedLead: string | null;
+  packages: MockPackage[];
   retention: { date: string | null; rule: string | null };
   exports: ExportDto[];
   qualifications: QualificationDto[];
@@ -234,6 +275,8 @@ export class MockBackend implements IBackend {
   readonly calls: MockCall[] = [];
   /** Vaults "on disk", by path. */
   readonly disk = new Map<string, MockVault>();
+  /** Contact cards and work packages written to the fake disk. */
+  readonly files = new Map<string, MockFile>();
   vault: MockVault | null = null;
   session: MockSession | null = null;
   /** When set, `audit_verify` reports this break. */
@@ -473,6 +516,29 @@ export class MockBackend implements IBackend {
         return this.verifyCertificate(str(a.path));
       case 'audit_export':
         return this.auditExport(str(a.format), str(a.path));
+      case 'create_workspace_vault':
+        return this.createWorkspaceVault(str(a.path), str(a.userName), str(a.passphrase));
+      case 'contact_export':
+        return this.contactExport(str(a.out));
+      case 'contact_import':
+        return this.contactImport((a.user as string | null) ?? null, str(a.path));
+      case 'package_trust_lead':
+        return this.packageTrustLead(str(a.path));
+      case 'package_assign':
+        return this.packageAssign(str(a.to), str(a.out), Number(a.days));
+      case 'package_open':
+        return this.packageOpen(str(a.path));
+      case 'package_return':
+        return this.packageReturn(str(a.out));
+      case 'package_merge':
+        return this.packageMerge(str(a.path));
+      case 'package_revoke':
+        return this.packageRevoke(str(a.id), str(a.reason));
+      case 'package_list': {
+        const u = this.requireRole(['lead', 'annotator'], 'view packages');
+        const v = this.requireVault();
+        return v.packages.filter((p) => u.role === 'lead' || p.userId === u.id).map((p) => this.packageDto(p));
+      }
       default:
         throw fail('internal', 'Unexpected error.');
     }
@@ -498,6 +564,9 @@ export class MockBackend implements IBackend {
       items: [],
       deid: [],
       retention: { date: null, rule: null },
+      contacts: new Map(),
+      trustedLead: null,
+      packages: [],
       exports: [],
       qualifications: [],
       schemas: [],
@@ -894,6 +963,7 @@ export class MockBackend implements IBackend {
       head_hash: head ? head.hash : '0'.repeat(64),
       checkpoints: Math.floor(v.events.length / 100),
       signers: v.users.filter((x) => x.role === 'lead' || x.role === 'compliance').map((x) => x.name),
+      segments: new Set(v.packages.filter((p) => p.status === 'merged').map((p) => p.userId)).size,
       problem: this.chainProblem ? { ...this.chainProblem } : null,
     };
     this.append('audit_verified', report.ok ? 'success' : 'failure', u, null);
@@ -1700,6 +1770,243 @@ export class MockBackend implements IBackend {
   private verifyCertificate(path: string): CertificateCheckDto {
     const ok = this.certificates.has(path);
     return { ok, message: ok ? 'The certificate is intact and signed by cora; verification passed.' : 'This is not an Airlock certificate of destruction.', certificate_id: null, project: null, sanitizer: ok ? 'cora' : null, verifier: null, verification_passed: ok ? true : null, audit_head: null, audit_matches: ok ? true : null, fingerprint: ok ? fakeHash(path) : null };
+  }
+
+  // ---- work packages ----
+
+  private createWorkspaceVault(path: string, userName: string, passphrase: string): CreatedVault {
+    if (!NAME_RE.test(userName)) {
+      throw fail('invalid_input', 'User names are 2–32 letters, digits, dots, dashes or underscores.');
+    }
+    if (passphrase.length < MIN_PASSPHRASE) {
+      throw fail('invalid_input', `Passphrases need at least ${MIN_PASSPHRASE} characters.`);
+    }
+    if (!path.trim() || this.disk.has(path)) throw fail('conflict', 'Something already exists at this path. Choose another.');
+    if (this.session) this.logout();
+    const v = this.newVault(path, 'Personal workspace');
+    const me = this.makeUser(userName, 'annotator', passphrase);
+    v.users.push(me);
+    this.disk.set(path, v);
+    this.vault = v;
+    this.append('vault_created', 'success', me, { kind: 'vault', id: v.summary.vault_id, name: null });
+    return { vault: { ...v.summary }, recovery_code: v.recoveryCode };
+  }
+
+  private writeFile(path: string, file: MockFile): void {
+    if (!path.trim()) throw fail('invalid_input', 'Choose where to write the file.');
+    if (this.files.has(path)) throw fail('conflict', 'A file with this name already exists; choose another.');
+    this.files.set(path, file);
+  }
+
+  private readFile(path: string): MockFile {
+    const f = this.files.get(path);
+    if (!f) throw fail('not_found', 'The package file does not exist.');
+    return f;
+  }
+
+  private contactExport(out: string): ContactInfo {
+    const u = this.requireUser();
+    const v = this.requireVault();
+    const fingerprint = this.cardFingerprint(u.id);
+    this.writeFile(out, { kind: 'card', userName: u.name, fingerprint, vaultId: v.summary.vault_id });
+    this.append('contact_exported', 'success', u, { kind: 'user', id: u.id, name: null });
+    return { user_name: u.name, fingerprint };
+  }
+
+  private cardFingerprint(userId: string): string {
+    return fakeHash(`card${userId}`).slice(0, 20).replace(/(.{4})(?!$)/g, '$1-');
+  }
+
+  private contactImport(user: string | null, path: string): ContactInfo {
+    const u = this.requireRole(['lead'], 'import contact cards');
+    const f = this.files.get(path);
+    if (!f) throw fail('not_found', 'The contact card file does not exist.');
+    if (f.kind !== 'card') throw fail('invalid_input', 'The file is not an Airlock contact card.');
+    const v = this.requireVault();
+    const target = v.users.find((x) => x.name === (user ?? f.userName));
+    if (!target) throw fail('not_found', 'No user has this name.');
+    if (target.role !== 'annotator' || target.disabled) throw fail('invalid_input', 'Contact cards are bound to active annotators only.');
+    v.contacts.set(target.id, { vaultId: f.vaultId, fingerprint: f.fingerprint });
+    this.append('contact_imported', 'success', u, { kind: 'user', id: target.id, name: target.name });
+    return { user_name: target.name, fingerprint: f.fingerprint };
+  }
+
+  private packageTrustLead(path: string): ContactInfo {
+    const u = this.requireRole(['annotator'], 'open packages');
+    const f = this.files.get(path);
+    if (!f) throw fail('not_found', 'The contact card file cannot be read.');
+    if (f.kind !== 'card') throw this.refuse(u, 'bad_contact', 'The file is not an Airlock contact card.');
+    const v = this.requireVault();
+    if (v.trustedLead && v.trustedLead !== f.fingerprint) throw fail('conflict', 'This workspace already trusts another lead’s key.');
+    v.trustedLead = f.fingerprint;
+    this.append('contact_imported', 'success', u, { kind: 'lead', id: null, name: f.userName });
+    return { user_name: f.userName, fingerprint: f.fingerprint };
+  }
+
+  private packageDto(p: MockPackage): PackageDto {
+    const v = this.requireVault();
+    return {
+      id: p.id,
+      direction: p.direction,
+      user_name: v.users.find((u) => u.id === p.userId)?.name ?? '',
+      status: p.status,
+      created_at: p.createdAt,
+      expires_at: p.expiresAt,
+      assignments: p.assignmentIds.length,
+      conflicts: 0,
+      file_sha256: fakeHash(p.id),
+    };
+  }
+
+  private packageAssign(to: string, out: string, days: number): PackageDto {
+    const lead = this.requireRole(['lead'], 'export packages');
+    const v = this.requireVault();
+    if (!(days >= 1 && days <= 365)) throw fail('invalid_input', 'A package is valid for 1 to 365 days.');
+    const target = v.users.find((x) => x.name === to.trim());
+    if (!target) throw fail('not_found', 'No user has this name.');
+    if (target.role !== 'annotator' || target.disabled) throw fail('invalid_input', 'Packages go to active annotators only.');
+    const contact = v.contacts.get(target.id);
+    if (!contact) throw fail('conflict', 'Import this annotator’s contact card first: packages are encrypted to it.');
+    const busy = new Set(v.packages.filter((p) => p.status === 'issued').flatMap((p) => p.assignmentIds));
+    const open = v.assignments.filter((x) => x.annotatorId === target.id && x.status !== 'accepted' && !busy.has(x.id));
+    if (open.length === 0) throw fail('conflict', 'This annotator has no open assignments outside an outstanding package.');
+    const itemIds = new Set(open.map((x) => x.itemId));
+    const now = this.now();
+    const p: MockPackage = {
+      id: newId('pkg'),
+      direction: 'issued',
+      sourceVault: v.summary.vault_id,
+      userId: target.id,
+      status: 'issued',
+      createdAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + days * 86_400_000).toISOString(),
+      assignmentIds: open.map((x) => x.id),
+      resultId: null,
+    };
+    const clone = <T,>(x: T): T => structuredClone(x);
+    this.writeFile(out, {
+      kind: 'assign',
+      packageId: p.id,
+      issuer: this.cardFingerprint(lead.id),
+      sourceVault: v.summary.vault_id,
+      toVault: contact.vaultId,
+      targetUser: target.id,
+      expiresAt: p.expiresAt,
+      schemas: clone(v.schemas.filter((sc) => open.some((x) => x.schemaId === sc.id))),
+      items: clone(v.items.filter((i) => itemIds.has(i.dto.id))),
+      deid: clone(v.deid.filter((d) => itemIds.has(d.itemId))),
+      assignments: clone(open),
+    });
+    v.packages.push(p);
+    this.append('package_issued', 'success', lead, { kind: 'package', id: p.id, name: null });
+    return this.packageDto(p);
+  }
+
+  private refuse(u: MockUser, reason: string, message: string): AppError {
+    this.append('package_refused', 'failure', u, { kind: 'package', id: null, name: null }, undefined, JSON.stringify({ reason }));
+    return fail('invalid_input', message);
+  }
+
+  private packageOpen(path: string): PackageDto {
+    const u = this.requireRole(['annotator'], 'open packages');
+    const v = this.requireVault();
+    const f = this.readFile(path);
+    if (f.kind !== 'assign') throw this.refuse(u, 'not_an_assignment', 'This is not an assignment package: open it in the lead’s vault.');
+    if (f.toVault !== v.summary.vault_id) throw this.refuse(u, 'not_for_you', 'This package is not encrypted to you (it is for someone else or another vault).');
+    if (Date.parse(f.expiresAt) <= this.now()) throw this.refuse(u, 'expired', 'This package has expired: ask your lead for a new one.');
+    if (v.trustedLead && v.trustedLead !== f.issuer) {
+      throw this.refuse(u, 'unknown_issuer', 'This package is signed by another key than the lead this workspace trusts.');
+    }
+    const seen = v.packages.find((p) => p.id === f.packageId);
+    if (seen) return this.packageDto(seen);
+    for (const sc of f.schemas) if (!v.schemas.some((x) => x.id === sc.id)) v.schemas.push(structuredClone(sc));
+    for (const i of f.items) if (!v.items.some((x) => x.dto.id === i.dto.id)) v.items.push(structuredClone(i));
+    for (const d of f.deid) if (!v.deid.some((x) => x.itemId === d.itemId)) v.deid.push(structuredClone(d));
+    for (const x of f.assignments) {
+      v.assignments = v.assignments.filter((y) => y.id !== x.id);
+      v.assignments.push({ ...structuredClone(x), annotatorId: u.id });
+    }
+    const p: MockPackage = {
+      id: f.packageId,
+      direction: 'opened',
+      sourceVault: f.sourceVault,
+      userId: u.id,
+      status: 'opened',
+      createdAt: new Date(this.now()).toISOString(),
+      expiresAt: f.expiresAt,
+      assignmentIds: f.assignments.map((x) => x.id),
+      resultId: null,
+    };
+    v.packages.push(p);
+    this.append('package_opened', 'success', u, { kind: 'package', id: p.id, name: null });
+    return this.packageDto(p);
+  }
+
+  private packageReturn(out: string): PackageDto {
+    const u = this.requireRole(['annotator'], 'return packages');
+    const v = this.requireVault();
+    const open = v.packages.filter((p) => p.direction === 'opened' && p.status === 'opened');
+    const p = open[0];
+    if (!p) throw fail('not_found', 'No opened package is waiting for its result.');
+    if (open.length > 1) throw fail('invalid_input', 'Several packages are open: name the one to return.');
+    const resultId = newId('res');
+    this.writeFile(out, {
+      kind: 'result',
+      resultId,
+      packageId: p.id,
+      sourceVault: p.sourceVault,
+      assignments: structuredClone(v.assignments.filter((x) => p.assignmentIds.includes(x.id))),
+    });
+    p.status = 'returned';
+    p.resultId = resultId;
+    this.append('package_returned', 'success', u, { kind: 'package', id: p.id, name: null });
+    return this.packageDto(p);
+  }
+
+  private packageMerge(path: string): MergeReport {
+    const lead = this.requireRole(['lead'], 'merge packages');
+    const v = this.requireVault();
+    const f = this.readFile(path);
+    if (f.kind !== 'result') throw this.refuse(lead, 'not_a_result', 'This is not a result package: an annotator opens assignment packages.');
+    if (f.sourceVault !== v.summary.vault_id) throw this.refuse(lead, 'not_for_you', 'This package is not encrypted to you (it is for someone else or another vault).');
+    const p = v.packages.find((x) => x.id === f.packageId && x.direction === 'issued');
+    if (!p) throw this.refuse(lead, 'unknown_package', 'This result answers no package this vault issued.');
+    const report = (already: boolean, changes: number): MergeReport => ({
+      package: this.packageDto(p),
+      result_id: f.resultId,
+      already_merged: already,
+      changes,
+      assignments: already ? 0 : f.assignments.length,
+      conflicts: 0,
+      segment_events: already ? 0 : f.assignments.length * 3,
+    });
+    if (p.status === 'merged' && p.resultId === f.resultId) return report(true, 0);
+    if (p.status === 'revoked') throw this.refuse(lead, 'revoked', 'The package this result answers was revoked: its results are refused.');
+    if (p.status === 'merged') throw this.refuse(lead, 'already_merged', 'Another result for this package was merged already.');
+    if (v.users.find((x) => x.id === p.userId)?.disabled) throw this.refuse(lead, 'disabled_user', 'This result is from a disabled user and is refused.');
+    if (Date.parse(p.expiresAt) <= this.now()) throw this.refuse(lead, 'expired', 'The package this result answers has expired: issue a new one.');
+    let changes = 0;
+    for (const r of f.assignments) {
+      const mine = v.assignments.find((x) => x.id === r.id);
+      if (!mine) continue;
+      changes += Math.max(0, r.revision - mine.revision);
+      Object.assign(mine, { ...structuredClone(r), annotatorId: mine.annotatorId });
+    }
+    p.status = 'merged';
+    p.resultId = f.resultId;
+    this.append('package_merged', 'success', lead, { kind: 'package', id: p.id, name: null });
+    return report(false, changes);
+  }
+
+  private packageRevoke(id: string, reason: string): PackageDto {
+    const lead = this.requireRole(['lead'], 'revoke packages');
+    if (!reason.trim()) throw fail('invalid_input', 'Say why the package is revoked (1 to 2,000 characters).');
+    const p = this.requireVault().packages.find((x) => x.id === id && x.direction === 'issued');
+    if (!p) throw fail('not_found', 'This vault issued no package with this id.');
+    if (p.status !== 'issued') throw fail('conflict', 'Only an outstanding package can be revoked.');
+    p.status = 'revoked';
+    this.append('package_revoked', 'success', lead, { kind: 'package', id: p.id, name: null });
+    return this.packageDto(p);
   }
 
   private append(

@@ -10,6 +10,11 @@ import type { UserStatus } from './bindings/UserStatus';
 import type { Verdict } from './bindings/Verdict';
 
 export type { AppError } from './bindings/AppError';
+export type { ContactInfo } from './bindings/ContactInfo';
+export type { MergeReport } from './bindings/MergeReport';
+export type { PackageDirection } from './bindings/PackageDirection';
+export type { PackageDto } from './bindings/PackageDto';
+export type { PackageStatus } from './bindings/PackageStatus';
 export type { CertificateCheckDto } from './bindings/CertificateCheckDto';
 export type { DestroyReport } from './bindings/DestroyReport';
 export type { DestroyRequest } from './bindings/DestroyRequest';
@@ -171,6 +176,14 @@ const EVENT_KIND_SET: Record<EventKind, true> = {
   retention_set: true,
   destruction_started: true,
   destruction_refused: true,
+  contact_exported: true,
+  contact_imported: true,
+  package_issued: true,
+  package_opened: true,
+  package_returned: true,
+  package_merged: true,
+  package_refused: true,
+  package_revoked: true,
 };
 export const EVENT_KINDS = Object.keys(EVENT_KIND_SET) as readonly EventKind[];
 

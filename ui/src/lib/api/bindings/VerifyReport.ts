@@ -26,6 +26,11 @@ checkpoints: number,
  */
 signers: Array<string>, 
 /**
+ * Workspace audit chains merged from work packages, re-walked and checked against
+ * their merge events (0 for an exported file, which holds only the links).
+ */
+segments: number, 
+/**
  * First problem.
  */
 problem: ChainProblem | null, };

@@ -1,0 +1,725 @@
+//! Work packages between laptops: three users in three vault directories exchanging files
+//! only; every refusal; replay; conflicts; the merged audit trail verifies end to end.
+
+use crate::annotate::{released, spans_at};
+use crate::support::{pw, span_schema, team, user_of, Fixture, LEAD};
+use airlock_app::json::{AssignRequest, AssignmentStatus, PackageStatus};
+use airlock_app::{ErrorCode, KdfParams, Role, Workspace};
+use std::path::{Path, PathBuf};
+use time::Duration;
+
+const ANN2: (&str, &str) = ("bea.annotator", "second annotator pass 5");
+
+/// The main vault (lead) and two annotators' workspace directories beside it.
+struct Team {
+    fx: Fixture,
+    schema: String,
+    ws1: PathBuf,
+    ws2: PathBuf,
+}
+
+impl Team {
+    fn file(&self, name: &str) -> PathBuf {
+        self.fx.vault.with_file_name(name)
+    }
+
+    fn workspace(&self) -> Workspace {
+        Workspace::with_clock(
+            self.fx.vault.parent().unwrap().to_path_buf(),
+            self.fx.clock.clone(),
+            KdfParams::INSECURE_FAST,
+        )
+    }
+
+    /// Logs in to a workspace vault directory as its annotator.
+    async fn annotator(&self, dir: &Path, who: (&str, &str)) -> Workspace {
+        let mut ws = self.workspace();
+        ws.open_vault(dir).await.unwrap();
+        ws.login(who.0, &pw(who.1), None).await.unwrap();
+        ws
+    }
+
+    async fn lead(&self) -> Workspace {
+        self.fx.login_as(Role::Lead).await
+    }
+}
+
+/// A main vault with 4 released items, each assigned to both annotators; two workspace
+/// vaults whose contact cards the lead has imported.
+async fn setup() -> Team {
+    let fx = team().await;
+    let mut lead = fx.login_as(Role::Lead).await;
+    let s = lead.active().await.unwrap();
+    s.add_user(ANN2.0, Role::Annotator, &pw(ANN2.1))
+        .await
+        .unwrap();
+    let schema = s.schema_create(&span_schema("Entities")).await.unwrap();
+    s.schema_publish(&schema.id).await.unwrap();
+    released(&fx, &mut lead, "pkg", 4).await;
+    lead.active()
+        .await
+        .unwrap()
+        .assign(&AssignRequest {
+            schema_id: schema.id.clone(),
+            batch_id: None,
+            annotators: vec![user_of(Role::Annotator).0.into(), ANN2.0.into()],
+            overlap: 2,
+        })
+        .await
+        .unwrap();
+    lead.logout().await.unwrap();
+    let t = Team {
+        ws1: fx.vault.with_file_name("ann1-laptop.airlock"),
+        ws2: fx.vault.with_file_name("ann2-laptop.airlock"),
+        schema: schema.id,
+        fx,
+    };
+    for (dir, who, card) in [
+        (&t.ws1, user_of(Role::Annotator), "card1.json"),
+        (&t.ws2, ANN2, "card2.json"),
+    ] {
+        let mut ws = t.workspace();
+        ws.create_workspace_vault(dir, who.0, &pw(who.1))
+            .await
+            .unwrap();
+        ws.login(who.0, &pw(who.1), None).await.unwrap();
+        assert_eq!(ws.active().await.unwrap().role(), Role::Annotator);
+        let info = ws
+            .active()
+            .await
+            .unwrap()
+            .contact_export(&t.file(card))
+            .await
+            .unwrap();
+        ws.logout().await.unwrap();
+        let mut lead = t.lead().await;
+        let bytes = std::fs::read(t.file(card)).unwrap();
+        let imported = lead
+            .active()
+            .await
+            .unwrap()
+            .contact_import(who.0, &bytes)
+            .await
+            .unwrap();
+        assert_eq!(
+            imported.fingerprint, info.fingerprint,
+            "the lead reads back the same fingerprint"
+        );
+        lead.logout().await.unwrap();
+    }
+    t
+}
+
+async fn issue(t: &Team, to: &str, file: &str) -> String {
+    let mut lead = t.lead().await;
+    let p = lead
+        .active()
+        .await
+        .unwrap()
+        .package_assign(to, &t.file(file), 14)
+        .await
+        .unwrap();
+    lead.logout().await.unwrap();
+    assert_eq!(p.assignments, 4);
+    p.id
+}
+
+/// Opens `pkg` in the workspace, labels every item (drug only when `drug_only`), submits
+/// and writes the result.
+async fn work(t: &Team, dir: &Path, who: (&str, &str), pkg: &str, result: &str, drug_only: bool) {
+    let mut ws = t.annotator(dir, who).await;
+    let s = ws.active().await.unwrap();
+    let opened = s.package_open(&t.file(pkg)).await.unwrap();
+    assert_eq!(opened.status, PackageStatus::Opened);
+    let again = s.package_open(&t.file(pkg)).await.unwrap();
+    assert_eq!(again.id, opened.id, "opening twice changes nothing");
+    let queue = s.my_queue().await.unwrap();
+    assert_eq!(
+        queue.len(),
+        4,
+        "the workspace shows the assigned items only"
+    );
+    for (i, q) in queue.iter().enumerate() {
+        let view = s.open_assignment(&q.assignment_id).await.unwrap();
+        let text = view
+            .text
+            .expect("de-identified text travels in the package");
+        assert!(
+            !text.contains("Vandersloot"),
+            "only de-identified content leaves the vault"
+        );
+        let words: &[(&str, &str)] = if drug_only && i % 2 == 0 {
+            &[("ceftriaxone", "Drug")]
+        } else {
+            &[("pneumonia", "Diagnosis"), ("ceftriaxone", "Drug")]
+        };
+        s.save_annotation(&q.assignment_id, &spans_at(&text, &words[..1]), None)
+            .await
+            .unwrap();
+        s.save_annotation(&q.assignment_id, &spans_at(&text, words), None)
+            .await
+            .unwrap();
+        s.submit_annotation(&q.assignment_id).await.unwrap();
+    }
+    let verify = s.my_queue().await.unwrap();
+    assert!(verify
+        .iter()
+        .all(|q| q.status == AssignmentStatus::Submitted));
+    let back = s.package_return(None, &t.file(result)).await.unwrap();
+    assert_eq!(back.status, PackageStatus::Returned);
+    ws.logout().await.unwrap();
+}
+
+async fn merge(
+    t: &Team,
+    file: &str,
+) -> Result<airlock_app::json::MergeReport, airlock_app::AppError> {
+    let mut lead = t.lead().await;
+    let r = lead
+        .active()
+        .await
+        .unwrap()
+        .package_merge(&t.file(file))
+        .await;
+    lead.logout().await.unwrap();
+    r
+}
+
+fn count(kinds: &[String], kind: &str) -> usize {
+    kinds.iter().filter(|k| *k == kind).count()
+}
+
+#[tokio::test]
+async fn three_vaults_round_trip_through_files_then_agreement_and_a_verified_trail() {
+    let t = setup().await;
+    let ann1 = user_of(Role::Annotator);
+    {
+        // A card made in the lead's own vault is refused: packages go to workspaces.
+        let mut main = t.fx.login_as(Role::Annotator).await;
+        main.active()
+            .await
+            .unwrap()
+            .contact_export(&t.file("main-card.json"))
+            .await
+            .unwrap();
+        main.logout().await.unwrap();
+        let mut lead = t.lead().await;
+        let e = lead
+            .active()
+            .await
+            .unwrap()
+            .contact_import_file(None, &t.file("main-card.json"))
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("made in this vault"), "{}", e.message);
+        lead.logout().await.unwrap();
+    }
+    issue(&t, ann1.0, "to-ann1.pkg").await;
+    issue(&t, ANN2.0, "to-ann2.pkg").await;
+    {
+        let mut lead = t.lead().await;
+        let again = lead
+            .active()
+            .await
+            .unwrap()
+            .package_assign(ann1.0, &t.file("again.pkg"), 14)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            again.code,
+            ErrorCode::Conflict,
+            "outstanding assignments are not packaged twice"
+        );
+        lead.logout().await.unwrap();
+    }
+    {
+        // A package is for its annotator only.
+        let mut other = t.annotator(&t.ws2, ANN2).await;
+        let e = other
+            .active()
+            .await
+            .unwrap()
+            .package_open(&t.file("to-ann1.pkg"))
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("not encrypted to you"), "{}", e.message);
+        other.logout().await.unwrap();
+    }
+    work(&t, &t.ws1, ann1, "to-ann1.pkg", "from-ann1.pkg", false).await;
+    work(&t, &t.ws2, ANN2, "to-ann2.pkg", "from-ann2.pkg", true).await;
+
+    let r1 = merge(&t, "from-ann1.pkg").await.unwrap();
+    assert!(!r1.already_merged);
+    assert_eq!((r1.assignments, r1.changes, r1.conflicts), (4, 8, 0));
+    assert!(r1.segment_events > 10, "the workspace's events come along");
+    assert_eq!(r1.package.status, PackageStatus::Merged);
+    let r2 = merge(&t, "from-ann2.pkg").await.unwrap();
+    assert_eq!((r2.assignments, r2.changes), (4, 8));
+
+    let before = crate::support::event_kinds(&t.fx).await;
+    let replay = merge(&t, "from-ann1.pkg").await.unwrap();
+    assert!(
+        replay.already_merged,
+        "replaying a merged result changes nothing"
+    );
+    assert_eq!(replay.changes, 0);
+    let after = crate::support::event_kinds(&t.fx).await;
+    assert_eq!(count(&before, "package_merged"), 2);
+    assert_eq!(count(&after, "package_merged"), 2);
+    assert_eq!(
+        count(&after, "package_refused"),
+        count(&before, "package_refused")
+    );
+    assert_eq!(
+        count(&after, "annotation_changed"),
+        0,
+        "the labels were made in the workspaces: their events are in the merged segments"
+    );
+
+    let mut lead = t.lead().await;
+    let s = lead.active().await.unwrap();
+    let progress = s.progress().await.unwrap();
+    assert!(progress.iter().all(|p| p.submitted == 4), "{progress:?}");
+    let agreement = s.agreement(&t.schema).await.unwrap();
+    assert_eq!(agreement.annotators.len(), 2);
+    assert_eq!(
+        agreement.overlap_items, 4,
+        "agreement runs on the merged labels"
+    );
+    assert!(!agreement.metrics.is_empty());
+    let listed = s.package_list().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|p| p.status == PackageStatus::Merged));
+    let report = s.audit_verify().await.unwrap();
+    assert!(report.ok, "the merged trail verifies: {:?}", report.problem);
+    assert_eq!(report.segments, 2, "both workspaces' chains are re-walked");
+    lead.logout().await.unwrap();
+
+    // An insider edits a merged workspace event: verification names the segment.
+    let db = raw_db(&t.fx).await;
+    sqlx::query("DROP TRIGGER audit_segments_no_update")
+        .execute(&db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE audit_segments SET event = replace(event, '\"outcome\":\"success\"', '\"outcome\":\"failure\"') WHERE seq = 3",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    db.close().await;
+    let mut lead = t.lead().await;
+    let report = lead.active().await.unwrap().audit_verify().await.unwrap();
+    assert!(!report.ok, "a changed workspace event is detected");
+    let problem = report.problem.unwrap();
+    assert!(
+        problem.message.contains("workspace audit segment"),
+        "the problem names the merged segment: {}",
+        problem.message
+    );
+    assert!(problem.seq > 0, "at the merge event that links it");
+    lead.logout().await.unwrap();
+}
+
+async fn raw_db(fx: &Fixture) -> sqlx::SqlitePool {
+    let mut vault = airlock_vault::Vault::open(&fx.vault).unwrap();
+    let (_, _, keys) = vault
+        .unlock(LEAD.0, &pw(LEAD.1), time::OffsetDateTime::now_utc())
+        .ok()
+        .expect("lead unlocks");
+    vault.connect(&keys.work).await.unwrap()
+}
+
+#[tokio::test]
+async fn damaged_foreign_expired_revoked_and_disabled_packages_are_refused_and_audited() {
+    let t = setup().await;
+    let ann1 = user_of(Role::Annotator);
+    let pkg = issue(&t, ann1.0, "to-ann1.pkg").await;
+
+    // A changed byte anywhere in an assignment package: refused before anything is stored.
+    let bytes = std::fs::read(t.file("to-ann1.pkg")).unwrap();
+    let mut ws = t.annotator(&t.ws1, ann1).await;
+    for at in [0, 40, bytes.len() / 2, bytes.len() - 1] {
+        let mut b = bytes.clone();
+        b[at] ^= 0x20;
+        std::fs::write(t.file("bad.pkg"), &b).unwrap();
+        let e = ws
+            .active()
+            .await
+            .unwrap()
+            .package_open(&t.file("bad.pkg"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidInput, "byte {at}: {}", e.message);
+    }
+    assert!(ws
+        .active()
+        .await
+        .unwrap()
+        .my_queue()
+        .await
+        .unwrap()
+        .is_empty());
+    ws.logout().await.unwrap();
+
+    work(&t, &t.ws1, ann1, "to-ann1.pkg", "from-ann1.pkg", false).await;
+    let result = std::fs::read(t.file("from-ann1.pkg")).unwrap();
+    for at in [0, 100, result.len() / 3, result.len() - 2] {
+        let mut b = result.clone();
+        b[at] ^= 0x01;
+        std::fs::write(t.file("bad-result.pkg"), &b).unwrap();
+        let e = merge(&t, "bad-result.pkg").await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidInput, "byte {at}: {}", e.message);
+    }
+
+    // A result for another vault: encrypted to that vault's leads, unreadable here.
+    let other = team().await;
+    let mut lead = other.login_as(Role::Lead).await;
+    let e = lead
+        .active()
+        .await
+        .unwrap()
+        .package_merge(&t.file("from-ann1.pkg"))
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("not encrypted to you"), "{}", e.message);
+    lead.logout().await.unwrap();
+
+    // Expired: past its validity a package does not open, and a result is refused…
+    issue(&t, ANN2.0, "to-ann2.pkg").await;
+    t.fx.clock.advance(Duration::days(15));
+    let mut ws = t.annotator(&t.ws2, ANN2).await;
+    let e = ws
+        .active()
+        .await
+        .unwrap()
+        .package_open(&t.file("to-ann2.pkg"))
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("expired"), "{}", e.message);
+    let kinds = ws.active().await.unwrap().package_list().await.unwrap();
+    assert!(
+        kinds.is_empty(),
+        "nothing was stored from the expired package"
+    );
+    ws.logout().await.unwrap();
+    let e = merge(&t, "from-ann1.pkg").await.unwrap_err();
+    assert!(e.message.contains("expired"), "{}", e.message);
+    t.fx.clock.advance(Duration::days(-15));
+
+    // …from a disabled user too…
+    let mut lead = t.lead().await;
+    lead.active()
+        .await
+        .unwrap()
+        .disable_user(ann1.0)
+        .await
+        .unwrap();
+    lead.logout().await.unwrap();
+    let e = merge(&t, "from-ann1.pkg").await.unwrap_err();
+    assert!(e.message.contains("disabled user"), "{}", e.message);
+
+    // …and once revoked (a lost laptop), for good.
+    let mut lead = t.lead().await;
+    let s = lead.active().await.unwrap();
+    let revoked = s
+        .package_revoke(&pkg, "Laptop lost on a train")
+        .await
+        .unwrap();
+    assert_eq!(revoked.status, PackageStatus::Revoked);
+    let e = s.package_revoke(&pkg, "again").await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Conflict);
+    lead.logout().await.unwrap();
+    let e = merge(&t, "from-ann1.pkg").await.unwrap_err();
+    assert!(e.message.contains("revoked"), "{}", e.message);
+
+    let kinds = crate::support::event_kinds(&t.fx).await;
+    assert_eq!(
+        count(&kinds, "package_refused"),
+        4 + 1 + 1 + 1,
+        "four damaged results, expired, disabled, revoked (the other vault audits its own)"
+    );
+    assert_eq!(count(&kinds, "package_revoked"), 1);
+    assert_eq!(count(&kinds, "package_merged"), 0, "nothing was merged");
+    let mut lead = t.lead().await;
+    let report = lead.active().await.unwrap().audit_verify().await.unwrap();
+    assert!(report.ok);
+    lead.logout().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_result_for_an_item_changed_meanwhile_keeps_both_versions_and_goes_to_review() {
+    let t = setup().await;
+    let ann1 = user_of(Role::Annotator);
+    issue(&t, ann1.0, "to-ann1.pkg").await;
+    // Meanwhile, the annotator labels one item in the main vault directly.
+    let mut main = t.fx.login_as(Role::Annotator).await;
+    let s = main.active().await.unwrap();
+    let first = s.my_queue().await.unwrap()[0].assignment_id.clone();
+    let view = s.open_assignment(&first).await.unwrap();
+    let text = view.text.unwrap();
+    s.save_annotation(&first, &spans_at(&text, &[("pneumonia", "Drug")]), None)
+        .await
+        .unwrap();
+    main.logout().await.unwrap();
+
+    work(&t, &t.ws1, ann1, "to-ann1.pkg", "from-ann1.pkg", false).await;
+    let r = merge(&t, "from-ann1.pkg").await.unwrap();
+    assert_eq!((r.assignments, r.conflicts), (3, 1));
+    assert_eq!(r.package.conflicts, 1);
+
+    let mut main = t.fx.login_as(Role::Annotator).await;
+    let s = main.active().await.unwrap();
+    let view = s.open_assignment(&first).await.unwrap();
+    assert_eq!(
+        view.value.spans[0].label, "Drug",
+        "the vault's own labels are not overwritten"
+    );
+    let status = s
+        .my_queue()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|q| q.assignment_id == first)
+        .unwrap()
+        .status;
+    assert_eq!(
+        status,
+        AssignmentStatus::Submitted,
+        "the item goes to review"
+    );
+    main.logout().await.unwrap();
+    let mut rev = t.fx.login_as(Role::Reviewer).await;
+    let queue = rev.active().await.unwrap().review_queue().await.unwrap();
+    assert!(!queue.is_empty());
+    rev.logout().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_workspace_refuses_another_vaults_package_and_a_replaced_card_refuses_old_results() {
+    let t = setup().await;
+    let ann1 = user_of(Role::Annotator);
+    issue(&t, ann1.0, "to-ann1.pkg").await;
+    work(&t, &t.ws1, ann1, "to-ann1.pkg", "from-ann1.pkg", false).await;
+
+    // Another project's lead binds the same card and sends work: the workspace, bound to
+    // the first vault by its first package, refuses it.
+    let other = team().await;
+    let mut lead = other.login_as(Role::Lead).await;
+    let s = lead.active().await.unwrap();
+    s.schema_create(&span_schema("Other")).await.unwrap();
+    s.contact_import_file(None, &t.file("card1.json"))
+        .await
+        .unwrap();
+    lead.logout().await.unwrap();
+    {
+        let mut lead = other.login_as(Role::Lead).await;
+        let schema = lead.active().await.unwrap().schema_list().await.unwrap()[0]
+            .id
+            .clone();
+        lead.active()
+            .await
+            .unwrap()
+            .schema_publish(&schema)
+            .await
+            .unwrap();
+        released(&other, &mut lead, "other", 1).await;
+        lead.active()
+            .await
+            .unwrap()
+            .assign(&AssignRequest {
+                schema_id: schema,
+                batch_id: None,
+                annotators: vec![ann1.0.into()],
+                overlap: 1,
+            })
+            .await
+            .unwrap();
+        lead.active()
+            .await
+            .unwrap()
+            .package_assign(ann1.0, &t.file("from-other.pkg"), 14)
+            .await
+            .unwrap();
+        lead.logout().await.unwrap();
+    }
+    let mut ws = t.annotator(&t.ws1, ann1).await;
+    let e = ws
+        .active()
+        .await
+        .unwrap()
+        .package_open(&t.file("from-other.pkg"))
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("another project"), "{}", e.message);
+    ws.logout().await.unwrap();
+
+    // The lead replaces ann1's card (a new laptop): results signed by the old one are refused.
+    let ws3 = t.file("ann1-new-laptop.airlock");
+    let mut fresh = t.workspace();
+    fresh
+        .create_workspace_vault(&ws3, ann1.0, &pw(ann1.1))
+        .await
+        .unwrap();
+    fresh.login(ann1.0, &pw(ann1.1), None).await.unwrap();
+    fresh
+        .active()
+        .await
+        .unwrap()
+        .contact_export(&t.file("card1-new.json"))
+        .await
+        .unwrap();
+    fresh.logout().await.unwrap();
+    let mut lead = t.lead().await;
+    lead.active()
+        .await
+        .unwrap()
+        .contact_import_file(Some(ann1.0), &t.file("card1-new.json"))
+        .await
+        .unwrap();
+    lead.logout().await.unwrap();
+    let e = merge(&t, "from-ann1.pkg").await.unwrap_err();
+    assert!(e.message.contains("contact card"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn a_second_package_to_the_same_workspace_extends_its_merged_audit_segment() {
+    let t = setup().await;
+    let ann1 = user_of(Role::Annotator);
+    issue(&t, ann1.0, "round1.pkg").await;
+    work(&t, &t.ws1, ann1, "round1.pkg", "round1-result.pkg", false).await;
+    let first = merge(&t, "round1-result.pkg").await.unwrap();
+
+    // The reviewer sends one of ann1's items back; the lead packages the open work again.
+    let mut rev = t.fx.login_as(Role::Reviewer).await;
+    let s = rev.active().await.unwrap();
+    let row = s.review_queue().await.unwrap().remove(0);
+    let view = s.review_item(&row.item_id, &row.schema_id).await.unwrap();
+    let mine = view.annotations[0].assignment_id.clone();
+    s.review_decide(
+        &row.item_id,
+        &row.schema_id,
+        &airlock_app::json::ReviewDecision::Reject {
+            assignment_id: mine,
+            comment: "Mark the drug only".into(),
+        },
+    )
+    .await
+    .unwrap();
+    rev.logout().await.unwrap();
+    let mut lead = t.lead().await;
+    let again = lead
+        .active()
+        .await
+        .unwrap()
+        .package_assign(ann1.0, &t.file("round2.pkg"), 14)
+        .await
+        .unwrap();
+    lead.logout().await.unwrap();
+
+    let mut ws = t.annotator(&t.ws1, ann1).await;
+    let s = ws.active().await.unwrap();
+    s.package_open(&t.file("round2.pkg")).await.unwrap();
+    let queue = s.my_queue().await.unwrap();
+    let sent_back: Vec<_> = queue
+        .iter()
+        .filter(|q| q.status == AssignmentStatus::Rejected)
+        .collect();
+    assert!(
+        !sent_back.is_empty(),
+        "the rejection travels with its comment"
+    );
+    let q = sent_back[0];
+    assert_eq!(q.comment.as_deref(), Some("Mark the drug only"));
+    let text = s
+        .open_assignment(&q.assignment_id)
+        .await
+        .unwrap()
+        .text
+        .unwrap();
+    s.save_annotation(
+        &q.assignment_id,
+        &spans_at(&text, &[("ceftriaxone", "Drug")]),
+        Some("Per the reviewer"),
+    )
+    .await
+    .unwrap();
+    s.submit_annotation(&q.assignment_id).await.unwrap();
+    s.package_return(Some(&again.id), &t.file("round2-result.pkg"))
+        .await
+        .unwrap();
+    ws.logout().await.unwrap();
+
+    let second = merge(&t, "round2-result.pkg").await.unwrap();
+    assert!(!second.already_merged);
+    assert!(second.changes >= 1);
+    assert!(
+        second.segment_events > 0 && second.segment_events < first.segment_events + 30,
+        "only the events after the first segment are added"
+    );
+    let mut lead = t.lead().await;
+    let s = lead.active().await.unwrap();
+    let report = s.audit_verify().await.unwrap();
+    assert!(report.ok, "{:?}", report.problem);
+    let listed = s.package_list().await.unwrap();
+    assert_eq!(listed.len(), 2);
+    lead.logout().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_workspace_that_trusts_its_leads_card_opens_only_that_leads_packages() {
+    let t = setup().await;
+    let ann1 = user_of(Role::Annotator);
+    let mut lead = t.lead().await;
+    lead.active()
+        .await
+        .unwrap()
+        .contact_export(&t.file("lead.card.json"))
+        .await
+        .unwrap();
+    lead.logout().await.unwrap();
+    let other = team().await;
+    let mut stranger = other.login_as(Role::Lead).await;
+    stranger
+        .active()
+        .await
+        .unwrap()
+        .contact_export(&t.file("stranger.card.json"))
+        .await
+        .unwrap();
+    stranger.logout().await.unwrap();
+    issue(&t, ann1.0, "to-ann1.pkg").await;
+    issue(&t, ANN2.0, "to-ann2.pkg").await;
+
+    // ann2 was given the wrong card: the genuine package is refused, nothing is stored.
+    let mut ws = t.annotator(&t.ws2, ANN2).await;
+    let s = ws.active().await.unwrap();
+    s.package_trust_lead(&t.file("stranger.card.json"))
+        .await
+        .unwrap();
+    let e = s.package_open(&t.file("to-ann2.pkg")).await.unwrap_err();
+    assert!(e.message.contains("another key"), "{}", e.message);
+    assert!(s.my_queue().await.unwrap().is_empty());
+    let e = s
+        .package_trust_lead(&t.file("lead.card.json"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::Conflict,
+        "a pinned key is not silently replaced"
+    );
+    ws.logout().await.unwrap();
+
+    // ann1 pinned the right card: the package opens.
+    let mut ws = t.annotator(&t.ws1, ann1).await;
+    let s = ws.active().await.unwrap();
+    let trusted = s
+        .package_trust_lead(&t.file("lead.card.json"))
+        .await
+        .unwrap();
+    assert_eq!(trusted.user_name, LEAD.0);
+    s.package_open(&t.file("to-ann1.pkg")).await.unwrap();
+    assert_eq!(s.my_queue().await.unwrap().len(), 4);
+    ws.logout().await.unwrap();
+}
