@@ -54,6 +54,11 @@ export function count(n: number): string {
   return String(Math.trunc(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+/** "1 label change", "3 label changes": a count with its noun in the right number. */
+export function counted(n: number, one: string, many = `${one}s`): string {
+  return `${count(n)} ${n === 1 ? one : many}`;
+}
+
 /** "ABCD EFGH IJKL" for secrets people type by hand. */
 export function groupsOf4(s: string): string {
   return s.replace(/\s+/g, '').replace(/(.{4})(?=.)/g, '$1 ');
