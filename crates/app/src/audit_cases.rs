@@ -31,20 +31,26 @@ pub(crate) fn report_dto(
             .iter()
             .map(|u| names.get(u).cloned().unwrap_or_else(|| u.to_string()))
             .collect(),
-        segments: 0,
-        problem: r.problem.map(|p| json::ChainProblem {
-            seq: p.seq,
-            kind: match p.kind {
-                ProblemKind::Changed => json::ProblemKind::Changed,
-                ProblemKind::Removed => json::ProblemKind::Removed,
-                ProblemKind::Inserted => json::ProblemKind::Inserted,
-                ProblemKind::Reordered => json::ProblemKind::Reordered,
-                ProblemKind::Malformed => json::ProblemKind::Malformed,
-                ProblemKind::BadSignature => json::ProblemKind::BadSignature,
-                ProblemKind::Truncated => json::ProblemKind::Truncated,
-            },
-            message: p.message,
-        }),
+        segments: r.segments as u64,
+        segment_events: r.segment_events as u64,
+        problem: r.problem.map(problem_dto),
+    }
+}
+
+/// Converts the audit crate's problem into the DTO.
+pub(crate) fn problem_dto(p: airlock_audit::ChainProblem) -> json::ChainProblem {
+    json::ChainProblem {
+        seq: p.seq,
+        kind: match p.kind {
+            ProblemKind::Changed => json::ProblemKind::Changed,
+            ProblemKind::Removed => json::ProblemKind::Removed,
+            ProblemKind::Inserted => json::ProblemKind::Inserted,
+            ProblemKind::Reordered => json::ProblemKind::Reordered,
+            ProblemKind::Malformed => json::ProblemKind::Malformed,
+            ProblemKind::BadSignature => json::ProblemKind::BadSignature,
+            ProblemKind::Truncated => json::ProblemKind::Truncated,
+        },
+        message: p.message,
     }
 }
 
@@ -77,8 +83,9 @@ fn day_bound(day: &str, end: bool) -> Result<String, AppError> {
 }
 
 impl Session {
-    /// Signs a checkpoint over the head and serialises the whole log (signed JSONL, or
-    /// CSV) inside `tx`; returns the bytes and the events they hold.
+    /// Signs a checkpoint over the head and serialises the whole log with its merged
+    /// workspace segments (signed JSONL, or CSV) inside `tx`; returns the bytes and the
+    /// main chain's events they hold.
     pub(crate) async fn audit_bytes(
         &self,
         tx: &mut sqlx::SqliteConnection,
@@ -91,6 +98,7 @@ impl Session {
         self.checkpoint(tx).await?;
         let events = airlock_audit::load_events(tx).await?;
         let checkpoints = airlock_audit::load_checkpoints(tx).await?;
+        let segments = crate::packages::load_segments(tx, &events).await?;
         let mut bytes = Vec::new();
         match format {
             ExportFormat::Jsonl => {
@@ -116,6 +124,7 @@ impl Session {
                     self.vault.id(),
                     &events,
                     &checkpoints,
+                    &segments,
                     signers,
                     self.user_id,
                     &personal.signing,
@@ -126,7 +135,9 @@ impl Session {
                 })?;
             }
             ExportFormat::Csv => {
-                airlock_audit::export_csv(&mut bytes, &events, |u| names.get(&u).cloned())?;
+                airlock_audit::export_csv(&mut bytes, &events, &segments, |u| {
+                    names.get(&u).cloned()
+                })?;
             }
         }
         Ok((bytes, events))

@@ -243,9 +243,12 @@ pub struct VerifyReport {
     /// Names of checkpoint signers.
     pub signers: Vec<String>,
     /// Workspace audit chains merged from work packages, re-walked and checked against
-    /// their merge events (0 for an exported file, which holds only the links).
+    /// their merge events (an export carries them too).
     #[ts(type = "number")]
     pub segments: u64,
+    /// Events in those segments.
+    #[ts(type = "number")]
+    pub segment_events: u64,
     /// First problem.
     pub problem: Option<ChainProblem>,
 }

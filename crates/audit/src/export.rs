@@ -442,7 +442,11 @@ fn verify_jsonl_inner(
     if let Some(p) = verify_segments(&events, &segments) {
         return (VerifyReport::failed(events.len(), p), Some(vault));
     }
-    if let Some((s, promised)) = segments.iter().zip(&promised).find(|(s, n)| s.events.len() != **n) {
+    if let Some((s, promised)) = segments
+        .iter()
+        .zip(&promised)
+        .find(|(s, n)| s.events.len() != **n)
+    {
         return (
             VerifyReport::failed(
                 events.len(),
@@ -658,7 +662,8 @@ mod tests {
     #[test]
     fn an_export_without_segments_keeps_version_1() {
         let text = String::from_utf8(sample_export(3, false)).unwrap();
-        assert!(text.starts_with("{\"type\":\"header\",\"format\":\"airlock-audit-log\",\"version\":1,"));
+        assert!(text
+            .starts_with("{\"type\":\"header\",\"format\":\"airlock-audit-log\",\"version\":1,"));
         assert!(
             !text.contains("segment"),
             "older verifiers read it unchanged"
@@ -693,7 +698,10 @@ mod tests {
         removed.remove(first + 1);
         let (kind, _, message) = named(&removed);
         assert_eq!(kind, ProblemKind::Removed, "{message}");
-        assert!(message.contains("workspace event #2 is missing"), "{message}");
+        assert!(
+            message.contains("workspace event #2 is missing"),
+            "{message}"
+        );
 
         let mut reordered = ls.clone();
         reordered.swap(first, first + 1);

@@ -72,7 +72,10 @@ pub fn verify_segments(main: &[Event], segments: &[Segment]) -> Option<ChainProb
     let links = merge_links(main);
     let mut by_workspace: HashMap<&str, Vec<&MergeLink>> = HashMap::new();
     for l in &links {
-        by_workspace.entry(l.workspace.as_str()).or_default().push(l);
+        by_workspace
+            .entry(l.workspace.as_str())
+            .or_default()
+            .push(l);
     }
     let held: HashMap<String, &Segment> = segments
         .iter()
@@ -157,7 +160,10 @@ fn check_segment(s: &Segment, merges: &[&MergeLink]) -> Option<ChainProblem> {
             );
         }
         if m.last >= 1 {
-            let Some(e) = usize::try_from(m.last - 1).ok().and_then(|i| s.events.get(i)) else {
+            let Some(e) = usize::try_from(m.last - 1)
+                .ok()
+                .and_then(|i| s.events.get(i))
+            else {
                 return problem(
                     m.seq,
                     ProblemKind::Removed,
