@@ -4,7 +4,7 @@
 use crate::account::user_names;
 use crate::error::{AppError, ErrorCode};
 use crate::json::{
-    self, AuditFilter, AuditPage, AuditRow, ExportFormat, ExportResult, VerifyReport,
+    self, AuditFilter, AuditPage, AuditRow, AuditSegment, ExportFormat, ExportResult, VerifyReport,
 };
 use crate::session::Session;
 use airlock_audit::{ExportSigner, ProblemKind};
@@ -251,6 +251,15 @@ impl Session {
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
+        self.mark_audit_viewed().await?;
+        Ok(AuditPage {
+            rows,
+            total: total as u64,
+        })
+    }
+
+    /// Audits the first view of the log in this session.
+    async fn mark_audit_viewed(&mut self) -> Result<(), AppError> {
         if !self.audit_viewed {
             let mut tx = self.begin().await?;
             let mut d = self.draft(EventKind::AuditViewed, Outcome::Success);
@@ -259,9 +268,79 @@ impl Session {
             tx.commit().await?;
             self.audit_viewed = true;
         }
-        Ok(AuditPage {
+        Ok(())
+    }
+
+    /// The workspace events that the `package_merged` event at `merge_seq` brought in.
+    /// Lead and compliance; a view of the log, audited like [`Session::audit_query`].
+    pub async fn audit_segment(&mut self, merge_seq: i64) -> Result<AuditSegment, AppError> {
+        let _grant = self.authorize(Action::ViewAudit).await?;
+        let not_merge = || {
+            AppError::new(
+                ErrorCode::NotFound,
+                format!("Event #{merge_seq} is not a package merge."),
+            )
+        };
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT action, detail FROM audit_events WHERE seq = ?")
+                .bind(merge_seq)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (action, detail) = row.ok_or_else(not_merge)?;
+        if action != EventKind::PackageMerged.as_str() {
+            return Err(not_merge());
+        }
+        let d: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
+        let workspace = d["workspace_vault"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let (first, last) = (
+            d["segment_first_seq"].as_i64().unwrap_or(0),
+            d["segment_last_seq"].as_i64().unwrap_or(-1),
+        );
+        let names = user_names(&self.pool).await?;
+        let annotator = d["annotator"]
+            .as_str()
+            .and_then(|u| u.parse::<UserId>().ok())
+            .and_then(|u| names.get(&u).cloned());
+        let stored: Vec<String> = sqlx::query_scalar(
+            "SELECT event FROM audit_segments WHERE workspace_vault = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+        )
+        .bind(&workspace)
+        .bind(first)
+        .bind(last)
+        .fetch_all(&self.pool)
+        .await?;
+        let rows = stored
+            .iter()
+            .map(|text| {
+                let e: airlock_audit::Event =
+                    serde_json::from_str(text).map_err(|_| crate::annotate::damaged())?;
+                Ok(AuditRow {
+                    seq: e.seq,
+                    id: e.id.to_string(),
+                    ts: e.ts,
+                    actor_name: e.actor_id.and(annotator.clone()),
+                    actor_id: e.actor_id.map(|u| u.to_string()),
+                    actor_role: e.actor_role,
+                    action: e.action,
+                    outcome: e.outcome,
+                    object_kind: e.object_kind,
+                    object_id: e.object_id,
+                    object_name: None,
+                    detail: e.detail,
+                    break_glass: e.break_glass,
+                    prev_hash: e.prev_hash,
+                    hash: e.hash,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        self.mark_audit_viewed().await?;
+        Ok(AuditSegment {
+            merge_seq,
+            workspace_vault: workspace,
             rows,
-            total: total as u64,
         })
     }
 

@@ -181,6 +181,21 @@ pub struct AuditRow {
     pub hash: String,
 }
 
+/// The workspace events a `package_merged` event brought in: what the annotator did
+/// offline, as recorded in their workspace's chain.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct AuditSegment {
+    /// The merge event's seq in this vault's chain.
+    #[ts(type = "number")]
+    pub merge_seq: i64,
+    /// The workspace vault the events come from.
+    pub workspace_vault: String,
+    /// The events, in workspace order; `seq` is the workspace's, `actor_name` the
+    /// annotator the merge was for.
+    pub rows: Vec<AuditRow>,
+}
+
 /// A page of audit rows, newest first.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]

@@ -828,6 +828,34 @@ async fn an_audit_export_after_a_merge_carries_the_workspace_segment_and_names_t
         "the problem points at the merge event"
     );
 
+    // The viewer shows what the annotator did offline, under the merge event.
+    let mut lead = t.lead().await;
+    let s = lead.active().await.unwrap();
+    let seg = s.audit_segment(merge_seq).await.unwrap();
+    assert_eq!(seg.rows.len() as u64, merged.segment_events);
+    assert_eq!(seg.workspace_vault, ws_vault);
+    assert!(seg.rows.iter().any(
+        |r| r.action == airlock_model::EventKind::AnnotationSubmitted
+            && r.actor_name.as_deref() == Some(user_of(Role::Annotator).0)
+    ));
+    let e = s.audit_segment(1).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound, "{}", e.message);
+    lead.logout().await.unwrap();
+    let mut ann = t.fx.login_as(Role::Annotator).await;
+    let e = ann
+        .active()
+        .await
+        .unwrap()
+        .audit_segment(merge_seq)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::Forbidden,
+        "annotators do not read the log"
+    );
+    ann.logout().await.unwrap();
+
     let mut removed = lines.clone();
     removed.remove(first + 3);
     let p = verify_lines(&t, &removed).problem.unwrap();
