@@ -1451,6 +1451,7 @@ impl Session {
         }
         Ok(out)
     }
+
     /// Re-walks every merged workspace segment from its genesis and checks it against
     /// the merge events of `main` (already verified), filling the report's segment counts
     /// or its problem.
