@@ -418,7 +418,7 @@ fn verify_jsonl_inner(
                 Segment {
                     workspace: h.workspace_vault,
                     workspace_key: h.workspace_key,
-                    events: Vec::with_capacity(h.events.min(1 << 20)),
+                    events: Vec::new(),
                 },
                 h.events,
             )),
