@@ -316,7 +316,7 @@ impl Session {
             .iter()
             .map(|text| {
                 let e: airlock_audit::Event =
-                    serde_json::from_str(text).map_err(|_| crate::annotate::damaged())?;
+                    serde_json::from_str(text).map_err(|_| crate::packages::segment_damaged())?;
                 Ok(AuditRow {
                     seq: e.seq,
                     id: e.id.to_string(),

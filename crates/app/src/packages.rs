@@ -1472,6 +1472,14 @@ impl Session {
     }
 }
 
+/// A stored workspace segment row that does not parse (an event or a vault id).
+pub(crate) fn segment_damaged() -> AppError {
+    AppError::new(
+        ErrorCode::VaultError,
+        "A merged workspace audit segment stored in this vault is damaged.",
+    )
+}
+
 /// The merged workspace segments, each with the signing key its first merge event names,
 /// ordered by that merge event (a segment no merge event links comes last).
 pub(crate) async fn load_segments(
@@ -1485,7 +1493,7 @@ pub(crate) async fn load_segments(
     .await?;
     let mut chains: Vec<(String, Vec<Event>)> = Vec::new();
     for (ws, event) in rows {
-        let e: Event = serde_json::from_str(&event).map_err(|_| damaged())?;
+        let e: Event = serde_json::from_str(&event).map_err(|_| segment_damaged())?;
         match chains.last_mut() {
             Some((last, events)) if *last == ws => events.push(e),
             _ => chains.push((ws, vec![e])),
@@ -1497,7 +1505,7 @@ pub(crate) async fn load_segments(
         .map(|(ws, events)| {
             let link = links.iter().find(|l| l.workspace == ws);
             let segment = Segment {
-                workspace: ws.parse().map_err(|_| damaged())?,
+                workspace: ws.parse().map_err(|_| segment_damaged())?,
                 workspace_key: link.map(|l| l.workspace_key.clone()).unwrap_or_default(),
                 events,
             };
