@@ -173,8 +173,8 @@ pub fn verify(r: &VerifyReport, f: Format) {
             );
             if r.segments > 0 {
                 println!(
-                    "✓ {} merged workspace audit segment(s) re-walked and linked",
-                    r.segments
+                    "✓ {} merged workspace audit segment(s), {} events, re-walked and linked",
+                    r.segments, r.segment_events
                 );
             }
         }

@@ -131,6 +131,15 @@ for who in avery jordan; do
     expect_ok "${AS_ME[@]}" package trust "$WORK/dana.card.json" --format json
     ok
 
+    if [[ "$who" == jordan ]]; then
+        STEP="the demo's outstanding package to $name (their old laptop) is revoked first"
+        expect_ok "${AS_DANA[@]}" package list --format json
+        pkg="$(python3 -c 'import json,sys; print(next(p["id"] for p in json.load(open(sys.argv[1])) if p["status"] == "issued" and p["user_name"] == sys.argv[2]))' "$OUT" "$name")" \
+            || fail "the demo has no outstanding package"
+        expect_ok "${AS_DANA[@]}" package revoke "$pkg" --reason "Replaced by a new laptop (synthetic)" --format json
+        ok
+    fi
+
     STEP="the lead imports $name's card and writes an assignment package"
     expect_ok "${AS_DANA[@]}" package contact "$WORK/$who.card.json" --format json
     expect_ok "${AS_DANA[@]}" package assign --to "$name" --out "$WORK/$who.pkg" --format json
@@ -165,7 +174,15 @@ ok
 
 STEP="the merged audit trail verifies end to end"
 expect_ok "${AS_DANA[@]}" audit verify --format json
-python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["ok"]' "$OUT" || fail "verify is not ok"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["ok"] and r["segments"] == 3, r' "$OUT" \
+    || fail "verify is not ok or did not re-walk the demo's and both new workspaces' segments"
+ok
+
+STEP="an audit export carries the segments and verifies offline"
+expect_ok "${AS_DANA[@]}" audit export --format jsonl --out "$WORK/audit.jsonl"
+expect_ok audit verify "$WORK/audit.jsonl" --format json
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["ok"] and r["segments"] == 3 and r["segment_events"] > 0, r' "$OUT" \
+    || fail "the export does not carry the segments"
 ok
 
 echo "cli-offline: $PASSED passed, $FAILED failed"

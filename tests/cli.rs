@@ -331,8 +331,14 @@ fn no_passphrase_without_a_terminal_is_a_clear_error() {
 #[test]
 fn the_demo_has_one_user_per_role_and_a_verified_trail() {
     let env = Env::new();
-    let out: serde_json::Value =
-        serde_json::from_str(&ok(&env.airlock(&["demo", "d", "--format", "json"]))).unwrap();
+    std::fs::create_dir(env.path("tmp")).unwrap();
+    let demo = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["demo", "d", "--format", "json"])
+        .current_dir(env.dir.path())
+        .env("TMPDIR", env.path("tmp"))
+        .output()
+        .unwrap();
+    let out: serde_json::Value = serde_json::from_str(&ok(&demo)).unwrap();
     let users = out["users"].as_array().unwrap();
     let roles: Vec<&str> = users.iter().map(|u| u["role"].as_str().unwrap()).collect();
     assert_eq!(
@@ -353,6 +359,10 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         "verify",
     ]));
     assert!(verify.starts_with('✓'), "{verify}");
+    assert!(
+        verify.contains("1 merged workspace audit segment(s)"),
+        "the demo's package round trip brought jordan's offline events: {verify}"
+    );
     let listed = ok(&env.airlock(&[
         "--vault",
         "d",
@@ -396,6 +406,10 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         "annotation_submitted",
         "review_decided",
         "agreement_viewed",
+        "contact_imported",
+        "package_issued",
+        "package_revoked",
+        "package_merged",
     ] {
         assert!(kinds.contains(&k), "the demo shows {k}");
     }
@@ -442,6 +456,24 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         .filter(|i| i["status"] == "quarantined")
         .count();
     assert_eq!(quarantined, 1);
+
+    // Work packages: one merged round trip, one outstanding, one revoked; the temporary
+    // annotator laptop is gone.
+    let packages: serde_json::Value =
+        serde_json::from_str(&ok(&as_lead(&["package", "list", "--format", "json"]))).unwrap();
+    let mut states: Vec<&str> = packages
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["status"].as_str().unwrap())
+        .collect();
+    states.sort();
+    assert_eq!(states, vec!["issued", "merged", "revoked"]);
+    assert_eq!(
+        std::fs::read_dir(env.path("tmp")).unwrap().count(),
+        0,
+        "the demo's deliveries, laptop workspace and package files were removed"
+    );
 
     // De-identification ran over both deliveries; the first is signed off.
     let queue: serde_json::Value =

@@ -3,14 +3,14 @@
 
 use airlock_app::json::{
     AgreementDto, AnnotateView, AppStatus, AssignPlan, AssignRequest, AuditFilter, AuditPage,
-    BatchDecision, BatchDto, BatchStatus, CertificateCheckDto, ContactInfo, CreatedVault,
-    DeidBatchState, DeidQueueRow, DeidReview, DeidRunReport, DeidSettings, DeidSignOff,
-    DeidSpanEdit, DemoInfo, DestroyReport, DestroyRequest, DicomRegion, DicomReview, ExportFormat,
-    ExportReport, ExportRequest, ExportResult, IngestPreflight, IngestReport, IngestRequest,
-    ItemFilter, ItemPage, MergeReport, PackageDto, ProgressRow, ProjectOverview, QualificationDto,
-    QualificationInput, QueueEntry, ReceiptCheck, ReceiptExport, RetentionDto, ReviewDecision,
-    ReviewRow, ReviewView, SaveResult, SchemaDto, SchemaInput, SessionInfo, TotpSetup, UserDto,
-    VaultInfo, VaultSummary, VerifyReport,
+    AuditSegment, BatchDecision, BatchDto, BatchStatus, CertificateCheckDto, ContactInfo,
+    CreatedVault, DeidBatchState, DeidQueueRow, DeidReview, DeidRunReport, DeidSettings,
+    DeidSignOff, DeidSpanEdit, DemoInfo, DestroyReport, DestroyRequest, DicomRegion, DicomReview,
+    ExportFormat, ExportReport, ExportRequest, ExportResult, IngestPreflight, IngestReport,
+    IngestRequest, ItemFilter, ItemPage, MergeReport, PackageDto, ProgressRow, ProjectOverview,
+    QualificationDto, QualificationInput, QueueEntry, ReceiptCheck, ReceiptExport, RetentionDto,
+    ReviewDecision, ReviewRow, ReviewView, SaveResult, SchemaDto, SchemaInput, SessionInfo,
+    TotpSetup, UserDto, VaultInfo, VaultSummary, VerifyReport,
 };
 use airlock_app::{AppError, Role, Workspace};
 use secrecy::SecretString;
@@ -229,6 +229,18 @@ async fn audit_query(state: State<'_, AppState>, filter: AuditFilter) -> R<Audit
         .active()
         .await?
         .audit_query(&filter)
+        .await
+}
+
+#[tauri::command]
+async fn audit_segment(state: State<'_, AppState>, merge_seq: i64) -> R<AuditSegment> {
+    state
+        .0
+        .lock()
+        .await
+        .active()
+        .await?
+        .audit_segment(merge_seq)
         .await
 }
 
@@ -657,6 +669,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         totp_disable,
         start_break_glass,
         audit_query,
+        audit_segment,
         audit_verify,
         audit_export,
         ingest_preflight,

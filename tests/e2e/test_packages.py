@@ -110,3 +110,28 @@ def test_issue_open_label_return_and_merge(ui: Ui, work_dir: Path) -> None:
     ui.click("pkg-merge")
     ui.text_contains("pkg-merged", "nothing changed", timeout=30)
     ui.logout()
+
+
+def test_the_demo_shows_each_package_state_and_the_annotators_offline_events(ui: Ui) -> None:
+    users = demo(ui)
+    ui.login("dana.lead", users["dana.lead"]["passphrase"])
+    ui.click("nav-packages")
+    ui.wait(30).until(lambda d: len(ui.present("pkg-status")) >= 3)
+    states = sorted(e.text for e in ui.present("pkg-status"))
+    assert states == ["issued", "merged", "revoked"], states
+    ui.screenshot("packages-demo-states")
+
+    # The merge event in the audit viewer lists what jordan did on the laptop.
+    ui.click("nav-audit")
+    ui.wait(30).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, f'{ui.css("audit-row")}[data-action="package_merged"]')
+    )
+    row = ui.driver.find_element(By.CSS_SELECTOR, f'{ui.css("audit-row")}[data-action="package_merged"]')
+    assert "from workspace" in row.text
+    row.find_element(By.CSS_SELECTOR, "td:nth-child(4)").click()
+    ui.visible("audit-segment", timeout=30)
+    ui.wait(30).until(lambda d: len(ui.present("segment-row")) > 0)
+    actions = {e.get_attribute("data-action") for e in ui.present("segment-row")}
+    assert {"package_opened", "item_viewed"} <= actions, actions
+    assert "jordan.annotator" in ui.visible("audit-segment").text
+    ui.screenshot("packages-demo-offline-events")

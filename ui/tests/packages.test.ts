@@ -84,6 +84,33 @@ describe('work packages', () => {
     expect(replay.already_merged).toBe(true);
   });
 
+  it('the audit viewer shows what the annotator did offline under the merge event', async () => {
+    const { fake, demo } = await twoLaptops();
+    fake.signInAs('lena');
+    await fake.invoke('contact_import', { user: null, path: '/laptop/ari.card.json' });
+    const issued = await fake.invoke<PackageDto>('package_assign', { to: 'ari', out: '/laptop/to-ari.pkg', days: 14 });
+    await fake.invoke('open_vault', { path: '/laptop/ari.airlock' });
+    fake.signInAs('ari');
+    await fake.invoke('package_open', { path: '/laptop/to-ari.pkg' });
+    await fake.invoke('package_return', { package: null, out: '/laptop/from-ari.pkg' });
+    await fake.invoke('open_vault', { path: demo });
+    fake.signInAs('lena');
+    const merged = await fake.invoke<MergeReport>('package_merge', { path: '/laptop/from-ari.pkg' });
+    const { backend } = await boot({ as: 'lena', hash: '#/audit', backend: fake });
+    const rows = await screen.findAllByTestId('audit-row');
+    const mergeRow = rows.find((r) => r.getAttribute('data-action') === 'package_merged')!;
+    expect(mergeRow.textContent).toContain('from workspace');
+    await fireEvent.click(mergeRow.querySelector('td:nth-child(4)')!);
+    const seg = await screen.findByTestId('audit-segment');
+    await waitFor(() => expect(screen.getAllByTestId('segment-row').length).toBe(merged.segment_events));
+    expect(seg.textContent).toContain('ari');
+    expect(screen.getAllByTestId('segment-row').filter((r) => r.getAttribute('data-action') === 'annotation_submitted').length).toBe(issued.assignments);
+    expect(backend.commandCount('audit_segment')).toBe(1);
+    const report = await backend.invoke<{ segments: number; segment_events: number }>('audit_verify');
+    expect([report.segments, report.segment_events]).toEqual([1, merged.segment_events]);
+    await expect(backend.invoke('audit_segment', { mergeSeq: 1 })).rejects.toMatchObject({ code: 'not_found' });
+  });
+
   it('a workspace that trusts its lead’s card refuses a package signed by someone else', async () => {
     const { fake, demo } = await twoLaptops();
     fake.signInAs('lena');

@@ -205,6 +205,7 @@ async fn main() {
         vault.id(),
         &events,
         &cps,
+        &[],
         signers,
         user,
         &signing,

@@ -4,7 +4,7 @@
 use crate::account::user_names;
 use crate::error::{AppError, ErrorCode};
 use crate::json::{
-    self, AuditFilter, AuditPage, AuditRow, ExportFormat, ExportResult, VerifyReport,
+    self, AuditFilter, AuditPage, AuditRow, AuditSegment, ExportFormat, ExportResult, VerifyReport,
 };
 use crate::session::Session;
 use airlock_audit::{ExportSigner, ProblemKind};
@@ -31,20 +31,26 @@ pub(crate) fn report_dto(
             .iter()
             .map(|u| names.get(u).cloned().unwrap_or_else(|| u.to_string()))
             .collect(),
-        segments: 0,
-        problem: r.problem.map(|p| json::ChainProblem {
-            seq: p.seq,
-            kind: match p.kind {
-                ProblemKind::Changed => json::ProblemKind::Changed,
-                ProblemKind::Removed => json::ProblemKind::Removed,
-                ProblemKind::Inserted => json::ProblemKind::Inserted,
-                ProblemKind::Reordered => json::ProblemKind::Reordered,
-                ProblemKind::Malformed => json::ProblemKind::Malformed,
-                ProblemKind::BadSignature => json::ProblemKind::BadSignature,
-                ProblemKind::Truncated => json::ProblemKind::Truncated,
-            },
-            message: p.message,
-        }),
+        segments: r.segments as u64,
+        segment_events: r.segment_events as u64,
+        problem: r.problem.map(problem_dto),
+    }
+}
+
+/// Converts the audit crate's problem into the DTO.
+pub(crate) fn problem_dto(p: airlock_audit::ChainProblem) -> json::ChainProblem {
+    json::ChainProblem {
+        seq: p.seq,
+        kind: match p.kind {
+            ProblemKind::Changed => json::ProblemKind::Changed,
+            ProblemKind::Removed => json::ProblemKind::Removed,
+            ProblemKind::Inserted => json::ProblemKind::Inserted,
+            ProblemKind::Reordered => json::ProblemKind::Reordered,
+            ProblemKind::Malformed => json::ProblemKind::Malformed,
+            ProblemKind::BadSignature => json::ProblemKind::BadSignature,
+            ProblemKind::Truncated => json::ProblemKind::Truncated,
+        },
+        message: p.message,
     }
 }
 
@@ -77,8 +83,9 @@ fn day_bound(day: &str, end: bool) -> Result<String, AppError> {
 }
 
 impl Session {
-    /// Signs a checkpoint over the head and serialises the whole log (signed JSONL, or
-    /// CSV) inside `tx`; returns the bytes and the events they hold.
+    /// Signs a checkpoint over the head and serialises the whole log with its merged
+    /// workspace segments (signed JSONL, or CSV) inside `tx`; returns the bytes and the
+    /// main chain's events they hold.
     pub(crate) async fn audit_bytes(
         &self,
         tx: &mut sqlx::SqliteConnection,
@@ -91,6 +98,7 @@ impl Session {
         self.checkpoint(tx).await?;
         let events = airlock_audit::load_events(tx).await?;
         let checkpoints = airlock_audit::load_checkpoints(tx).await?;
+        let segments = crate::packages::load_segments(tx, &events).await?;
         let mut bytes = Vec::new();
         match format {
             ExportFormat::Jsonl => {
@@ -116,6 +124,7 @@ impl Session {
                     self.vault.id(),
                     &events,
                     &checkpoints,
+                    &segments,
                     signers,
                     self.user_id,
                     &personal.signing,
@@ -126,7 +135,9 @@ impl Session {
                 })?;
             }
             ExportFormat::Csv => {
-                airlock_audit::export_csv(&mut bytes, &events, |u| names.get(&u).cloned())?;
+                airlock_audit::export_csv(&mut bytes, &events, &segments, |u| {
+                    names.get(&u).cloned()
+                })?;
             }
         }
         Ok((bytes, events))
@@ -240,6 +251,15 @@ impl Session {
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
+        self.mark_audit_viewed().await?;
+        Ok(AuditPage {
+            rows,
+            total: total as u64,
+        })
+    }
+
+    /// Audits the first view of the log in this session.
+    async fn mark_audit_viewed(&mut self) -> Result<(), AppError> {
         if !self.audit_viewed {
             let mut tx = self.begin().await?;
             let mut d = self.draft(EventKind::AuditViewed, Outcome::Success);
@@ -248,9 +268,79 @@ impl Session {
             tx.commit().await?;
             self.audit_viewed = true;
         }
-        Ok(AuditPage {
+        Ok(())
+    }
+
+    /// The workspace events that the `package_merged` event at `merge_seq` brought in.
+    /// Lead and compliance; a view of the log, audited like [`Session::audit_query`].
+    pub async fn audit_segment(&mut self, merge_seq: i64) -> Result<AuditSegment, AppError> {
+        let _grant = self.authorize(Action::ViewAudit).await?;
+        let not_merge = || {
+            AppError::new(
+                ErrorCode::NotFound,
+                format!("Event #{merge_seq} is not a package merge."),
+            )
+        };
+        let row: Option<(String, String)> =
+            sqlx::query_as("SELECT action, detail FROM audit_events WHERE seq = ?")
+                .bind(merge_seq)
+                .fetch_optional(&self.pool)
+                .await?;
+        let (action, detail) = row.ok_or_else(not_merge)?;
+        if action != EventKind::PackageMerged.as_str() {
+            return Err(not_merge());
+        }
+        let d: serde_json::Value = serde_json::from_str(&detail).unwrap_or_default();
+        let workspace = d["workspace_vault"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let (first, last) = (
+            d["segment_first_seq"].as_i64().unwrap_or(0),
+            d["segment_last_seq"].as_i64().unwrap_or(-1),
+        );
+        let names = user_names(&self.pool).await?;
+        let annotator = d["annotator"]
+            .as_str()
+            .and_then(|u| u.parse::<UserId>().ok())
+            .and_then(|u| names.get(&u).cloned());
+        let stored: Vec<String> = sqlx::query_scalar(
+            "SELECT event FROM audit_segments WHERE workspace_vault = ? AND seq BETWEEN ? AND ? ORDER BY seq",
+        )
+        .bind(&workspace)
+        .bind(first)
+        .bind(last)
+        .fetch_all(&self.pool)
+        .await?;
+        let rows = stored
+            .iter()
+            .map(|text| {
+                let e: airlock_audit::Event =
+                    serde_json::from_str(text).map_err(|_| crate::packages::segment_damaged())?;
+                Ok(AuditRow {
+                    seq: e.seq,
+                    id: e.id.to_string(),
+                    ts: e.ts,
+                    actor_name: e.actor_id.and(annotator.clone()),
+                    actor_id: e.actor_id.map(|u| u.to_string()),
+                    actor_role: e.actor_role,
+                    action: e.action,
+                    outcome: e.outcome,
+                    object_kind: e.object_kind,
+                    object_id: e.object_id,
+                    object_name: None,
+                    detail: e.detail,
+                    break_glass: e.break_glass,
+                    prev_hash: e.prev_hash,
+                    hash: e.hash,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        self.mark_audit_viewed().await?;
+        Ok(AuditSegment {
+            merge_seq,
+            workspace_vault: workspace,
             rows,
-            total: total as u64,
         })
     }
 

@@ -4,8 +4,8 @@
 
 use crate::error::AppError;
 use crate::json::{
-    AssignRequest, BatchDecision, DeidSpanEdit, IngestRequest, QualificationInput, ReviewDecision,
-    SchemaInput,
+    AssignRequest, AssignmentStatus, BatchDecision, DeidSpanEdit, IngestRequest,
+    QualificationInput, ReviewDecision, SchemaInput,
 };
 use crate::json::{DemoInfo, DemoUser};
 use crate::session::Session;
@@ -101,6 +101,7 @@ impl Workspace {
         .await?;
         self.logout().await?;
         self.annotate_demo(&schema.id).await?;
+        self.packages_demo().await?;
         self.login(lead, &pw(lead_pw), None).await?;
         let s = self.active().await?;
         record_demo_compliance(s).await?;
@@ -475,6 +476,78 @@ impl Workspace {
             }
         }
         s.agreement(schema).await?;
+        self.logout().await?;
+        Ok(())
+    }
+
+    /// Work packages with a second laptop, simulated in a temporary folder: jordan's
+    /// personal workspace vault (its own key pair) writes a contact card the lead binds to
+    /// jordan's account. A first package goes to a laptop reported lost and is revoked; a
+    /// second is opened in the workspace, one note relabelled offline, returned and merged
+    /// (the workspace's audit chain joins the demo vault's as a linked segment); a third
+    /// stays outstanding. The workspace is crypto-erased and deleted afterwards.
+    async fn packages_demo(&mut self) -> Result<(), AppError> {
+        let (lead, _, lead_pw) = DEMO_USERS[0];
+        let (name, _, pass) = DEMO_USERS[4];
+        let base =
+            std::env::temp_dir().join(format!("airlock-demo-laptop-{}", uuid::Uuid::new_v4()));
+        let _cleanup = DemoFolder(base.clone());
+        std::fs::create_dir_all(&base).map_err(|e| {
+            AppError::from(airlock_vault::VaultError::io(
+                "creating the demo laptop folder",
+                e,
+            ))
+        })?;
+        let file = |n: &str| base.join(n);
+        let laptop_vault = file("jordan-laptop.airlock");
+        let mut laptop = self.sibling();
+        laptop
+            .create_workspace_vault(&laptop_vault, name, &pw(pass))
+            .await?;
+        laptop.login(name, &pw(pass), None).await?;
+        laptop
+            .active()
+            .await?
+            .contact_export(&file("jordan.card.json"))
+            .await?;
+        laptop.logout().await?;
+
+        self.login(lead, &pw(lead_pw), None).await?;
+        let s = self.active().await?;
+        s.contact_export(&file("dana.card.json")).await?;
+        s.contact_import_file(Some(name), &file("jordan.card.json"))
+            .await?;
+        let lost = s.package_assign(name, &file("lost.pkg"), 14).await?;
+        s.package_revoke(
+            &lost.id,
+            "Demo: the laptop this package went to was reported lost (synthetic incident)",
+        )
+        .await?;
+        s.package_assign(name, &file("to-jordan.pkg"), 14).await?;
+        self.logout().await?;
+
+        laptop.login(name, &pw(pass), None).await?;
+        let s = laptop.active().await?;
+        s.package_trust_lead(&file("dana.card.json")).await?;
+        s.package_open(&file("to-jordan.pkg")).await?;
+        let queue = s.my_queue().await?;
+        if let Some(q) = queue
+            .iter()
+            .find(|q| q.status == AssignmentStatus::InProgress)
+        {
+            let view = s.open_assignment(&q.assignment_id).await?;
+            let text = view.text.unwrap_or_default();
+            s.save_annotation(&q.assignment_id, &demo_spans(&text, false), None)
+                .await?;
+        }
+        s.package_return(None, &file("from-jordan.pkg")).await?;
+        laptop.close_vault().await?;
+        airlock_vault::Vault::open(&laptop_vault)?.crypto_erase(self.clock().now())?;
+
+        self.login(lead, &pw(lead_pw), None).await?;
+        let s = self.active().await?;
+        s.package_merge(&file("from-jordan.pkg")).await?;
+        s.package_assign(name, &file("outstanding.pkg"), 14).await?;
         self.logout().await?;
         Ok(())
     }

@@ -181,6 +181,21 @@ pub struct AuditRow {
     pub hash: String,
 }
 
+/// The workspace events a `package_merged` event brought in: what the annotator did
+/// offline, as recorded in their workspace's chain.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct AuditSegment {
+    /// The merge event's seq in this vault's chain.
+    #[ts(type = "number")]
+    pub merge_seq: i64,
+    /// The workspace vault the events come from.
+    pub workspace_vault: String,
+    /// The events, in workspace order; `seq` is the workspace's, `actor_name` the
+    /// annotator the merge was for.
+    pub rows: Vec<AuditRow>,
+}
+
 /// A page of audit rows, newest first.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
@@ -243,9 +258,12 @@ pub struct VerifyReport {
     /// Names of checkpoint signers.
     pub signers: Vec<String>,
     /// Workspace audit chains merged from work packages, re-walked and checked against
-    /// their merge events (0 for an exported file, which holds only the links).
+    /// their merge events (an export carries them too).
     #[ts(type = "number")]
     pub segments: u64,
+    /// Events in those segments.
+    #[ts(type = "number")]
+    pub segment_events: u64,
     /// First problem.
     pub problem: Option<ChainProblem>,
 }

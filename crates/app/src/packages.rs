@@ -26,7 +26,7 @@ use crate::json::{
 };
 use crate::rfc3339;
 use crate::session::Session;
-use airlock_audit::{Checkpoint, Event};
+use airlock_audit::{Checkpoint, Event, Segment};
 use airlock_model::{Action, EventKind, Outcome, Role, UserId, VaultId};
 use airlock_package::{AgeIdentity, ContactCard, Header, OpenError, Package, PackageKind};
 use airlock_vault::{purpose, Tier};
@@ -1452,78 +1452,68 @@ impl Session {
         Ok(out)
     }
 
-    /// Re-walks every workspace chain merged into this vault and checks each merge
-    /// event's link to it; the first problem marks `report` failed.
+    /// Re-walks every merged workspace segment from its genesis and checks it against
+    /// the merge events of `main` (already verified), filling the report's segment counts
+    /// or its problem.
     pub(crate) async fn verify_segments(
         &self,
         main: &[Event],
         report: &mut VerifyReport,
     ) -> Result<(), AppError> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT workspace_vault, event FROM audit_segments ORDER BY workspace_vault, seq",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut chains: HashMap<String, Vec<Event>> = HashMap::new();
-        for (ws, event) in rows {
-            let e: Event = serde_json::from_str(&event).map_err(|_| damaged())?;
-            chains.entry(ws).or_default().push(e);
-        }
-        report.segments = chains.len() as u64;
-        let mut fail = |seq: i64, message: String| {
+        let mut conn = self.pool.acquire().await?;
+        let segments = load_segments(&mut conn, main).await?;
+        report.segments = segments.len() as u64;
+        report.segment_events = segments.iter().map(|s| s.events.len() as u64).sum();
+        if let Some(p) = airlock_audit::verify_segments(main, &segments) {
             report.ok = false;
-            if report.problem.is_none() {
-                report.problem = Some(crate::json::ChainProblem {
-                    seq,
-                    kind: crate::json::ProblemKind::Changed,
-                    message,
-                });
-            }
-        };
-        // The first merge event of each workspace: where its segment joins the chain.
-        let mut joined: HashMap<String, i64> = HashMap::new();
-        for e in main.iter().filter(|e| e.action == EventKind::PackageMerged) {
-            let detail: serde_json::Value = serde_json::from_str(&e.detail).unwrap_or_default();
-            let ws = detail["workspace_vault"].as_str().unwrap_or_default();
-            let last = detail["segment_last_seq"].as_i64().unwrap_or(-1);
-            let head = detail["segment_head"].as_str().unwrap_or_default();
-            joined.entry(ws.to_string()).or_insert(e.seq);
-            let linked = chains
-                .get(ws)
-                .and_then(|c| c.iter().find(|s| s.seq == last))
-                .is_some_and(|s| s.hash == head);
-            if !linked {
-                fail(
-                    e.seq,
-                    format!(
-                        "the workspace audit segment merged at event #{} is missing or changed",
-                        e.seq
-                    ),
-                );
-            }
-        }
-        for (ws, events) in &chains {
-            let (Some(at), Ok(vault)) = (joined.get(ws), ws.parse::<VaultId>()) else {
-                fail(
-                    0,
-                    "a workspace audit segment is stored that no merge event links: it was inserted"
-                        .into(),
-                );
-                continue;
-            };
-            let r = airlock_audit::verify_chain(vault, events, &[], &HashMap::new());
-            if let Some(p) = r.problem {
-                fail(
-                    *at,
-                    format!(
-                        "the workspace audit segment merged at event #{at} does not verify: {}",
-                        p.message
-                    ),
-                );
-            }
+            report.problem = Some(crate::audit_cases::problem_dto(p));
         }
         Ok(())
     }
+}
+
+/// A stored workspace segment row that does not parse (an event or a vault id).
+pub(crate) fn segment_damaged() -> AppError {
+    AppError::new(
+        ErrorCode::VaultError,
+        "A merged workspace audit segment stored in this vault is damaged.",
+    )
+}
+
+/// The merged workspace segments, each with the signing key its first merge event names,
+/// ordered by that merge event (a segment no merge event links comes last).
+pub(crate) async fn load_segments(
+    conn: &mut SqliteConnection,
+    main: &[Event],
+) -> Result<Vec<Segment>, AppError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT workspace_vault, event FROM audit_segments ORDER BY workspace_vault, seq",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut chains: Vec<(String, Vec<Event>)> = Vec::new();
+    for (ws, event) in rows {
+        let e: Event = serde_json::from_str(&event).map_err(|_| segment_damaged())?;
+        match chains.last_mut() {
+            Some((last, events)) if *last == ws => events.push(e),
+            _ => chains.push((ws, vec![e])),
+        }
+    }
+    let links = airlock_audit::merge_links(main);
+    let mut segments = chains
+        .into_iter()
+        .map(|(ws, events)| {
+            let link = links.iter().find(|l| l.workspace == ws);
+            let segment = Segment {
+                workspace: ws.parse().map_err(|_| segment_damaged())?,
+                workspace_key: link.map(|l| l.workspace_key.clone()).unwrap_or_default(),
+                events,
+            };
+            Ok((link.map_or(i64::MAX, |l| l.seq), segment))
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    segments.sort_by_key(|(at, _)| *at);
+    Ok(segments.into_iter().map(|(_, s)| s).collect())
 }
 
 /// Whether `s` is an assignment state a result may carry (never `accepted`: only a

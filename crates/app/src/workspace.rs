@@ -60,6 +60,12 @@ impl Workspace {
         self.clock.clone()
     }
 
+    /// Another workspace with this one's clock, KDF parameters and default folder, and
+    /// no vault open: a second laptop, as the demo simulates one.
+    pub(crate) fn sibling(&self) -> Workspace {
+        Workspace::with_clock(self.default_dir.clone(), self.clock.clone(), self.kdf)
+    }
+
     /// The open vault and session, for the desktop's first screen. Does not extend the
     /// idle timer.
     pub async fn status(&mut self) -> AppStatus {

@@ -1,8 +1,12 @@
 //! Audit exports. JSONL is the verifiable form: a header naming the vault and the signers'
-//! public keys, one canonical line per event and checkpoint, and a trailer signed over
+//! public keys, one canonical line per event and checkpoint, then each merged workspace
+//! segment (a `segment` line and its `segment_event` lines), and a trailer signed over
 //! every byte before it. Verification requires each line to be exactly its canonical
-//! re-serialisation, so any changed byte is detected. CSV is for spreadsheets.
+//! re-serialisation, so any changed byte is detected. An export without segments is
+//! format version 1, byte for byte as before segments existed; with segments, version 2.
+//! CSV is for spreadsheets.
 
+use crate::segment::{verify_segments, Segment};
 use crate::verify::{verify_chain, ChainProblem, ProblemKind, VerifyReport};
 use crate::{genesis_hash, verify_hex_signature, Checkpoint, Event};
 use airlock_model::{UserId, VaultId};
@@ -54,6 +58,27 @@ struct Trailer {
     exported_by: UserId,
     public_key: String,
     signature: String,
+    /// Workspace events in the segments (absent in version 1).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    segment_events: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The line that opens a merged workspace segment; its `segment_event` lines follow.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentHeader {
+    #[serde(rename = "type")]
+    ty: String,
+    /// The workspace vault.
+    pub workspace_vault: VaultId,
+    /// The workspace's signing key, hex, as its merge events name it.
+    pub workspace_key: String,
+    /// How many `segment_event` lines follow.
+    pub events: usize,
 }
 
 /// One parsed line of an export (for tools that read exports).
@@ -63,10 +88,20 @@ pub enum ExportLine {
     Event(Event),
     /// A checkpoint.
     Checkpoint(Checkpoint),
+    /// The start of a merged workspace segment.
+    Segment(SegmentHeader),
+    /// An event of the workspace segment named.
+    SegmentEvent(VaultId, Event),
 }
 
 const EVENT_PREFIX: &str = "{\"type\":\"event\",";
 const CHECKPOINT_PREFIX: &str = "{\"type\":\"checkpoint\",";
+const SEGMENT_PREFIX: &str = "{\"type\":\"segment\",";
+const SEGMENT_EVENT_PREFIX: &str = "{\"type\":\"segment_event\",\"workspace_vault\":\"";
+
+fn segment_event_line(ws: VaultId, e: &Event) -> String {
+    tagged(&format!("{SEGMENT_EVENT_PREFIX}{ws}\","), e)
+}
 
 fn tagged<T: Serialize>(prefix: &str, v: &T) -> String {
     let json = serde_json::to_string(v).expect("audit records always serialise");
@@ -80,13 +115,15 @@ fn trailer_message(vault: VaultId, preceding: &[u8]) -> Vec<u8> {
     m
 }
 
-/// Writes a verifiable JSONL export of `events` and `checkpoints`, signed by `exporter`.
+/// Writes a verifiable JSONL export of `events`, `checkpoints` and the merged workspace
+/// `segments` (in the order given), signed by `exporter`.
 #[allow(clippy::too_many_arguments)]
 pub fn export_jsonl(
     out: &mut impl Write,
     vault: VaultId,
     events: &[Event],
     checkpoints: &[Checkpoint],
+    segments: &[Segment],
     signers: Vec<ExportSigner>,
     exporter: UserId,
     key: &SigningKey,
@@ -96,7 +133,7 @@ pub fn export_jsonl(
     let header = Header {
         ty: "header".into(),
         format: EXPORT_FORMAT.into(),
-        version: 1,
+        version: if segments.is_empty() { 1 } else { 2 },
         vault_id: vault,
         genesis: genesis_hash(vault),
         exported_at,
@@ -114,6 +151,20 @@ pub fn export_jsonl(
             buf.push(b'\n');
         }
     }
+    for s in segments {
+        let header = SegmentHeader {
+            ty: "segment".into(),
+            workspace_vault: s.workspace,
+            workspace_key: s.workspace_key.clone(),
+            events: s.events.len(),
+        };
+        serde_json::to_writer(&mut buf, &header).expect("segment headers serialise");
+        buf.push(b'\n');
+        for e in &s.events {
+            buf.extend_from_slice(segment_event_line(s.workspace, e).as_bytes());
+            buf.push(b'\n');
+        }
+    }
     let signature = key.sign(&trailer_message(vault, &buf));
     let trailer = Trailer {
         ty: "trailer".into(),
@@ -125,6 +176,7 @@ pub fn export_jsonl(
         exported_by: exporter,
         public_key: hex::encode(key.verifying_key().as_bytes()),
         signature: hex::encode(signature.to_bytes()),
+        segment_events: segments.iter().map(|s| s.events.len()).sum(),
     };
     serde_json::to_writer(&mut buf, &trailer).expect("trailer serialises");
     buf.push(b'\n');
@@ -170,6 +222,44 @@ fn parse_record(line: &str, n: usize, strict: bool) -> Result<ExportLine, ChainP
             ));
         }
         Ok(ExportLine::Checkpoint(c))
+    } else if let Some(rest) = line.strip_prefix(SEGMENT_EVENT_PREFIX) {
+        let bad = || {
+            fail(
+                0,
+                ProblemKind::Malformed,
+                format!("line {n} is not a valid workspace segment event"),
+            )
+        };
+        let (ws, rest) = rest
+            .split_once("\",")
+            .filter(|(ws, _)| ws.len() == 36)
+            .ok_or_else(bad)?;
+        let ws: VaultId = ws.parse().map_err(|_| bad())?;
+        let e: Event = serde_json::from_str(&format!("{{{rest}")).map_err(|_| bad())?;
+        if strict && segment_event_line(ws, &e) != line {
+            return Err(fail(
+                0,
+                ProblemKind::Changed,
+                format!("line {n} (workspace segment event #{}) was altered", e.seq),
+            ));
+        }
+        Ok(ExportLine::SegmentEvent(ws, e))
+    } else if line.starts_with(SEGMENT_PREFIX) {
+        let h: SegmentHeader = serde_json::from_str(line).map_err(|_| {
+            fail(
+                0,
+                ProblemKind::Malformed,
+                format!("line {n} is not a valid workspace segment header"),
+            )
+        })?;
+        if strict && serde_json::to_string(&h).expect("segment headers serialise") != line {
+            return Err(fail(
+                0,
+                ProblemKind::Changed,
+                format!("line {n} (a workspace segment header) was altered"),
+            ));
+        }
+        Ok(ExportLine::Segment(h))
     } else {
         Err(fail(
             0,
@@ -220,7 +310,7 @@ fn verify_jsonl_inner(
     };
     let lines: Vec<&str> = body.split('\n').collect();
     let header: Header = match serde_json::from_str::<Header>(lines[0]) {
-        Ok(h) if h.ty == "header" && h.format == EXPORT_FORMAT && h.version == 1 => h,
+        Ok(h) if h.ty == "header" && h.format == EXPORT_FORMAT && (1..=2).contains(&h.version) => h,
         _ => {
             return (
                 VerifyReport::failed(
@@ -296,16 +386,84 @@ fn verify_jsonl_inner(
     };
     let mut events = Vec::with_capacity(records.len());
     let mut checkpoints = Vec::new();
-    for r in records {
+    let mut segments: Vec<(Segment, usize)> = Vec::new();
+    for (i, r) in records.into_iter().enumerate() {
+        let n = i + 2;
+        let misplaced = |what: &str| {
+            VerifyReport::failed(
+                0,
+                fail(
+                    0,
+                    ProblemKind::Malformed,
+                    format!("line {n} is {what}: the file is not an audit export or was altered"),
+                ),
+            )
+        };
         match r {
+            ExportLine::Event(_) | ExportLine::Checkpoint(_) if !segments.is_empty() => {
+                return (
+                    misplaced("a main chain record after the workspace segments"),
+                    Some(vault),
+                )
+            }
             ExportLine::Event(e) => events.push(e),
             ExportLine::Checkpoint(c) => checkpoints.push(c),
+            ExportLine::Segment(_) if header.version < 2 => {
+                return (
+                    misplaced("a workspace segment in a version 1 export"),
+                    Some(vault),
+                )
+            }
+            ExportLine::Segment(h) => segments.push((
+                Segment {
+                    workspace: h.workspace_vault,
+                    workspace_key: h.workspace_key,
+                    events: Vec::new(),
+                },
+                h.events,
+            )),
+            ExportLine::SegmentEvent(ws, e) => match segments.last_mut() {
+                Some((s, _)) if s.workspace == ws => s.events.push(e),
+                _ => {
+                    return (
+                        misplaced("a workspace segment event outside its segment"),
+                        Some(vault),
+                    )
+                }
+            },
         }
     }
-    let report = verify_chain(vault, &events, &checkpoints, &keys);
+    let mut report = verify_chain(vault, &events, &checkpoints, &keys);
     if !report.ok {
         return (report, Some(vault));
     }
+    let segment_events: usize = segments.iter().map(|(s, _)| s.events.len()).sum();
+    let (segments, promised): (Vec<Segment>, Vec<usize>) = segments.into_iter().unzip();
+    if let Some(p) = verify_segments(&events, &segments) {
+        return (VerifyReport::failed(events.len(), p), Some(vault));
+    }
+    if let Some((s, promised)) = segments
+        .iter()
+        .zip(&promised)
+        .find(|(s, n)| s.events.len() != **n)
+    {
+        return (
+            VerifyReport::failed(
+                events.len(),
+                fail(
+                    0,
+                    ProblemKind::Changed,
+                    format!(
+                        "a workspace segment header promises {promised} events but {} follow: the header was changed",
+                        s.events.len()
+                    ),
+                ),
+            ),
+            Some(vault),
+        );
+    }
+    report.segments = segments.len();
+    report.segment_events = segment_events;
     if !signed {
         return (
             VerifyReport::failed(
@@ -320,7 +478,10 @@ fn verify_jsonl_inner(
             Some(vault),
         );
     }
-    if trailer.events != events.len() || trailer.head_hash != report.head_hash {
+    if trailer.events != events.len()
+        || trailer.head_hash != report.head_hash
+        || trailer.segment_events != segment_events
+    {
         return (
             VerifyReport::failed(
                 events.len(),
@@ -328,9 +489,11 @@ fn verify_jsonl_inner(
                     events.len() as i64 + 1,
                     ProblemKind::Truncated,
                     format!(
-                        "the export promises {} events but holds {}",
+                        "the export promises {} events and {} workspace segment events but holds {} and {}",
                         trailer.events,
-                        events.len()
+                        trailer.segment_events,
+                        events.len(),
+                        segment_events
                     ),
                 ),
             ),
@@ -340,11 +503,14 @@ fn verify_jsonl_inner(
     (report, Some(vault))
 }
 
-/// Writes a CSV export for people and spreadsheets. `name_of` resolves actor names for
-/// readability; names are not part of the hashed events.
+/// Writes a CSV export for people and spreadsheets: the main chain's events, then each
+/// merged workspace segment's, whose rows name their `workspace_vault` (empty for the
+/// main chain). `name_of` resolves actor names for readability; names are not part of
+/// the hashed events.
 pub fn export_csv(
     out: impl Write,
     events: &[Event],
+    segments: &[Segment],
     name_of: impl Fn(UserId) -> Option<String>,
 ) -> Result<(), crate::AuditError> {
     let mut w = csv::Writer::from_writer(out);
@@ -365,9 +531,15 @@ pub fn export_csv(
         "break_glass",
         "prev_hash",
         "hash",
+        "workspace_vault",
     ])
     .map_err(io)?;
-    for e in events {
+    let rows = events.iter().map(|e| (e, String::new())).chain(
+        segments
+            .iter()
+            .flat_map(|s| s.events.iter().map(|e| (e, s.workspace.to_string()))),
+    );
+    for (e, workspace) in rows {
         let actor_name = e.actor_id.and_then(&name_of).unwrap_or_default();
         w.write_record([
             e.seq.to_string(),
@@ -387,6 +559,7 @@ pub fn export_csv(
             u8::from(e.break_glass).to_string(),
             e.prev_hash.clone(),
             e.hash.clone(),
+            workspace,
         ])
         .map_err(io)?;
     }
@@ -400,10 +573,23 @@ mod tests {
     use airlock_model::EventKind;
     use proptest::prelude::*;
 
-    fn sample_export(n: i64) -> Vec<u8> {
+    /// An export of `n` events; with `segment`, the last is a merge of a three-event
+    /// workspace chain, which the export carries.
+    fn sample_export(n: i64, segment: bool) -> Vec<u8> {
         let vault = VaultId::new();
         let key = SigningKey::from_bytes(&[5u8; 32]);
         let who = UserId::new();
+        let ws = VaultId::new();
+        let ws_events = crate::segment::tests::workspace_chain(ws, 3);
+        let segments = if segment {
+            vec![Segment {
+                workspace: ws,
+                workspace_key: "ab".repeat(32),
+                events: ws_events.clone(),
+            }]
+        } else {
+            vec![]
+        };
         let mut prev = genesis_hash(vault);
         let events: Vec<Event> = (1..=n)
             .map(|seq| {
@@ -413,6 +599,17 @@ mod tests {
                 );
                 d.actor_id = Some(who);
                 d.detail.insert("count".into(), seq.into());
+                if segment && seq == n {
+                    d.kind = EventKind::PackageMerged;
+                    d.detail
+                        .insert("workspace_vault".into(), ws.to_string().into());
+                    d.detail
+                        .insert("workspace_key".into(), "ab".repeat(32).into());
+                    d.detail.insert("segment_first_seq".into(), 1.into());
+                    d.detail.insert("segment_last_seq".into(), 3.into());
+                    d.detail
+                        .insert("segment_head".into(), ws_events[2].hash.clone().into());
+                }
                 let e = Event::seal(seq, prev.clone(), d);
                 prev = e.hash.clone();
                 e
@@ -440,6 +637,7 @@ mod tests {
             vault,
             &events,
             &cps,
+            &segments,
             signers,
             who,
             &key,
@@ -449,9 +647,115 @@ mod tests {
         out
     }
 
+    fn lines(bytes: &[u8]) -> Vec<String> {
+        String::from_utf8(bytes.to_vec())
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn join(ls: &[String]) -> Vec<u8> {
+        format!("{}\n", ls.join("\n")).into_bytes()
+    }
+
+    #[test]
+    fn an_export_without_segments_keeps_version_1() {
+        let text = String::from_utf8(sample_export(3, false)).unwrap();
+        assert!(text
+            .starts_with("{\"type\":\"header\",\"format\":\"airlock-audit-log\",\"version\":1,"));
+        assert!(
+            !text.contains("segment"),
+            "older verifiers read it unchanged"
+        );
+    }
+
+    #[test]
+    fn an_export_with_a_segment_verifies_and_names_segment_damage() {
+        let bytes = sample_export(5, true);
+        let (r, _, _) = verify_jsonl(&bytes);
+        assert!(r.ok, "{:?}", r.problem);
+        assert_eq!((r.events, r.segments, r.segment_events), (5, 1, 3));
+        let ls = lines(&bytes);
+        assert!(ls[0].contains("\"version\":2"));
+        let first = ls
+            .iter()
+            .position(|l| l.starts_with(SEGMENT_EVENT_PREFIX))
+            .unwrap();
+        assert!(ls[first - 1].starts_with(SEGMENT_PREFIX));
+        let named = |ls: &[String]| {
+            let p = verify_jsonl(&join(ls)).0.problem.unwrap();
+            (p.kind, p.seq, p.message)
+        };
+
+        let mut changed = ls.clone();
+        changed[first + 1] = changed[first + 1].replace("\"ts\":\"w2\"", "\"ts\":\"w9\"");
+        let (kind, seq, message) = named(&changed);
+        assert_eq!((kind, seq), (ProblemKind::Changed, 5), "{message}");
+        assert!(message.contains("workspace event #2"), "{message}");
+
+        let mut removed = ls.clone();
+        removed.remove(first + 1);
+        let (kind, _, message) = named(&removed);
+        assert_eq!(kind, ProblemKind::Removed, "{message}");
+        assert!(
+            message.contains("workspace event #2 is missing"),
+            "{message}"
+        );
+
+        let mut reordered = ls.clone();
+        reordered.swap(first, first + 1);
+        assert_eq!(named(&reordered).0, ProblemKind::Reordered);
+
+        let mut inserted = ls.clone();
+        inserted.insert(first + 1, ls[first + 1].clone());
+        assert_eq!(named(&inserted).0, ProblemKind::Inserted);
+
+        let mut dropped = ls.clone();
+        dropped.drain(first - 1..first + 3);
+        let (kind, seq, _) = named(&dropped);
+        assert_eq!(
+            (kind, seq),
+            (ProblemKind::Removed, 5),
+            "the whole segment gone is named at its merge event"
+        );
+
+        let mut rekeyed = ls.clone();
+        rekeyed[first - 1] = rekeyed[first - 1].replace(&"ab".repeat(32), &"cd".repeat(32));
+        assert_eq!(named(&rekeyed).0, ProblemKind::Changed);
+
+        let mut moved = ls.clone();
+        let line = moved.remove(first);
+        moved.insert(2, line);
+        assert_eq!(
+            named(&moved).0,
+            ProblemKind::Malformed,
+            "segment events stay in their segment"
+        );
+    }
+
+    #[test]
+    fn a_csv_export_names_the_workspace_of_segment_rows() {
+        let ws = VaultId::new();
+        let seg = Segment {
+            workspace: ws,
+            workspace_key: String::new(),
+            events: crate::segment::tests::workspace_chain(ws, 2),
+        };
+        let main = crate::segment::tests::workspace_chain(VaultId::new(), 1);
+        let mut out = Vec::new();
+        export_csv(&mut out, &main, &[seg], |_| None).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows.len(), 4);
+        assert!(rows[0].ends_with(",hash,workspace_vault"));
+        assert!(rows[1].ends_with(','), "main chain rows have no workspace");
+        assert!(rows[3].ends_with(&ws.to_string()));
+    }
+
     #[test]
     fn a_fresh_export_verifies() {
-        let bytes = sample_export(5);
+        let bytes = sample_export(5, false);
         let (r, _, _) = verify_jsonl(&bytes);
         assert!(r.ok, "{:?}", r.problem);
         assert_eq!(r.events, 5);
@@ -460,7 +764,7 @@ mod tests {
 
     #[test]
     fn removing_reordering_or_cutting_lines_is_named() {
-        let bytes = sample_export(5);
+        let bytes = sample_export(5, false);
         let text = String::from_utf8(bytes).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         let join = |ls: Vec<&str>| format!("{}\n", ls.join("\n")).into_bytes();
@@ -490,7 +794,7 @@ mod tests {
         #![proptest_config(ProptestConfig::with_cases(512))]
         #[test]
         fn any_byte_change_is_detected(pos in 0usize..100_000, flip in 1u8..=255) {
-            let bytes = sample_export(4);
+            let bytes = sample_export(4, true);
             let mut bad = bytes.clone();
             let at = pos % bad.len();
             bad[at] ^= flip;

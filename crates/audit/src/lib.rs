@@ -18,10 +18,12 @@
 #![deny(missing_docs)]
 
 mod export;
+mod segment;
 mod store;
 mod verify;
 
 pub use export::{export_csv, export_jsonl, verify_jsonl, ExportLine, ExportSigner};
+pub use segment::{merge_links, verify_segments, MergeLink, Segment};
 pub use store::{append, checkpoint, head, load_checkpoints, load_events, AuditError};
 pub use verify::{verify_chain, ChainProblem, ProblemKind, VerifyReport};
 

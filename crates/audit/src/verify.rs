@@ -51,6 +51,10 @@ pub struct VerifyReport {
     pub checkpoints: usize,
     /// Users whose keys signed valid checkpoints.
     pub signers: Vec<UserId>,
+    /// Merged workspace segments re-walked and linked to their merge events.
+    pub segments: usize,
+    /// Events in those segments.
+    pub segment_events: usize,
     /// The first problem, if any.
     pub problem: Option<ChainProblem>,
 }
@@ -63,6 +67,8 @@ impl VerifyReport {
             head_hash: String::new(),
             checkpoints: 0,
             signers: vec![],
+            segments: 0,
+            segment_events: 0,
             problem: Some(problem),
         }
     }
@@ -196,6 +202,8 @@ pub fn verify_chain(
             .unwrap_or_else(|| genesis_hash(vault)),
         checkpoints: checkpoints.len(),
         signers: signers.into_iter().collect(),
+        segments: 0,
+        segment_events: 0,
         problem: None,
     }
 }

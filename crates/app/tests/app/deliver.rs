@@ -242,7 +242,7 @@ async fn the_deliverable_opens_with_stock_age_validates_and_holds_no_phi() {
     c.logout().await.unwrap();
 }
 
-fn destroy_request(fx: &Fixture, verifier: Option<VerifierInput>) -> DestroyRequest {
+pub(crate) fn destroy_request(fx: &Fixture, verifier: Option<VerifierInput>) -> DestroyRequest {
     DestroyRequest {
         confirm_project: "Synthetic Study".into(),
         certificate_out: fx

@@ -3,7 +3,7 @@
 
 use crate::annotate::{released, spans_at};
 use crate::support::{pw, span_schema, team, user_of, Fixture, LEAD};
-use airlock_app::json::{AssignRequest, AssignmentStatus, PackageStatus};
+use airlock_app::json::{self, AssignRequest, AssignmentStatus, ExportFormat, PackageStatus};
 use airlock_app::{ErrorCode, KdfParams, Role, Workspace};
 use std::path::{Path, PathBuf};
 use time::Duration;
@@ -661,9 +661,23 @@ async fn a_second_package_to_the_same_workspace_extends_its_merged_audit_segment
     let s = lead.active().await.unwrap();
     let report = s.audit_verify().await.unwrap();
     assert!(report.ok, "{:?}", report.problem);
+    assert_eq!(
+        (report.segments, report.segment_events),
+        (1, first.segment_events + second.segment_events),
+        "one workspace, one segment, pinned by two merge events"
+    );
     let listed = s.package_list().await.unwrap();
     assert_eq!(listed.len(), 2);
+    let out = t.file("two-merges.jsonl");
+    s.audit_export(ExportFormat::Jsonl, &out).await.unwrap();
     lead.logout().await.unwrap();
+    let file = airlock_app::verify_export_file(&out).unwrap();
+    assert!(file.ok, "{:?}", file.problem);
+    assert_eq!(
+        (file.segments, file.segment_events),
+        (report.segments, report.segment_events),
+        "the export re-walks what the vault re-walks"
+    );
 }
 
 #[tokio::test]
@@ -722,4 +736,190 @@ async fn a_workspace_that_trusts_its_leads_card_opens_only_that_leads_packages()
     s.package_open(&t.file("to-ann1.pkg")).await.unwrap();
     assert_eq!(s.my_queue().await.unwrap().len(), 4);
     ws.logout().await.unwrap();
+}
+
+/// One package to ann1, worked and merged: the lead's vault holds one workspace segment.
+async fn merged_once(t: &Team) -> airlock_app::json::MergeReport {
+    let ann1 = user_of(Role::Annotator);
+    issue(t, ann1.0, "to-ann1.pkg").await;
+    work(t, &t.ws1, ann1, "to-ann1.pkg", "from-ann1.pkg", false).await;
+    merge(t, "from-ann1.pkg").await.unwrap()
+}
+
+/// The export's lines, and the index of the first workspace segment event.
+fn segment_lines(path: &Path) -> (Vec<String>, usize) {
+    let lines: Vec<String> = std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let first = lines
+        .iter()
+        .position(|l| l.starts_with("{\"type\":\"segment_event\","))
+        .expect("the export carries the workspace's events");
+    (lines, first)
+}
+
+fn verify_lines(t: &Team, lines: &[String]) -> airlock_app::json::VerifyReport {
+    let path = t.file("tampered.jsonl");
+    std::fs::write(&path, format!("{}\n", lines.join("\n"))).unwrap();
+    airlock_app::verify_export_file(&path).unwrap()
+}
+
+#[tokio::test]
+async fn an_audit_export_after_a_merge_carries_the_workspace_segment_and_names_tampering() {
+    let t = setup().await;
+    let merged = merged_once(&t).await;
+    let mut lead = t.lead().await;
+    let s = lead.active().await.unwrap();
+    let out = t.file("audit.jsonl");
+    s.audit_export(ExportFormat::Jsonl, &out).await.unwrap();
+    let csv = t.file("audit.csv");
+    s.audit_export(ExportFormat::Csv, &csv).await.unwrap();
+    lead.logout().await.unwrap();
+
+    let report = airlock_app::verify_export_file(&out).unwrap();
+    assert!(report.ok, "{:?}", report.problem);
+    assert_eq!(
+        report.segments, 1,
+        "the workspace chain is re-walked offline"
+    );
+    assert_eq!(report.segment_events, merged.segment_events);
+    let (lines, first) = segment_lines(&out);
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("{\"type\":\"segment_event\","))
+            .count() as u64,
+        merged.segment_events
+    );
+    let rows = std::fs::read_to_string(&csv).unwrap();
+    let ws_vault = lines[first - 1]
+        .split("\"workspace_vault\":\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        rows.lines().filter(|r| r.ends_with(&ws_vault)).count() as u64,
+        merged.segment_events,
+        "the CSV names the workspace of each segment row"
+    );
+
+    // An edited workspace event, even with its line otherwise well formed.
+    let mut changed = lines.clone();
+    changed[first + 2] =
+        changed[first + 2].replacen("\"outcome\":\"success\"", "\"outcome\":\"failure\"", 1);
+    let p = verify_lines(&t, &changed).problem.unwrap();
+    assert_eq!(p.kind, json::ProblemKind::Changed, "{}", p.message);
+    assert!(
+        p.message.contains("merged at event #") && p.message.contains("workspace event #3"),
+        "{}",
+        p.message
+    );
+    let merge_seq = p.seq;
+    assert!(
+        lines[..first]
+            .iter()
+            .any(|l| l.contains("\"action\":\"package_merged\"")
+                && l.contains(&format!("\"seq\":{merge_seq},"))),
+        "the problem points at the merge event"
+    );
+
+    // The viewer shows what the annotator did offline, under the merge event.
+    let mut lead = t.lead().await;
+    let s = lead.active().await.unwrap();
+    let seg = s.audit_segment(merge_seq).await.unwrap();
+    assert_eq!(seg.rows.len() as u64, merged.segment_events);
+    assert_eq!(seg.workspace_vault, ws_vault);
+    assert!(seg.rows.iter().any(
+        |r| r.action == airlock_model::EventKind::AnnotationSubmitted
+            && r.actor_name.as_deref() == Some(user_of(Role::Annotator).0)
+    ));
+    let e = s.audit_segment(1).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound, "{}", e.message);
+    lead.logout().await.unwrap();
+    let mut ann = t.fx.login_as(Role::Annotator).await;
+    let e = ann
+        .active()
+        .await
+        .unwrap()
+        .audit_segment(merge_seq)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::Forbidden,
+        "annotators do not read the log"
+    );
+    ann.logout().await.unwrap();
+
+    let mut removed = lines.clone();
+    removed.remove(first + 3);
+    let p = verify_lines(&t, &removed).problem.unwrap();
+    assert_eq!(p.kind, json::ProblemKind::Removed, "{}", p.message);
+    assert!(
+        p.message.contains("workspace event #4 is missing"),
+        "{}",
+        p.message
+    );
+
+    let mut reordered = lines.clone();
+    reordered.swap(first + 1, first + 2);
+    let p = verify_lines(&t, &reordered).problem.unwrap();
+    assert_eq!(p.kind, json::ProblemKind::Reordered, "{}", p.message);
+
+    let mut inserted = lines.clone();
+    inserted.insert(first + 2, lines[first + 1].clone());
+    let p = verify_lines(&t, &inserted).problem.unwrap();
+    assert_eq!(p.kind, json::ProblemKind::Inserted, "{}", p.message);
+
+    let mut cut = lines.clone();
+    cut.retain(|l| !l.starts_with("{\"type\":\"segment"));
+    let p = verify_lines(&t, &cut).problem.unwrap();
+    assert_eq!(
+        (p.kind, p.seq),
+        (json::ProblemKind::Removed, merge_seq),
+        "a dropped segment is named at its merge event: {}",
+        p.message
+    );
+}
+
+#[tokio::test]
+async fn destruction_after_a_merge_keeps_the_workspace_events_in_the_final_export() {
+    let t = setup().await;
+    let merged = merged_once(&t).await;
+    let (_, cpass) = user_of(Role::Compliance);
+    let mut ws = t.fx.login_as(Role::Compliance).await;
+    ws.active()
+        .await
+        .unwrap()
+        .set_retention("2000-01-01", Some("contract ended"))
+        .await
+        .unwrap();
+    let lead = Some(json::VerifierInput {
+        name: LEAD.0.into(),
+        passphrase: LEAD.1.into(),
+        title: "Project lead".into(),
+    });
+    let done = ws
+        .destroy(&crate::deliver::destroy_request(&t.fx, lead), &pw(cpass))
+        .await
+        .unwrap();
+    assert!(!t.fx.vault.exists(), "the vault is gone");
+    let audit = Path::new(&done.audit_export);
+    let report = airlock_app::verify_export_file(audit).unwrap();
+    assert!(report.ok, "{:?}", report.problem);
+    assert_eq!(
+        (report.segments, report.segment_events),
+        (1, merged.segment_events),
+        "the annotator's offline events outlive the vault"
+    );
+    let check =
+        airlock_app::verify_certificate_file(Path::new(&done.certificate_json), Some(audit))
+            .unwrap();
+    assert!(check.ok, "{}", check.message);
+    assert_eq!(check.audit_matches, Some(true));
 }

@@ -8,6 +8,7 @@ import type {
   PackageDto,
   AuditFilter,
   AuditPage,
+  AuditSegment,
   BatchDecision,
   BatchDto,
   BatchStatus,
@@ -178,6 +179,11 @@ export function startBreakGlass(reason: string, minutes: number): Promise<Sessio
 
 export function auditQuery(filter: AuditFilter): Promise<AuditPage> {
   return call<AuditPage>('audit_query', { filter });
+}
+
+/** The workspace events the `package_merged` event at `mergeSeq` brought in. */
+export function auditSegment(mergeSeq: number): Promise<AuditSegment> {
+  return call<AuditSegment>('audit_segment', { mergeSeq });
 }
 
 export function auditVerify(): Promise<VerifyReport> {

@@ -16,6 +16,7 @@ import type {
   AuditFilter,
   AuditPage,
   AuditRow,
+  AuditSegment,
   CreatedVault,
   DemoInfo,
   DemoUser,
@@ -195,6 +196,8 @@ interface MockVault {
   /** Workspace: the fingerprint of the lead whose packages alone open here, once trusted. */
   trustedLead: string | null;
   packages: MockPackage[];
+  /** Merge event seq → the workspace events that merge brought in. */
+  segments: Map<number, AuditSegment>;
   retention: { date: string | null; rule: string | null };
   exports: ExportDto[];
   qualifications: QualificationDto[];
@@ -414,6 +417,8 @@ export class MockBackend implements IBackend {
         return this.auditQuery(a.filter as AuditFilter);
       case 'audit_verify':
         return this.auditVerify();
+      case 'audit_segment':
+        return this.auditSegment(Number(a.mergeSeq));
       case 'ingest_preflight':
         return this.ingestPreflight(a.request as IngestRequest);
       case 'ingest_start':
@@ -567,6 +572,7 @@ export class MockBackend implements IBackend {
       contacts: new Map(),
       trustedLead: null,
       packages: [],
+      segments: new Map(),
       exports: [],
       qualifications: [],
       schemas: [],
@@ -963,11 +969,19 @@ export class MockBackend implements IBackend {
       head_hash: head ? head.hash : '0'.repeat(64),
       checkpoints: Math.floor(v.events.length / 100),
       signers: v.users.filter((x) => x.role === 'lead' || x.role === 'compliance').map((x) => x.name),
-      segments: new Set(v.packages.filter((p) => p.status === 'merged').map((p) => p.userId)).size,
+      segments: new Set([...v.segments.values()].map((s) => s.workspace_vault)).size,
+      segment_events: [...v.segments.values()].reduce((n, s) => n + s.rows.length, 0),
       problem: this.chainProblem ? { ...this.chainProblem } : null,
     };
     this.append('audit_verified', report.ok ? 'success' : 'failure', u, null);
     return report;
+  }
+
+  private auditSegment(mergeSeq: number): AuditSegment {
+    this.requireRole(['lead', 'compliance'], 'view the audit log');
+    const seg = this.requireVault().segments.get(mergeSeq);
+    if (!seg) throw fail('not_found', `Event #${mergeSeq} is not a package merge.`);
+    return structuredClone(seg);
   }
 
   private auditExport(format: string, path: string): ExportResult {
@@ -1995,6 +2009,38 @@ export class MockBackend implements IBackend {
     p.status = 'merged';
     p.resultId = f.resultId;
     this.append('package_merged', 'success', lead, { kind: 'package', id: p.id, name: null });
+    const annotator = v.users.find((x) => x.id === p.userId) ?? null;
+    const workspace = v.contacts.get(p.userId)?.vaultId ?? newId('vault');
+    const earlier = [...v.segments.values()].filter((s) => s.workspace_vault === workspace);
+    let wseq = earlier.reduce((n, s) => n + s.rows.length, 0);
+    let prev = earlier.at(-1)?.rows.at(-1)?.hash ?? '0'.repeat(64);
+    const rows: AuditRow[] = f.assignments.flatMap((a) =>
+      (['item_viewed', 'annotation_changed', 'annotation_submitted'] as const).map((action) => {
+        wseq += 1;
+        const hash = fakeHash(`${workspace}:${wseq}`);
+        const row: AuditRow = {
+          seq: wseq,
+          id: newId('evt'),
+          ts: new Date(this.now()).toISOString(),
+          actor_id: annotator ? newId('user') : null,
+          actor_name: annotator?.name ?? null,
+          actor_role: 'annotator',
+          action,
+          outcome: 'success',
+          object_kind: 'assignment',
+          object_id: a.id,
+          object_name: null,
+          detail: '{}',
+          break_glass: false,
+          prev_hash: prev,
+          hash,
+        };
+        prev = hash;
+        return row;
+      }),
+    );
+    const mergeSeq = v.events[v.events.length - 1]!.seq;
+    v.segments.set(mergeSeq, { merge_seq: mergeSeq, workspace_vault: workspace, rows });
     return report(false, changes);
   }
 

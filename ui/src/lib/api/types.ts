@@ -99,6 +99,7 @@ export type { AppStatus } from './bindings/AppStatus';
 export type { AuditFilter } from './bindings/AuditFilter';
 export type { AuditPage } from './bindings/AuditPage';
 export type { AuditRow } from './bindings/AuditRow';
+export type { AuditSegment } from './bindings/AuditSegment';
 export type { ChainProblem } from './bindings/ChainProblem';
 export type { CreatedVault } from './bindings/CreatedVault';
 export type { DemoInfo } from './bindings/DemoInfo';

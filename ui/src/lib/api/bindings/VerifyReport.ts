@@ -27,9 +27,13 @@ checkpoints: number,
 signers: Array<string>, 
 /**
  * Workspace audit chains merged from work packages, re-walked and checked against
- * their merge events (0 for an exported file, which holds only the links).
+ * their merge events (an export carries them too).
  */
 segments: number, 
+/**
+ * Events in those segments.
+ */
+segment_events: number, 
 /**
  * First problem.
  */
