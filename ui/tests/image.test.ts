@@ -159,6 +159,17 @@ async function releasedImage(b: MockBackend): Promise<SchemaDto> {
 describe('image labelling against the fake backend', () => {
   // jsdom has no 2D canvas: the viewer then draws nothing, and everything else still runs.
   HTMLCanvasElement.prototype.getContext = (() => null) as typeof HTMLCanvasElement.prototype.getContext;
+  // Nor pointer events: mouse events with a pointer id stand in.
+  if (!('PointerEvent' in window)) {
+    class FakePointerEvent extends MouseEvent {
+      pointerId: number;
+      constructor(type: string, init: PointerEventInit = {}) {
+        super(type, init);
+        this.pointerId = init.pointerId ?? 1;
+      }
+    }
+    Object.assign(window, { PointerEvent: FakePointerEvent });
+  }
 
   it('assigns only the DICOM item, serves frames to its annotator only and refuses boxes outside', async () => {
     const b = MockBackend.withDemo();

@@ -55,6 +55,7 @@ import type {
   DeidSpan,
   DeidSpanEdit,
   DeidStatus,
+  DicomReview,
   AgreementDto,
   AnnotateView,
   AnnotationValue,
@@ -402,9 +403,11 @@ export class MockBackend implements IBackend {
       case 'deid_review':
         return this.deidReview(str(a.itemId), true);
       case 'deid_dicom_review':
+        return this.deidDicomReview(str(a.itemId));
       case 'deid_dicom_clean':
         this.requireRole(['lead'], 'validate deid');
-        throw fail('not_found', 'No DICOM item has this id.');
+        if (this.deidSignedOff(str(a.itemId))) throw fail('conflict', 'This item’s batch is signed off; its de-identification can no longer change.');
+        return this.deidDicomReview(str(a.itemId));
       case 'deid_revise':
         return this.deidRevise(str(a.itemId), a.spans as DeidSpanEdit[]);
       case 'deid_validate':
@@ -1254,6 +1257,43 @@ export class MockBackend implements IBackend {
       revision: d.revision,
       misses: d.misses,
       categories: MockBackend.MOCK_CATEGORIES,
+    };
+  }
+
+  /** A DICOM item's validation view: the fake keeps no header or pixels, only the outcome. */
+  private deidDicomReview(itemId: string): DicomReview {
+    const u = this.requireRole(['lead'], 'validate deid');
+    const v = this.requireVault();
+    const d = v.deid.find((x) => x.itemId === itemId && x.image);
+    if (!d?.image) throw fail('not_found', 'No DICOM item has this id.');
+    const item = v.items.find((i) => i.dto.id === itemId)!.dto;
+    this.append('original_viewed', 'success', u, { kind: 'item', id: itemId, name: null });
+    return {
+      item_id: itemId,
+      number: item.number,
+      source_name: item.source_name,
+      status: d.status,
+      revision: d.revision,
+      misses: d.misses,
+      columns: d.image.width,
+      rows: d.image.height,
+      frames: d.image.frames,
+      original_frame: null,
+      result_frame: null,
+      proposed: [],
+      hand_regions: [],
+      risk: [],
+      pixels_cleaned: false,
+      pixel_regions: 0,
+      residual_words: null,
+      needs_pixel_review: false,
+      ocr_available: false,
+      method_codes: ['113100'],
+      profile_edition: '2026c',
+      header: [
+        { path: '(0010,0010)', tag: '(0010,0010)', keyword: 'PatientName', vr: 'PN', original: 'ROE^JANE', result: 'PSEUDO-0001', treatment: 'replaced', code: 'Z' },
+        { path: '(0008,0060)', tag: '(0008,0060)', keyword: 'Modality', vr: 'CS', original: 'CT', result: 'CT', treatment: null, code: null },
+      ],
     };
   }
 
