@@ -260,3 +260,36 @@ async fn frames_of_a_text_item_or_an_unassigned_image_are_refused() {
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::NotFound);
 }
+
+#[tokio::test]
+async fn the_demo_has_a_boxed_ct_series_to_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ws = Workspace::with_clock(
+        dir.path().to_path_buf(),
+        Arc::new(airlock_app::ManualClock::new()),
+        airlock_app::KdfParams::INSECURE_FAST,
+    );
+    ws.create_demo(&dir.path().join("demo.airlock"))
+        .await
+        .unwrap();
+    let (name, _, pass) = airlock_app::DEMO_USERS[2];
+    ws.login(name, &pw(pass), None).await.unwrap();
+    let s = ws.active().await.unwrap();
+    let row = s
+        .review_queue()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.schema.starts_with("CT lesions"))
+        .expect("the CT series is in review");
+    assert!(row.disagreement && row.submitted == 2);
+    let view = s.review_item(&row.item_id, &row.schema_id).await.unwrap();
+    let info = view.image.unwrap();
+    assert_eq!((info.width, info.height, info.frames), (192, 192, 32));
+    assert_eq!(view.summary.agree, 1, "both annotators boxed the lesion");
+    let frame = s
+        .review_frame(&row.item_id, &row.schema_id, 16)
+        .await
+        .unwrap();
+    assert_eq!(frame.len(), 192 * 192 * 2);
+}
