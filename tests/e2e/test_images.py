@@ -16,12 +16,17 @@ from conftest import Ui
 from test_annotate import demo
 
 
+def click_row(ui: Ui, queue_testid: str, needle: str) -> None:
+    """Clicks the queue row whose text holds ``needle`` (scrolled into the queue's view)."""
+    queue = ui.visible(queue_testid)
+    row = next(b for b in queue.find_elements(By.CSS_SELECTOR, "button") if needle in b.get_attribute("textContent"))
+    ui.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", row)
+
+
 def open_ct_item(ui: Ui) -> None:
     """Opens the CT item from the annotator's queue and waits for its frame to show."""
     ui.click("nav-work")
-    queue = ui.visible("work-queue")
-    row = next(b for b in queue.find_elements(By.CSS_SELECTOR, "button") if "CT lesions" in b.text)
-    row.click()
+    click_row(ui, "work-queue", "CT lesions")
     canvas = ui.visible("work-image", timeout=30)
     ui.wait(30).until(lambda d: canvas.get_attribute("data-frame") not in (None, "-1"))
 
@@ -73,9 +78,7 @@ def test_two_annotators_box_a_ct_series_and_a_reviewer_adjudicates(ui: Ui) -> No
 
     ui.login("riley.reviewer", users["riley.reviewer"]["passphrase"])
     ui.click("nav-review")
-    queue = ui.visible("review-queue")
-    row = next(b for b in queue.find_elements(By.CSS_SELECTOR, "button") if "CT lesions" in b.text)
-    row.click()
+    click_row(ui, "review-queue", "CT lesions")
     canvas = ui.visible("review-image", timeout=30)
     ui.wait(30).until(lambda d: canvas.get_attribute("data-frame") not in (None, "-1"))
     ui.visible("review-col-A1")
@@ -90,4 +93,7 @@ def test_two_annotators_box_a_ct_series_and_a_reviewer_adjudicates(ui: Ui) -> No
     ui.wait(10).until(lambda d: ui.visible("review-gold-regions").text.count("frame") == before + 1)
     ui.click("review-save-gold")
     ui.text_contains("review-msg", "Gold label saved")
+    click_row(ui, "review-queue", "CT lesions")
+    ui.text_contains("review-gold", "Gold (saved)")
+    assert ui.visible("review-gold-regions").text.count("frame") == before + 1
     ui.screenshot("images-review-gold")
