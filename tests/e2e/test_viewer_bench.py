@@ -107,7 +107,53 @@ const invoke = window.__TAURI_INTERNALS__.invoke;
   t = performance.now();
   let x = 0;
   for (let i = 0; i < 10000000; i++) x = (x + i) | 0;
-  done({ open_ms, frames, js_loop_ms: performance.now() - t, x });
+  const js_loop_ms = performance.now() - t;
+  // The viewer's two steps on their own: the lookup over 512 × 512 samples, and putImageData.
+  const samples = new Uint16Array(512 * 512).map((_, i) => i & 0xffff);
+  const lut = new Uint8Array(65536).map((_, i) => i >> 8);
+  const cv = document.createElement('canvas');
+  cv.width = 512; cv.height = 512;
+  const ctx = cv.getContext('2d');
+  const img = ctx.createImageData(512, 512);
+  const out = img.data;
+  const lut_ms = [], put_ms = [];
+  for (let k = 0; k < 20; k++) {
+    t = performance.now();
+    for (let i = 0, j = 0; i < samples.length; i++, j += 4) {
+      const g = lut[samples[i]];
+      out[j] = g; out[j + 1] = g; out[j + 2] = g; out[j + 3] = 255;
+    }
+    lut_ms.push(performance.now() - t);
+    t = performance.now();
+    ctx.putImageData(img, 0, 0);
+    put_ms.push(performance.now() - t);
+  }
+  // As the viewer does it: put into an offscreen canvas, then draw that scaled on screen.
+  const vis = document.createElement('canvas');
+  vis.width = 1100; vis.height = 600;
+  document.body.appendChild(vis);
+  const vctx = vis.getContext('2d');
+  const put2_ms = [], draw_ms = [], bitmap_ms = [];
+  for (let k = 0; k < 20; k++) {
+    t = performance.now();
+    ctx.putImageData(img, 0, 0);
+    put2_ms.push(performance.now() - t);
+    t = performance.now();
+    vctx.drawImage(cv, 0, 0, 600, 600);
+    vctx.getImageData(0, 0, 1, 1);
+    draw_ms.push(performance.now() - t);
+    await new Promise((r) => requestAnimationFrame(r));
+  }
+  for (let k = 0; k < 20; k++) {
+    t = performance.now();
+    const bm = await createImageBitmap(img);
+    vctx.drawImage(bm, 0, 0, 600, 600);
+    vctx.getImageData(0, 0, 1, 1);
+    bitmap_ms.push(performance.now() - t);
+    await new Promise((r) => requestAnimationFrame(r));
+  }
+  vis.remove();
+  done({ open_ms, frames, js_loop_ms, x, lut_ms, put_ms, put2_ms, draw_ms, bitmap_ms });
 })();
 """
 
@@ -166,6 +212,11 @@ def test_viewer_bench(ui: Ui) -> None:
         "api_open_assignment_warm_ms": round(api["open_ms"], 1),
         "api_frame_fetch_p95_ms": round(p95(api["frames"]), 1),
         "webview_js_loop_10M_ms": round(api["js_loop_ms"], 1),
+        "webview_lut_512x512_median_ms": round(sorted(api["lut_ms"])[10], 1),
+        "webview_put_image_data_512x512_median_ms": round(sorted(api["put_ms"])[10], 1),
+        "webview_put_after_draw_median_ms": round(sorted(api["put2_ms"])[10], 1),
+        "webview_draw_scaled_median_ms": round(sorted(api["draw_ms"])[10], 1),
+        "webview_bitmap_draw_median_ms": round(sorted(api["bitmap_ms"])[10], 1),
     }
     print(json.dumps(result, indent=2))
     if OUT:
