@@ -108,6 +108,11 @@ const invoke = window.__TAURI_INTERNALS__.invoke;
   let x = 0;
   for (let i = 0; i < 10000000; i++) x = (x + i) | 0;
   const js_loop_ms = performance.now() - t;
+  // The display's pace in this webview: animation frames in one second with no work.
+  let rafs = 0;
+  t = performance.now();
+  while (performance.now() - t < 1000) { await new Promise((r) => requestAnimationFrame(r)); rafs += 1; }
+  const raf_fps = rafs / ((performance.now() - t) / 1000);
   // The viewer's two steps on their own: the lookup over 512 × 512 samples, and putImageData.
   const samples = new Uint16Array(512 * 512).map((_, i) => i & 0xffff);
   const lut = new Uint8Array(65536).map((_, i) => i >> 8);
@@ -127,6 +132,20 @@ const invoke = window.__TAURI_INTERNALS__.invoke;
     t = performance.now();
     ctx.putImageData(img, 0, 0);
     put_ms.push(performance.now() - t);
+  }
+  // The same lookup over a frame as it arrives over IPC, and over a copy of it.
+  const real = new Uint16Array(await invoke('assignment_frame', { assignmentId: id, frame: 0 }));
+  const copy = new Uint16Array(real);
+  const real_ms = [], copy_ms = [];
+  for (const [arr, into] of [[real, real_ms], [copy, copy_ms]]) {
+    for (let k = 0; k < 10; k++) {
+      t = performance.now();
+      for (let i = 0, j = 0; i < arr.length; i++, j += 4) {
+        const g = lut[arr[i]];
+        out[j] = g; out[j + 1] = g; out[j + 2] = g; out[j + 3] = 255;
+      }
+      into.push(performance.now() - t);
+    }
   }
   // As the viewer does it: put into an offscreen canvas, then draw that scaled on screen.
   const vis = document.createElement('canvas');
@@ -153,7 +172,7 @@ const invoke = window.__TAURI_INTERNALS__.invoke;
     await new Promise((r) => requestAnimationFrame(r));
   }
   vis.remove();
-  done({ open_ms, frames, js_loop_ms, x, lut_ms, put_ms, put2_ms, draw_ms, bitmap_ms });
+  done({ open_ms, frames, js_loop_ms, raf_fps, x, lut_ms, put_ms, put2_ms, draw_ms, bitmap_ms, real_ms, copy_ms });
 })();
 """
 
@@ -212,8 +231,11 @@ def test_viewer_bench(ui: Ui) -> None:
         "api_open_assignment_warm_ms": round(api["open_ms"], 1),
         "api_frame_fetch_p95_ms": round(p95(api["frames"]), 1),
         "webview_js_loop_10M_ms": round(api["js_loop_ms"], 1),
+        "webview_idle_animation_fps": round(api["raf_fps"], 1),
         "webview_lut_512x512_median_ms": round(sorted(api["lut_ms"])[10], 1),
         "webview_put_image_data_512x512_median_ms": round(sorted(api["put_ms"])[10], 1),
+        "webview_lut_ipc_frame_median_ms": round(sorted(api["real_ms"])[5], 1),
+        "webview_lut_copied_frame_median_ms": round(sorted(api["copy_ms"])[5], 1),
         "webview_put_after_draw_median_ms": round(sorted(api["put2_ms"])[10], 1),
         "webview_draw_scaled_median_ms": round(sorted(api["draw_ms"])[10], 1),
         "webview_bitmap_draw_median_ms": round(sorted(api["bitmap_ms"])[10], 1),
