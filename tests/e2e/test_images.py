@@ -26,7 +26,7 @@ def click_row(ui: Ui, queue_testid: str, needle: str) -> None:
 def open_ct_item(ui: Ui) -> None:
     """Opens the CT item from the annotator's queue and waits for its frame to show."""
     ui.click("nav-work")
-    click_row(ui, "work-queue", "CT lesions")
+    click_row(ui, "work-queue", "Lesions on CT")
     canvas = ui.visible("work-image", timeout=30)
     ui.wait(30).until(lambda d: canvas.get_attribute("data-frame") not in (None, "-1"))
 
@@ -78,7 +78,7 @@ def test_two_annotators_box_a_ct_series_and_a_reviewer_adjudicates(ui: Ui) -> No
 
     ui.login("riley.reviewer", users["riley.reviewer"]["passphrase"])
     ui.click("nav-review")
-    click_row(ui, "review-queue", "CT lesions")
+    click_row(ui, "review-queue", "Lesions on CT")
     canvas = ui.visible("review-image", timeout=30)
     ui.wait(30).until(lambda d: canvas.get_attribute("data-frame") not in (None, "-1"))
     ui.visible("review-col-A1")
@@ -93,7 +93,7 @@ def test_two_annotators_box_a_ct_series_and_a_reviewer_adjudicates(ui: Ui) -> No
     ui.wait(10).until(lambda d: ui.visible("review-gold-regions").text.count("frame") == before + 1)
     ui.click("review-save-gold")
     ui.text_contains("review-msg", "Gold label saved")
-    click_row(ui, "review-queue", "CT lesions")
+    click_row(ui, "review-queue", "Lesions on CT")
     ui.text_contains("review-gold", "Gold (saved)")
     assert ui.visible("review-gold-regions").text.count("frame") == before + 1
     ui.screenshot("images-review-gold")

@@ -386,7 +386,8 @@ async fn deidentify_demo(
     Ok(())
 }
 
-/// The demo's box schema for the CT series.
+/// The demo's box schema for the CT series (named to sort after the text schema, which
+/// screens open first).
 fn demo_box_schema() -> SchemaInput {
     let label = |name: &str, description: &str| LabelDef {
         name: name.into(),
@@ -395,7 +396,7 @@ fn demo_box_schema() -> SchemaInput {
         description: Some(description.into()),
     };
     SchemaInput {
-        name: "CT lesions".into(),
+        name: "Lesions on CT".into(),
         task: Task::ImageBoxes,
         body: SchemaBody {
             labels: vec![
@@ -404,7 +405,7 @@ fn demo_box_schema() -> SchemaInput {
             ],
             multi: false,
         },
-        guideline: "# CT lesions
+        guideline: "# Lesions on CT
 
 Box every **lesion** on the slice where it is largest, tight to its edge.
 

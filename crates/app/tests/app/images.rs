@@ -280,7 +280,7 @@ async fn the_demo_has_a_boxed_ct_series_to_review() {
         .await
         .unwrap()
         .into_iter()
-        .find(|r| r.schema.starts_with("CT lesions"))
+        .find(|r| r.schema.starts_with("Lesions on CT"))
         .expect("the CT series is in review");
     assert!(row.disagreement && row.submitted == 2);
     let view = s.review_item(&row.item_id, &row.schema_id).await.unwrap();
