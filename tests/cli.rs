@@ -414,7 +414,8 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         assert!(kinds.contains(&k), "the demo shows {k}");
     }
 
-    // The demo holds two real deliveries: one fully verified, one with a quarantined file.
+    // The demo holds three real deliveries: one fully verified, one with a quarantined
+    // file, and a CT series.
     let lead = users.iter().find(|u| u["role"] == "lead").unwrap();
     env.write("l.pw", lead["passphrase"].as_str().unwrap());
     let lead_name = lead["name"].as_str().unwrap();
@@ -438,7 +439,7 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         .iter()
         .map(|b| b["status"].as_str().unwrap())
         .collect();
-    assert_eq!(statuses.len(), 2);
+    assert_eq!(statuses.len(), 3);
     assert!(
         statuses.contains(&"received") && statuses.contains(&"released"),
         "{statuses:?}"
@@ -446,8 +447,8 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
     let items: serde_json::Value =
         serde_json::from_str(&ok(&as_lead(&["items", "list", "--format", "json"]))).unwrap();
     assert_eq!(
-        items["total"], 11,
-        "4 notes, 4 triage rows, 1 released note, 1 ultrasound, 1 quarantined"
+        items["total"], 12,
+        "4 notes, 4 triage rows, 1 released note, 1 ultrasound, 1 quarantined, 1 CT series"
     );
     let quarantined = items["rows"]
         .as_array()
@@ -475,7 +476,7 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         "the demo's deliveries, laptop workspace and package files were removed"
     );
 
-    // De-identification ran over both deliveries; the first is signed off.
+    // De-identification ran over every delivery; the first and the CT series are signed off.
     let queue: serde_json::Value =
         serde_json::from_str(&ok(&as_lead(&["deid", "queue", "--format", "json"]))).unwrap();
     let statuses: Vec<&str> = queue
@@ -486,17 +487,17 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         .collect();
     assert_eq!(
         statuses.len(),
-        10,
+        11,
         "every released text and DICOM item was de-identified"
     );
-    assert_eq!(statuses.iter().filter(|s| **s == "validated").count(), 8);
+    assert_eq!(statuses.iter().filter(|s| **s == "validated").count(), 9);
     assert_eq!(statuses.iter().filter(|s| **s == "proposed").count(), 2);
     let image = queue
         .as_array()
         .unwrap()
         .iter()
         .find(|q| q["kind"] == "dicom")
-        .expect("the demo holds an ultrasound");
+        .expect("the demo holds an ultrasound and a CT series");
     let shown = ok(&as_lead(&[
         "deid",
         "show",

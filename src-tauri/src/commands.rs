@@ -491,6 +491,30 @@ async fn save_annotation(
     ))
 }
 
+/// One frame of an assignment's image as raw bytes (little-endian 16-bit samples): an
+/// `ArrayBuffer` in the page, not a JSON array.
+#[tauri::command]
+async fn assignment_frame(
+    state: State<'_, AppState>,
+    assignment_id: String,
+    frame: u32,
+) -> R<tauri::ipc::Response> {
+    let bytes = with_session!(state, |s| s.assignment_frame(&assignment_id, frame))?;
+    Ok(tauri::ipc::Response::new(bytes))
+}
+
+/// One frame of an image under review, as raw bytes like `assignment_frame`.
+#[tauri::command]
+async fn review_frame(
+    state: State<'_, AppState>,
+    item_id: String,
+    schema_id: String,
+    frame: u32,
+) -> R<tauri::ipc::Response> {
+    let bytes = with_session!(state, |s| s.review_frame(&item_id, &schema_id, frame))?;
+    Ok(tauri::ipc::Response::new(bytes))
+}
+
 #[tauri::command]
 async fn submit_annotation(state: State<'_, AppState>, assignment_id: String) -> R<()> {
     with_session!(state, |s| s.submit_annotation(&assignment_id))
@@ -701,6 +725,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         my_queue,
         open_assignment,
         save_annotation,
+        assignment_frame,
+        review_frame,
         submit_annotation,
         review_queue,
         review_item,

@@ -62,6 +62,8 @@ describe('de-identification review', () => {
       await waitFor(() => expect(todo.getAttribute('data-status')).not.toBe('proposed'));
     }
     await waitFor(() => expect(screen.queryByTestId('deid-blocker')?.textContent ?? '').toBe(''));
+    // The demo delivery's DICOM item is validated in its own pane, which reloads after.
+    await waitFor(() => expect((screen.getByTestId('deid-sign-off') as HTMLButtonElement).disabled).toBe(false));
     await fireEvent.click(screen.getByTestId('deid-sign-off'));
     expect((await screen.findByTestId('deid-signed')).textContent).toContain('released for annotation');
   });

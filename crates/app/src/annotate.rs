@@ -168,13 +168,18 @@ impl Session {
         task: Task,
         batch: Option<&str>,
     ) -> Result<Vec<String>, AppError> {
-        if !task.is_text() {
-            return Ok(Vec::new());
-        }
-        let mut sql = "SELECT i.id FROM items i JOIN deid_results d ON d.item_id = i.id \
-                       JOIN deid_signoffs s ON s.batch_id = i.batch_id \
-                       WHERE i.status = 'received' AND i.kind = 'text' AND d.status IN ('validated', 'validated_by_sample')"
-            .to_string();
+        // Text tasks take de-identified text; image tasks de-identified DICOM (PNG and JPEG
+        // items have no de-identification step, so they are never released).
+        let kind = if task.is_text() {
+            "i.kind = 'text'"
+        } else {
+            "i.kind = 'dicom' AND d.method = 'ps315_dicom'"
+        };
+        let mut sql = format!(
+            "SELECT i.id FROM items i JOIN deid_results d ON d.item_id = i.id \
+             JOIN deid_signoffs s ON s.batch_id = i.batch_id \
+             WHERE i.status = 'received' AND {kind} AND d.status IN ('validated', 'validated_by_sample')"
+        );
         if batch.is_some() {
             sql.push_str(" AND i.batch_id = ?");
         }
@@ -250,9 +255,7 @@ impl Session {
             }
         }
         let overlap_items = if k >= 2 { fresh.len() as u64 } else { 0 };
-        let warning = if !schema.task.is_text() {
-            Some("Image items are not released for annotation in this version: only de-identified text can be assigned.".into())
-        } else if fresh.is_empty() {
+        let warning = if fresh.is_empty() {
             Some(
                 "No released items are waiting: de-identify, validate and sign off a batch first."
                     .into(),
@@ -376,7 +379,7 @@ impl Session {
     }
 
     /// One of the caller's assignments, with its item and schema.
-    async fn my_assignment(
+    pub(crate) async fn my_assignment(
         &self,
         id: &str,
     ) -> Result<(String, String, AssignmentStatus, bool, Option<String>), AppError> {
@@ -418,10 +421,11 @@ impl Session {
         .fetch_optional(&mut *conn)
         .await?;
         drop(conn);
-        let text = if schema.task.is_text() {
-            Some(self.released_text(&item).await?)
+        let (text, image) = if schema.task.is_text() {
+            (Some(self.released_text(&item).await?), None)
         } else {
-            None
+            let series = self.released_series(&item).await?;
+            (None, Some(crate::images::image_info(&series)))
         };
         let (value, revision, saved_at) = match current {
             Some(r) => (
@@ -443,6 +447,7 @@ impl Session {
             item_number: number as u64,
             schema,
             text,
+            image,
             value,
             revision,
             comment: (status == AssignmentStatus::Rejected)
@@ -491,12 +496,7 @@ impl Session {
         };
         let content = match &text {
             Some(t) => Content::Text(t),
-            None => {
-                return Err(AppError::new(
-                    ErrorCode::Conflict,
-                    "Image labelling is not available for this item.",
-                ))
-            }
+            None => crate::images::content_of(&*self.released_series(&item).await?),
         };
         value
             .validate(schema.task, &schema.body, &content)

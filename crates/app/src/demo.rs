@@ -11,7 +11,7 @@ use crate::json::{DemoInfo, DemoUser};
 use crate::session::Session;
 use crate::workspace::{summary, Workspace};
 use airlock_model::{
-    AnnotationValue, EventKind, LabelDef, Outcome, Role, SchemaBody, SpanLabel, Task,
+    AnnotationValue, BoxLabel, EventKind, LabelDef, Outcome, Role, SchemaBody, SpanLabel, Task,
 };
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
@@ -88,8 +88,17 @@ impl Workspace {
 
         self.login(lead, &pw(lead_pw), None).await?;
         let s = self.active().await?;
-        let first_batch = receive_demo_deliveries(s).await?;
-        deidentify_demo(s, &first_batch).await?;
+        let (first_batch, ct_batch) = receive_demo_deliveries(s).await?;
+        deidentify_demo(s, &first_batch, &ct_batch).await?;
+        let ct_schema = s.schema_create(&demo_box_schema()).await?;
+        s.schema_publish(&ct_schema.id).await?;
+        s.assign(&AssignRequest {
+            schema_id: ct_schema.id.clone(),
+            batch_id: Some(ct_batch),
+            annotators: vec![DEMO_USERS[1].0.into(), DEMO_USERS[4].0.into()],
+            overlap: 2,
+        })
+        .await?;
         let schema = s.schema_create(&demo_schema()).await?;
         s.schema_publish(&schema.id).await?;
         s.assign(&AssignRequest {
@@ -102,6 +111,7 @@ impl Workspace {
         self.logout().await?;
         self.annotate_demo(&schema.id).await?;
         self.packages_demo().await?;
+        self.annotate_demo_ct().await?;
         self.login(lead, &pw(lead_pw), None).await?;
         let s = self.active().await?;
         record_demo_compliance(s).await?;
@@ -252,11 +262,15 @@ impl Drop for DemoFolder {
     }
 }
 
-/// Receives two synthetic deliveries for real: one that verifies completely (notes and a
-/// CSV of triage notes, with a SHA256SUMS manifest), and one in which a note changed in
-/// transit — quarantined, the verified files released by the lead. Returns the first
-/// batch's id.
-async fn receive_demo_deliveries(s: &mut Session) -> Result<String, AppError> {
+/// The demo CT series: 192 × 192 pixels, 32 slices, signed 16-bit with a CT window in
+/// its header, of a fictitious patient (see `synthetic_ct_series`).
+const DEMO_CT: (u16, u16, u16) = (192, 192, 32);
+
+/// Receives three synthetic deliveries for real: one that verifies completely (notes and a
+/// CSV of triage notes, with a SHA256SUMS manifest), one in which a note changed in
+/// transit — quarantined, the verified files released by the lead — and a multi-frame CT
+/// series. Returns the first batch's id and the CT batch's.
+async fn receive_demo_deliveries(s: &mut Session) -> Result<(String, String), AppError> {
     let base = std::env::temp_dir().join(format!("airlock-demo-{}", uuid::Uuid::new_v4()));
     let _cleanup = DemoFolder(base.clone());
     let first = base.join("site-a-delivery-1");
@@ -293,20 +307,40 @@ async fn receive_demo_deliveries(s: &mut Session) -> Result<String, AppError> {
         DEMO_NOTES[5].0,
         b"DISCHARGE SUMMARY\n(truncated in transit)\n",
     )?;
-    let report = s.ingest(&request(&second), &|_| {}, no_cancel).await?;
+    let report = s
+        .ingest(&request(&second), &|_| {}, no_cancel.clone())
+        .await?;
     s.decide_batch(&report.batch_id, BatchDecision::ReleaseVerified, None)
         .await?;
-    Ok(first_batch)
+
+    let third = base.join("site-b-ct-delivery");
+    let (w, h, frames) = DEMO_CT;
+    let manifest = write_file(
+        &third,
+        "ct/ct-0001.dcm",
+        &airlock_deid_dicom::testing::synthetic_ct_series(w, h, frames),
+    )?;
+    write_file(&third, "SHA256SUMS", manifest.as_bytes())?;
+    let ct_batch = s
+        .ingest(&request(&third), &|_| {}, no_cancel)
+        .await?
+        .batch_id;
+    Ok((first_batch, ct_batch))
 }
 
 /// Places in the demo notes a detector cannot know (invented towns and a clinic): the
 /// lead marks the first one the detector left alone as a missed identifier.
 const DEMO_MISSES: [&str; 4] = ["Harrowgate", "Brindlemoor", "Wexcombe", "Pellcastle"];
 
-/// De-identifies both demo deliveries for real; in the first, the lead checks every note
-/// beside its original, marks one missed place by hand, validates all and signs off. The
-/// second is left for a newcomer to review.
-async fn deidentify_demo(s: &mut Session, first_batch: &str) -> Result<(), AppError> {
+/// De-identifies the demo deliveries for real; in the first, the lead checks every note
+/// beside its original, marks one missed place by hand, validates all and signs off; the
+/// CT series is checked (header and frames), validated and signed off too. The second is
+/// left for a newcomer to review.
+async fn deidentify_demo(
+    s: &mut Session,
+    first_batch: &str,
+    ct_batch: &str,
+) -> Result<(), AppError> {
     s.deid_run(None).await?;
     let queue = s.deid_queue(Some(first_batch)).await?;
     let mut marked = false;
@@ -345,7 +379,74 @@ async fn deidentify_demo(s: &mut Session, first_batch: &str) -> Result<(), AppEr
         s.deid_validate(&q.item_id).await?;
     }
     s.deid_sign_off(first_batch).await?;
+    for q in s.deid_queue(Some(ct_batch)).await? {
+        s.deid_dicom_review(&q.item_id).await?;
+        s.deid_validate(&q.item_id).await?;
+    }
+    s.deid_sign_off(ct_batch).await?;
     Ok(())
+}
+
+/// The demo's box schema for the CT series (named to sort after the text schema, which
+/// screens open first).
+fn demo_box_schema() -> SchemaInput {
+    let label = |name: &str, description: &str| LabelDef {
+        name: name.into(),
+        key: None,
+        color: None,
+        description: Some(description.into()),
+    };
+    SchemaInput {
+        name: "Lesions on CT".into(),
+        task: Task::ImageBoxes,
+        body: SchemaBody {
+            labels: vec![
+                label("Lesion", "A focal abnormality in the soft tissue."),
+                label("Artefact", "Streaks or noise that are not anatomy."),
+            ],
+            multi: false,
+        },
+        guideline: "# Lesions on CT
+
+Box every **lesion** on the slice where it is largest, tight to its edge.
+
+- Use the soft-tissue window (key 1).
+- Box artefacts only where they could be mistaken for a lesion.
+"
+        .into(),
+    }
+}
+
+/// The boxes a demo annotator draws on the CT series: the lesion on its largest slice
+/// (the second annotator draws it a little larger and also boxes an artefact).
+fn demo_boxes(disagree: bool) -> AnnotationValue {
+    let (w, h, frames) = DEMO_CT;
+    let (w, h) = (f64::from(w), f64::from(h));
+    // The synthetic lesion is centred at (0.62 w, 0.45 h), radius 0.12 w on the middle slice.
+    let r = 0.12 * w;
+    let grow = if disagree { 4.0 } else { 0.0 };
+    let mut boxes = vec![BoxLabel {
+        x: 0.62 * w - r - grow,
+        y: 0.45 * h - r - grow,
+        w: 2.0 * (r + grow),
+        h: 2.0 * (r + grow),
+        label: "Lesion".into(),
+        frame: u32::from(frames / 2),
+    }];
+    if disagree {
+        boxes.push(BoxLabel {
+            x: 0.2 * w,
+            y: 0.6 * h,
+            w: 18.0,
+            h: 12.0,
+            label: "Artefact".into(),
+            frame: u32::from(frames / 2),
+        });
+    }
+    AnnotationValue {
+        boxes,
+        ..AnnotationValue::default()
+    }
 }
 
 /// The demo's label schema: clinical entities in discharge notes.
@@ -416,6 +517,27 @@ fn demo_spans(text: &str, disagree: bool) -> AnnotationValue {
 }
 
 impl Workspace {
+    /// Both demo annotators box the CT series for real and submit (they disagree on an
+    /// artefact), so the reviewer's queue has an image to compare and adjudicate.
+    async fn annotate_demo_ct(&mut self) -> Result<(), AppError> {
+        for (who, disagree) in [(1usize, false), (4usize, true)] {
+            let (name, _, pass) = DEMO_USERS[who];
+            self.login(name, &pw(pass), None).await?;
+            let s = self.active().await?;
+            for q in s.my_queue().await? {
+                if q.task != Task::ImageBoxes {
+                    continue;
+                }
+                s.open_assignment(&q.assignment_id).await?;
+                s.save_annotation(&q.assignment_id, &demo_boxes(disagree), None)
+                    .await?;
+                s.submit_annotation(&q.assignment_id).await?;
+            }
+            self.logout().await?;
+        }
+        Ok(())
+    }
+
     /// Both demo annotators label the first delivery for real (one disagreeing on a few
     /// entities), leaving two items each unsubmitted; the reviewer then settles one item
     /// with a gold label, accepts one annotator's work and sends one back with a comment.
@@ -424,7 +546,8 @@ impl Workspace {
             let (name, _, pass) = DEMO_USERS[who];
             self.login(name, &pw(pass), None).await?;
             let s = self.active().await?;
-            let queue = s.my_queue().await?;
+            let mut queue = s.my_queue().await?;
+            queue.retain(|q| q.task == Task::TextSpans);
             let last = queue.len().saturating_sub(2);
             for (i, q) in queue.iter().enumerate() {
                 let view = s.open_assignment(&q.assignment_id).await?;

@@ -1180,6 +1180,9 @@ pub struct AnnotateView {
     pub schema: SchemaDto,
     /// The de-identified text (text tasks).
     pub text: Option<String>,
+    /// How to show the de-identified image (image tasks); its frames come from
+    /// `assignment_frame`.
+    pub image: Option<ImageInfo>,
     /// The current labels.
     pub value: airlock_model::AnnotationValue,
     /// Revision of the labels (0 before the first save).
@@ -1192,6 +1195,39 @@ pub struct AnnotateView {
     pub saved_at: Option<String>,
     /// Whether a change needs a reason (the labels were submitted before).
     pub needs_reason: bool,
+}
+
+/// How to show a de-identified image: its size, sample format and default window.
+/// Frames arrive as little-endian 16-bit *stored* values, `width × height` of them, row
+/// by row (signed data as `i16` bit patterns); the viewer rescales them
+/// (`stored × rescale_slope + rescale_intercept`, PS3.3 C.11.1) before windowing.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct ImageInfo {
+    /// Columns.
+    pub width: u32,
+    /// Rows.
+    pub height: u32,
+    /// Frames (1 for a single image).
+    pub frames: u32,
+    /// Bits Stored.
+    pub bits_stored: u16,
+    /// Whether samples are signed.
+    pub signed: bool,
+    /// Rescale Slope.
+    pub rescale_slope: f64,
+    /// Rescale Intercept.
+    pub rescale_intercept: f64,
+    /// Default window centre, in rescaled units.
+    pub window_center: f64,
+    /// Default window width, in rescaled units.
+    pub window_width: f64,
+    /// Whether the default window is the header's (else computed from the pixel range).
+    pub window_from_header: bool,
+    /// MONOCHROME1: low values show white.
+    pub inverted: bool,
+    /// Modality, e.g. `CT` (which presets make sense).
+    pub modality: String,
 }
 
 /// The result of a save.
@@ -1268,6 +1304,9 @@ pub struct ReviewView {
     pub schema: SchemaDto,
     /// The de-identified text (text tasks).
     pub text: Option<String>,
+    /// How to show the de-identified image (image tasks); its frames come from
+    /// `review_frame`.
+    pub image: Option<ImageInfo>,
     /// Each annotator's labels.
     pub annotations: Vec<ReviewAnnotation>,
     /// The gold label, once adjudicated.

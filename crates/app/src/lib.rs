@@ -32,6 +32,7 @@ mod demo;
 mod destroy;
 mod dicom_files;
 mod error;
+mod images;
 mod ingest;
 pub mod json;
 mod overview;

@@ -27,7 +27,7 @@ use crate::json::{
 use crate::rfc3339;
 use crate::session::Session;
 use airlock_audit::{Checkpoint, Event, Segment};
-use airlock_model::{Action, EventKind, Outcome, Role, UserId, VaultId};
+use airlock_model::{Action, EventKind, Outcome, Role, Task, UserId, VaultId};
 use airlock_package::{AgeIdentity, ContactCard, Header, OpenError, Package, PackageKind};
 use airlock_vault::{purpose, Tier};
 use serde::{Deserialize, Serialize};
@@ -439,10 +439,11 @@ impl Session {
         })
     }
 
-    /// Writes an assignment package for annotator `to`: their open assignments not in
+    /// Writes an assignment package for annotator `to`: their open text assignments not in
     /// another outstanding package, with the de-identified text, the schema versions and
     /// their earlier labels; signed by the caller, encrypted to `to`'s contact card, valid
-    /// for `expires_days`. Lead only; audited.
+    /// for `expires_days`. Image assignments stay in the main vault (packages carry text only
+    /// in this version). Lead only; audited.
     pub async fn package_assign(
         &self,
         to: &str,
@@ -476,19 +477,21 @@ impl Session {
             "SELECT a.id, a.item_id, a.schema_id, a.status, a.was_submitted, a.submitted_at, r.text, a.assigned_at, \
              n.value, COALESCE(n.revision, 0), n.updated_at FROM assignments a \
              LEFT JOIN reasons r ON r.id = a.comment LEFT JOIN annotations n ON n.assignment_id = a.id \
-             JOIN items i ON i.id = a.item_id \
-             WHERE a.annotator_id = ? AND a.status <> 'accepted' AND NOT EXISTS ( \
+             JOIN items i ON i.id = a.item_id JOIN schemas s ON s.id = a.schema_id \
+             WHERE a.annotator_id = ? AND s.task IN (?, ?) AND a.status <> 'accepted' AND NOT EXISTS ( \
                SELECT 1 FROM package_assignments pa JOIN packages p ON p.id = pa.package_id \
                WHERE pa.assignment_id = a.id AND p.status = 'issued') \
              ORDER BY i.number",
         )
         .bind(u.id.to_string())
+        .bind(Task::TextSpans.as_str())
+        .bind(Task::TextClassification.as_str())
         .fetch_all(&mut *conn)
         .await?;
         if rows.is_empty() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
-                "This annotator has no open assignments outside an outstanding package.",
+                "This annotator has no open text assignments outside an outstanding package (image items are labelled in the main vault).",
             ));
         }
         let mut assignments = Vec::with_capacity(rows.len());

@@ -15,7 +15,7 @@ use airlock_agreement::{
     RatingsTable, Report, Score, Span, SpanCounts, SpanMatch,
 };
 use airlock_model::{
-    Action, AnnotationValue, Content, EventKind, Outcome, ReasonId, SpanLabel, Task,
+    Action, AnnotationValue, BoxLabel, Content, EventKind, Outcome, ReasonId, SpanLabel, Task,
 };
 use ed25519_dalek::Signer;
 use sqlx::Row;
@@ -65,6 +65,9 @@ fn summarise(values: &[&AnnotationValue], task: Task) -> (DiffSummary, Annotatio
         }
         return (s, agreed);
     }
+    if task == Task::ImageBoxes {
+        return summarise_boxes(values);
+    }
     // Cluster overlapping spans (of anyone), then judge each cluster as a whole.
     let mut all: Vec<&SpanLabel> = values.iter().flat_map(|v| v.spans.iter()).collect();
     all.sort_by_key(|a| (a.start, a.end));
@@ -101,6 +104,79 @@ fn summarise(values: &[&AnnotationValue], task: Task) -> (DiffSummary, Annotatio
         }
     }
     (s, agreed)
+}
+
+fn iou(a: &BoxLabel, b: &BoxLabel) -> f64 {
+    let w = (a.x + a.w).min(b.x + b.w) - a.x.max(b.x);
+    let h = (a.y + a.h).min(b.y + b.h) - a.y.max(b.y);
+    if w <= 0.0 || h <= 0.0 {
+        return 0.0;
+    }
+    let inter = w * h;
+    inter / (a.w * a.h + b.w * b.h - inter)
+}
+
+/// Boxes compared with the first annotator's as reference, frame by frame, each paired
+/// with the other annotators' best-overlapping box: the same label at IoU ≥ 0.5 agrees
+/// (and goes to the gold pane's starting point), another label there conflicts, a weaker
+/// overlap is a boundary difference, no overlap (or a box nobody's reference pairs with)
+/// is missing.
+fn summarise_boxes(values: &[&AnnotationValue]) -> (DiffSummary, AnnotationValue) {
+    let mut s = DiffSummary::default();
+    let mut agreed = AnnotationValue::default();
+    let mut paired: Vec<Vec<bool>> = values.iter().map(|v| vec![false; v.boxes.len()]).collect();
+    for r in &values[0].boxes {
+        let mut worst = Verdict::Agree;
+        for (j, v) in values.iter().enumerate().skip(1) {
+            let best = v
+                .boxes
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.frame == r.frame)
+                .map(|(k, b)| (k, iou(r, b)))
+                .max_by(|a, b| a.1.total_cmp(&b.1));
+            let verdict = match best {
+                Some((k, x)) if x >= 0.5 => {
+                    paired[j][k] = true;
+                    if v.boxes[k].label == r.label {
+                        Verdict::Agree
+                    } else {
+                        Verdict::Conflict
+                    }
+                }
+                Some((k, x)) if x > 0.0 => {
+                    paired[j][k] = true;
+                    Verdict::Boundary
+                }
+                _ => Verdict::Missing,
+            };
+            worst = worst.max(verdict);
+        }
+        match worst {
+            Verdict::Agree => {
+                s.agree += 1;
+                agreed.boxes.push(r.clone());
+            }
+            Verdict::Conflict => s.conflict += 1,
+            Verdict::Boundary => s.boundary += 1,
+            Verdict::Missing => s.missing += 1,
+        }
+    }
+    s.missing += paired
+        .iter()
+        .skip(1)
+        .map(|p| p.iter().filter(|x| !**x).count() as u32)
+        .sum::<u32>();
+    (s, agreed)
+}
+
+/// How a reference box compares with another annotator's, best to worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Verdict {
+    Agree,
+    Conflict,
+    Boundary,
+    Missing,
 }
 
 fn metric(name: &str, score: &Score) -> MetricDto {
@@ -189,14 +265,22 @@ impl Session {
                 schemas.insert(schema_id.clone(), s);
             }
             let subs = self.submitted(&schema_id, Some(&item)).await?;
-            let distinct: std::collections::HashSet<String> =
-                subs.iter().map(|(_, s)| normalised(&s.value)).collect();
+            let disagreement = if schemas[&schema_id].task == Task::ImageBoxes {
+                // Hand-drawn boxes are never identical: judge them by overlap.
+                let values: Vec<&AnnotationValue> = subs.iter().map(|(_, s)| &s.value).collect();
+                let (d, _) = summarise(&values, Task::ImageBoxes);
+                d.conflict + d.boundary + d.missing > 0
+            } else {
+                let distinct: std::collections::HashSet<String> =
+                    subs.iter().map(|(_, s)| normalised(&s.value)).collect();
+                distinct.len() > 1
+            };
             out.push(ReviewRow {
                 item_number: r.get::<i64, _>(1) as u64,
                 schema: schema_label(&schemas[&schema_id]),
                 assigned: r.get::<i64, _>(3) as u32,
                 submitted: r.get::<i64, _>(4) as u32,
-                disagreement: distinct.len() > 1,
+                disagreement,
                 has_gold: r.get::<i64, _>(5) == 1,
                 item_id: item,
                 schema_id,
@@ -240,10 +324,11 @@ impl Session {
         }
         let values: Vec<&AnnotationValue> = subs.iter().map(|(_, s)| &s.value).collect();
         let (summary, agreed) = summarise(&values, schema.task);
-        let text = if schema.task.is_text() {
-            Some(self.released_text(item).await?)
+        let (text, image) = if schema.task.is_text() {
+            (Some(self.released_text(item).await?), None)
         } else {
-            None
+            let series = self.released_series(item).await?;
+            (None, Some(crate::images::image_info(&series)))
         };
         let mut d = self.draft(EventKind::ItemViewed, Outcome::Success);
         d.object_kind = Some("item".into());
@@ -256,6 +341,7 @@ impl Session {
             item_id: item.to_string(),
             item_number: number as u64,
             text,
+            image,
             annotations: subs
                 .iter()
                 .map(|(_, s)| ReviewAnnotation {
@@ -316,14 +402,16 @@ impl Session {
                 )
             }
             ReviewDecision::Adjudicate { gold } => {
-                if !schema.task.is_text() {
-                    return Err(AppError::new(
-                        ErrorCode::Conflict,
-                        "Image labelling is not available for this item.",
-                    ));
-                }
-                let text = self.released_text(item).await?;
-                gold.validate(schema.task, &schema.body, &Content::Text(&text))
+                let text;
+                let series;
+                let content = if schema.task.is_text() {
+                    text = self.released_text(item).await?;
+                    Content::Text(&text)
+                } else {
+                    series = self.released_series(item).await?;
+                    crate::images::content_of(&series)
+                };
+                gold.validate(schema.task, &schema.body, &content)
                     .map_err(|e| AppError::invalid(crate::error::sentence(&e.to_string())))?;
                 (
                     "adjudicate",
@@ -496,8 +584,7 @@ impl Session {
         } else if schema.task == Task::ImageBoxes {
             box_agreement(&by_item, &mut dto)?;
         } else {
-            dto.note =
-                Some("Polygon agreement is computed once image labelling is available.".into());
+            dto.note = Some("Polygon agreement is not computed in this version.".into());
         }
         let mut d = self.draft(EventKind::AgreementViewed, Outcome::Success);
         d.object_kind = Some("schema".into());
@@ -688,10 +775,15 @@ fn box_agreement(
     by_item: &BTreeMap<String, Vec<(String, AnnotationValue)>>,
     dto: &mut AgreementDto,
 ) -> Result<(), AppError> {
+    // Frames are laid side by side (x shifted by a million pixels per frame, far past any
+    // image's width), so boxes on different frames of a series never pair.
     let boxes = |v: &AnnotationValue| -> Vec<BoundingBox> {
         v.boxes
             .iter()
-            .map(|b| BoundingBox::new(b.x, b.y, b.x + b.w, b.y + b.h, b.label.clone()))
+            .map(|b| {
+                let dx = f64::from(b.frame) * 1e6;
+                BoundingBox::new(b.x + dx, b.y, b.x + dx + b.w, b.y + b.h, b.label.clone())
+            })
             .collect()
     };
     let (mut iou_sum, mut pairs_n, mut f1_sum, mut compared) = (0.0, 0u64, 0.0, 0u64);

@@ -65,6 +65,8 @@ pub struct Session {
     pub(crate) totp_pending: Option<zeroize::Zeroizing<String>>,
     pub(crate) audit_viewed: bool,
     pub(crate) project_name: String,
+    /// Decoded images of this session (dropped with it).
+    pub(crate) series: crate::images::SeriesCache,
 }
 
 impl Session {

@@ -450,6 +450,7 @@ impl Workspace {
             totp_pending: None,
             audit_viewed: false,
             project_name,
+            series: Default::default(),
         };
         let info = session.info();
         self.session = Some(session);

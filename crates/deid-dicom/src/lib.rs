@@ -14,6 +14,8 @@
 //!   suggest regions; cleaning re-scans the result.
 //! - [`inspect`] and [`DeidOutput::review_table`] give a header table for leads showing
 //!   de-identified values only.
+//! - [`decode_series`] decodes a file for a viewer: every frame as 16-bit stored values
+//!   with its [`SeriesInfo`] (rescale, default window).
 //! - Untrusted input is checked before parsing (declared lengths against the bytes there,
 //!   nesting depth, element count, inflated size): every failure is one
 //!   [`DicomDeidError`], never a panic.
@@ -47,6 +49,7 @@ mod report;
 mod risk;
 mod table;
 pub mod testing;
+mod view;
 
 use dicom_core::header::Header as _;
 use dicom_core::value::{PrimitiveValue, Value, C};
@@ -66,6 +69,7 @@ pub use regions::{template_regions, Region, RegionTemplate};
 pub use report::{Change, PixelReport, RedactionLogEntry, RescanSummary, RuleSource};
 pub use risk::RiskReason;
 pub use table::{EDITION as PROFILE_EDITION, SOURCE as PROFILE_SOURCE};
+pub use view::{decode_series, Series, SeriesInfo};
 
 use engine::Engine;
 use report::ChangeLog;

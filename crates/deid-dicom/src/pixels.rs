@@ -150,6 +150,46 @@ impl Image {
         clipped.len() as u32
     }
 
+    /// Every frame as one 16-bit sample per pixel: the stored value masked to Bits Stored
+    /// and sign-extended (signed data as `i16` bit patterns), colour as 8-bit luma.
+    /// Samples over 16 bits are truncated: callers refuse them first.
+    pub(crate) fn grey16(&self) -> Vec<u16> {
+        let n = self.columns as usize * self.rows as usize * self.frames as usize;
+        let spp = usize::from(self.samples);
+        let bps = self.bytes_per_sample();
+        let colour = matches!(self.colour, Colour::Rgb | Colour::YbrFull | Colour::Palette);
+        if !colour && bps == 2 && spp == 1 {
+            // The common case (CT, MR), kept to simple arithmetic: it runs over every pixel.
+            let bits = u32::from(self.bits_stored.clamp(1, 16));
+            let mask: u16 = if bits == 16 {
+                u16::MAX
+            } else {
+                (1 << bits) - 1
+            };
+            let shift = 16 - bits;
+            return self.data[..n * 2]
+                .chunks_exact(2)
+                .map(|c| {
+                    let v = u16::from_le_bytes([c[0], c[1]]) & mask;
+                    if self.signed {
+                        (((v << shift) as i16) >> shift) as u16
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+        }
+        let value = |i: usize, s: usize| self.sample((i * spp + s) * bps);
+        (0..n)
+            .map(|i| match (self.colour, spp) {
+                (Colour::Rgb, 3) => {
+                    ((299 * value(i, 0) + 587 * value(i, 1) + 114 * value(i, 2)) / 1000) as u16
+                }
+                _ => value(i, 0) as u16,
+            })
+            .collect()
+    }
+
     /// One frame as 8-bit grey, as a viewer would show it with a full-range window
     /// (MONOCHROME1 inverted, colour as luma).
     pub(crate) fn gray8(&self, frame: u32) -> Result<Vec<u8>, PixelError> {

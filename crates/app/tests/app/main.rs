@@ -6,6 +6,7 @@ mod annotate;
 mod audit_trail;
 mod deid;
 mod deliver;
+mod images;
 mod ingest;
 mod overview;
 mod packages;

@@ -329,6 +329,16 @@ export function saveAnnotation(assignmentId: string, value: AnnotationValue, rea
   return call<SaveResult>('save_annotation', { assignmentId, value, reason });
 }
 
+/** One frame (from 0) of an assignment's image: little-endian 16-bit stored values (see ImageInfo). */
+export function assignmentFrame(assignmentId: string, frame: number): Promise<ArrayBuffer> {
+  return call<ArrayBuffer>('assignment_frame', { assignmentId, frame });
+}
+
+/** One frame (from 0) of an image under review, like assignmentFrame. */
+export function reviewFrame(itemId: string, schemaId: string, frame: number): Promise<ArrayBuffer> {
+  return call<ArrayBuffer>('review_frame', { itemId, schemaId, frame });
+}
+
 export function submitAnnotation(assignmentId: string): Promise<null> {
   return call<null>('submit_annotation', { assignmentId });
 }

@@ -3,9 +3,11 @@
 // roles, passphrase and TOTP checks, lockout, idle expiry, break-glass and an audit log with a
 // fake hash chain. It has no cryptography and must never be used inside Tauri.
 import type { IBackend } from './backend';
+import { boxStates } from '../image/shapes';
 import type {
   AppError,
   ContactInfo,
+  ImageInfo,
   MergeReport,
   PackageDto,
   PackageStatus,
@@ -58,6 +60,7 @@ import type {
   DeidSpan,
   DeidSpanEdit,
   DeidStatus,
+  DicomReview,
   AgreementDto,
   AnnotateView,
   AnnotationValue,
@@ -71,6 +74,7 @@ import type {
   ReviewView,
   SaveResult,
   SchemaDto,
+  Task,
   SchemaInput,
   CertificateCheckDto,
   DestroyReport,
@@ -137,6 +141,8 @@ interface MockItem {
 
 interface MockDeid {
   itemId: string;
+  /** A DICOM item's image (the fake de-identifies DICOM by keeping a synthetic series). */
+  image?: ImageInfo;
   original: string;
   spans: DeidSpan[];
   status: DeidStatus;
@@ -445,9 +451,11 @@ export class MockBackend implements IBackend {
       case 'deid_review':
         return this.deidReview(str(a.itemId), true);
       case 'deid_dicom_review':
+        return this.deidDicomReview(str(a.itemId));
       case 'deid_dicom_clean':
         this.requireRole(['lead'], 'validate deid');
-        throw fail('not_found', 'No DICOM item has this id.');
+        if (this.deidSignedOff(str(a.itemId))) throw fail('conflict', 'This item’s batch is signed off; its de-identification can no longer change.');
+        return this.deidDicomReview(str(a.itemId));
       case 'deid_revise':
         return this.deidRevise(str(a.itemId), a.spans as DeidSpanEdit[]);
       case 'deid_validate':
@@ -484,6 +492,10 @@ export class MockBackend implements IBackend {
         return this.openAssignment(str(a.assignmentId));
       case 'save_annotation':
         return this.saveAnnotation(str(a.assignmentId), a.value as AnnotationValue, (a.reason as string | null) ?? null);
+      case 'assignment_frame':
+        return this.assignmentFrame(str(a.assignmentId), Number(a.frame));
+      case 'review_frame':
+        return this.reviewFrame(str(a.itemId), str(a.schemaId), Number(a.frame));
       case 'submit_annotation':
         return this.submitAnnotation(str(a.assignmentId));
       case 'review_queue':
@@ -1257,8 +1269,13 @@ export class MockBackend implements IBackend {
     let findings = 0;
     for (const it of v.items) {
       const d = it.dto;
-      if ((batchId && d.batch_id !== batchId) || d.status !== 'received' || d.kind !== 'text') continue;
+      if ((batchId && d.batch_id !== batchId) || d.status !== 'received' || (d.kind !== 'text' && d.kind !== 'dicom')) continue;
       if (v.deid.some((x) => x.itemId === d.id)) continue;
+      if (d.kind === 'dicom') {
+        v.deid.push({ itemId: d.id, image: MockBackend.MOCK_IMAGE, original: '', spans: [], status: 'proposed', revision: 1, misses: 0 });
+        items += 1;
+        continue;
+      }
       const original = `Patient: Jane Roe seen on 03/14/2025 by Dr. Ames, MRN 00${d.number}.\nLives in Harrowgate.\n`;
       const spans = MockBackend.apply(original, MockBackend.detect(original), MockBackend.detect(original)).spans;
       v.deid.push({ itemId: d.id, original, spans, status: 'proposed', revision: 1, misses: 0 });
@@ -1292,7 +1309,7 @@ export class MockBackend implements IBackend {
         findings: d.spans.length,
         revision: d.revision,
         in_sample: this.deidSample(item.batch_id).includes(d.itemId),
-        kind: 'text',
+        kind: d.image ? 'dicom' : 'text',
       });
     }
     this.append('source_items_viewed', 'success', u, { kind: 'deid_queue', id: null, name: null });
@@ -1324,6 +1341,43 @@ export class MockBackend implements IBackend {
       revision: d.revision,
       misses: d.misses,
       categories: MockBackend.MOCK_CATEGORIES,
+    };
+  }
+
+  /** A DICOM item's validation view: the fake keeps no header or pixels, only the outcome. */
+  private deidDicomReview(itemId: string): DicomReview {
+    const u = this.requireRole(['lead'], 'validate deid');
+    const v = this.requireVault();
+    const d = v.deid.find((x) => x.itemId === itemId && x.image);
+    if (!d?.image) throw fail('not_found', 'No DICOM item has this id.');
+    const item = v.items.find((i) => i.dto.id === itemId)!.dto;
+    this.append('original_viewed', 'success', u, { kind: 'item', id: itemId, name: null });
+    return {
+      item_id: itemId,
+      number: item.number,
+      source_name: item.source_name,
+      status: d.status,
+      revision: d.revision,
+      misses: d.misses,
+      columns: d.image.width,
+      rows: d.image.height,
+      frames: d.image.frames,
+      original_frame: null,
+      result_frame: null,
+      proposed: [],
+      hand_regions: [],
+      risk: [],
+      pixels_cleaned: false,
+      pixel_regions: 0,
+      residual_words: null,
+      needs_pixel_review: false,
+      ocr_available: false,
+      method_codes: ['113100'],
+      profile_edition: '2026c',
+      header: [
+        { path: '(0010,0010)', tag: '(0010,0010)', keyword: 'PatientName', vr: 'PN', original: 'ROE^JANE', result: 'PSEUDO-0001', treatment: 'replaced', code: 'Z' },
+        { path: '(0008,0060)', tag: '(0008,0060)', keyword: 'Modality', vr: 'CS', original: 'CT', result: 'CT', treatment: null, code: null },
+      ],
     };
   }
 
@@ -1362,7 +1416,7 @@ export class MockBackend implements IBackend {
   private deidBatchState(batchId: string): DeidBatchState {
     this.requireRole(['lead'], 'validate deid');
     const v = this.requireVault();
-    const texts = v.items.filter((i) => i.dto.batch_id === batchId && i.dto.status === 'received' && i.dto.kind === 'text');
+    const texts = v.items.filter((i) => i.dto.batch_id === batchId && i.dto.status === 'received' && (i.dto.kind === 'text' || i.dto.kind === 'dicom'));
     const results = texts.map((t) => v.deid.find((d) => d.itemId === t.dto.id));
     const sample = this.deidSample(batchId);
     const st: DeidBatchState = {
@@ -1456,13 +1510,86 @@ export class MockBackend implements IBackend {
     return { ...s };
   }
 
-  private released(batchId: string | null): string[] {
+  private released(batchId: string | null, task: Task): string[] {
     const v = this.requireVault();
+    const kind = task.startsWith('text') ? 'text' : 'dicom';
     return v.items
-      .filter((i) => (!batchId || i.dto.batch_id === batchId) && v.signoffs.has(i.dto.batch_id))
+      .filter((i) => (!batchId || i.dto.batch_id === batchId) && v.signoffs.has(i.dto.batch_id) && i.dto.kind === kind)
       .filter((i) => v.deid.some((d) => d.itemId === i.dto.id && (d.status === 'validated' || d.status === 'validated_by_sample')))
       .map((i) => i.dto.id);
   }
+
+  /** The fake's de-identified DICOM: a 64×48 CT-like series of 12 frames (window 40/400). */
+  static readonly MOCK_IMAGE: ImageInfo = {
+    width: 64,
+    height: 48,
+    frames: 12,
+    bits_stored: 16,
+    signed: true,
+    rescale_slope: 1,
+    rescale_intercept: -1024,
+    window_center: 40,
+    window_width: 400,
+    window_from_header: true,
+    inverted: false,
+    modality: 'CT',
+  };
+
+  /** One synthetic frame: air, a body ellipse with a bone ring, a lesion that grows and shrinks. */
+  static mockFrame(info: ImageInfo, frame: number): ArrayBuffer {
+    const out = new Uint16Array(info.width * info.height);
+    const lesion = 0.12 * Math.sin((Math.PI * (frame + 0.5)) / info.frames);
+    for (let y = 0; y < info.height; y++) {
+      for (let x = 0; x < info.width; x++) {
+        const dx = (x + 0.5 - info.width / 2) / (info.width * 0.42);
+        const dy = (y + 0.5 - info.height / 2) / (info.height * 0.34);
+        const r = Math.hypot(dx, dy);
+        const l = Math.hypot((x + 0.5 - info.width * 0.62) / info.width, (y + 0.5 - info.height * 0.45) / info.height);
+        const hu = r > 1 ? -1000 : r > 0.9 ? 700 : l < lesion ? 120 : 40;
+        out[y * info.width + x] = (hu + 1024) & 0xffff;
+      }
+    }
+    return out.buffer;
+  }
+
+  private releasedImage(itemId: string): ImageInfo {
+    const d = this.requireVault().deid.find((x) => x.itemId === itemId && x.image);
+    if (!d?.image || (d.status !== 'validated' && d.status !== 'validated_by_sample')) throw fail('conflict', 'This image is not released for annotation.');
+    return d.image;
+  }
+
+  private frameOf(itemId: string, frame: number): ArrayBuffer {
+    const info = this.releasedImage(itemId);
+    if (!Number.isInteger(frame) || frame < 0 || frame >= info.frames) {
+      throw fail('invalid_input', `Frame ${frame} does not exist: this image has ${info.frames} frames, numbered from 0 to ${info.frames - 1}.`);
+    }
+    return MockBackend.mockFrame(info, frame);
+  }
+
+  private assignmentFrame(id: string, frame: number): ArrayBuffer {
+    const a = this.mine(id);
+    const out = this.frameOf(a.itemId, frame);
+    if (!this.pixelsRead.has(a.itemId)) {
+      this.pixelsRead.add(a.itemId);
+      this.append('item_viewed', 'success', this.requireUser(), { kind: 'item', id: a.itemId, name: null });
+    }
+    return out;
+  }
+
+  private reviewFrame(itemId: string, schemaId: string, frame: number): ArrayBuffer {
+    this.requireRole(['reviewer'], 'review');
+    const subs = this.requireVault().assignments.filter((a) => a.itemId === itemId && a.schemaId === schemaId && a.wasSubmitted);
+    if (!subs.length) throw fail('not_found', 'Nothing has been submitted for this item yet.');
+    const out = this.frameOf(itemId, frame);
+    if (!this.pixelsRead.has(itemId)) {
+      this.pixelsRead.add(itemId);
+      this.append('item_viewed', 'success', this.requireUser(), { kind: 'item', id: itemId, name: null });
+    }
+    return out;
+  }
+
+  /** Items whose pixels this session read (their first read is audited). */
+  private readonly pixelsRead = new Set<string>();
 
   private planAssign(req: AssignRequest, write: boolean): AssignPlan {
     const u = this.requireRole(['lead'], 'assign');
@@ -1472,7 +1599,7 @@ export class MockBackend implements IBackend {
     const annotators = req.annotators.map((n) => v.users.find((x) => x.name === n && x.role === 'annotator' && !x.disabled));
     if (annotators.length === 0 || annotators.some((x) => !x)) throw fail('invalid_input', 'Assign to active annotators only.');
     if (req.overlap < 1 || req.overlap > annotators.length) throw fail('invalid_input', `The overlap must be between 1 and the number of annotators chosen (${annotators.length}).`);
-    const items = this.released(req.batch_id);
+    const items = this.released(req.batch_id, schema.task);
     const fresh = items.filter((i) => !v.assignments.some((x) => x.itemId === i && x.schemaId === schema.id));
     const per = new Map(annotators.map((x) => [x!.name, 0]));
     const pairs: [string, MockUser][] = [];
@@ -1564,6 +1691,7 @@ export class MockBackend implements IBackend {
       item_number: this.itemNumber(a.itemId),
       schema,
       text: schema.task.startsWith('text') ? this.releasedText(a.itemId) : null,
+      image: schema.task.startsWith('text') ? null : this.releasedImage(a.itemId),
       value: a.value ?? { spans: [], labels: [], boxes: [], polygons: [] },
       revision: a.revision,
       status: a.status,
@@ -1577,9 +1705,14 @@ export class MockBackend implements IBackend {
     const a = this.mine(id);
     if (a.status === 'accepted') throw fail('conflict', 'These labels were accepted by a reviewer and can no longer change.');
     if (a.wasSubmitted && !reason?.trim()) throw fail('invalid_input', 'These labels were submitted: say why you change them.');
-    const text = this.releasedText(a.itemId);
-    if (value.spans.some((x) => x.start >= x.end || x.end > new TextEncoder().encode(text).length)) {
-      throw fail('invalid_input', 'Span 1 is empty, outside the text or cuts a character.');
+    const schema = this.requireVault().schemas.find((x) => x.id === a.schemaId)!;
+    if (schema.task.startsWith('text')) {
+      const text = this.releasedText(a.itemId);
+      if (value.spans.some((x) => x.start >= x.end || x.end > new TextEncoder().encode(text).length)) {
+        throw fail('invalid_input', 'Span 1 is empty, outside the text or cuts a character.');
+      }
+    } else {
+      MockBackend.checkRegions(value, schema, this.releasedImage(a.itemId));
     }
     a.value = JSON.parse(JSON.stringify(value)) as AnnotationValue;
     a.revision += 1;
@@ -1587,6 +1720,24 @@ export class MockBackend implements IBackend {
     if (a.status !== 'in_progress') a.status = 'in_progress';
     this.append('annotation_changed', 'success', this.requireUser(), { kind: 'assignment', id, name: null });
     return { revision: a.revision, saved_at: a.savedAt };
+  }
+
+  /** The backend's region checks (crates/model AnnotationValue::validate), same sentences. */
+  private static checkRegions(value: AnnotationValue, schema: SchemaDto, info: ImageInfo): void {
+    const inside = (x: number, y: number) => Number.isFinite(x) && Number.isFinite(y) && x >= 0 && y >= 0 && x <= info.width && y <= info.height;
+    const known = (l: string) => schema.body.labels.some((d) => d.name === l);
+    value.boxes.forEach((b, i) => {
+      if (!(inside(b.x, b.y) && inside(b.x + b.w, b.y + b.h) && b.w > 0 && b.h > 0 && b.frame < info.frames)) {
+        throw fail('invalid_input', `Region ${i + 1} is outside the image or has no area.`);
+      }
+      if (!known(b.label)) throw fail('invalid_input', `Region ${i + 1} uses a label that is not in the schema.`);
+    });
+    value.polygons.forEach((p, i) => {
+      if (p.points.length < 3 || !p.points.every(([x, y]) => inside(x, y)) || p.frame >= info.frames) {
+        throw fail('invalid_input', `Region ${i + 1} is outside the image or has no area.`);
+      }
+      if (!known(p.label)) throw fail('invalid_input', `Region ${i + 1} uses a label that is not in the schema.`);
+    });
   }
 
   private submitAnnotation(id: string): null {
@@ -1635,6 +1786,8 @@ export class MockBackend implements IBackend {
       boxes: [],
       polygons: [],
     };
+    const states = vals[0] ? boxStates(vals[0].boxes, vals.slice(1).map((w) => w.boxes)) : [];
+    agreed.boxes = (vals[0]?.boxes ?? []).filter((_, i) => states[i] === 'agree');
     const union = new Set(vals.flatMap((w) => w.spans.map((x) => `${x.start}:${x.end}:${x.label}`)));
     this.append('item_viewed', 'success', this.requireUser(), { kind: 'item', id: itemId, name: null });
     return {
@@ -1642,10 +1795,18 @@ export class MockBackend implements IBackend {
       item_number: this.itemNumber(itemId),
       schema,
       text: schema.task.startsWith('text') ? this.releasedText(itemId) : null,
+      image: schema.task.startsWith('text') ? null : this.releasedImage(itemId),
       annotations: subs.map((a) => ({ alias: this.aliasOf(schemaId, a.annotatorId), assignment_id: a.id, status: a.status, value: a.value! })),
       gold: v.gold.get(`${itemId}|${schemaId}`) ?? null,
       agreed,
-      summary: { agree: agreed.spans.length + agreed.labels.length, conflict: 0, boundary: 0, missing: union.size - agreed.spans.length },
+      summary: schema.task === 'image_boxes'
+        ? {
+            agree: agreed.boxes.length,
+            conflict: states.filter((x) => x === 'conflict').length,
+            boundary: states.filter((x) => x === 'boundary').length,
+            missing: states.filter((x) => x === 'missing').length,
+          }
+        : { agree: agreed.spans.length + agreed.labels.length, conflict: 0, boundary: 0, missing: union.size - agreed.spans.length },
     };
   }
 

@@ -40,6 +40,7 @@ export type { AssignPlan } from './bindings/AssignPlan';
 export type { AssignRequest } from './bindings/AssignRequest';
 export type { AssignmentStatus } from './bindings/AssignmentStatus';
 export type { BoxLabel } from './bindings/BoxLabel';
+export type { ImageInfo } from './bindings/ImageInfo';
 export type { ConfusionDto } from './bindings/ConfusionDto';
 export type { DiffSummary } from './bindings/DiffSummary';
 export type { LabelDef } from './bindings/LabelDef';

@@ -1,0 +1,217 @@
+//! Image items for labelling and review: the de-identified DICOM output (work tier, never
+//! the original) decoded in Rust to 16-bit stored values, one frame per request.
+//!
+//! An annotator reads frames of their own assignments only; a reviewer or lead reads
+//! frames of items with submitted labels under a schema. Every request is checked; the
+//! first read of an item's pixels in a session is audited as an item view (the decoded
+//! series is then kept in memory for the session, a few items at most, so scrolling does
+//! not write an event per frame). Nothing decoded touches disk.
+
+use crate::annotate::{damaged, load_schema};
+use crate::error::{AppError, ErrorCode};
+use crate::json::ImageInfo;
+use crate::session::Session;
+use airlock_deid_dicom::{decode_series, Limits, PixelError, Series};
+use airlock_model::{Action, Content, EventKind, Outcome};
+use airlock_vault::{BlobRef, Tier};
+use sqlx::Row;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+/// Decoded series kept per session: the open item and the next two (prefetched).
+const CACHED_SERIES: usize = 3;
+
+/// Decoded series of this session (most recent last), and the items whose pixels were
+/// read in it (their view is audited once).
+#[derive(Default)]
+pub(crate) struct SeriesCache {
+    series: Mutex<Vec<(String, Arc<Series>)>>,
+    read: Mutex<HashSet<String>>,
+}
+
+impl SeriesCache {
+    fn get(&self, item: &str) -> Option<Arc<Series>> {
+        let mut v = self.series.lock().unwrap_or_else(|e| e.into_inner());
+        let at = v.iter().position(|(i, _)| i == item)?;
+        let entry = v.remove(at);
+        let series = entry.1.clone();
+        v.push(entry);
+        Some(series)
+    }
+
+    fn put(&self, item: &str, series: Arc<Series>) {
+        let mut v = self.series.lock().unwrap_or_else(|e| e.into_inner());
+        v.retain(|(i, _)| i != item);
+        if v.len() >= CACHED_SERIES {
+            v.remove(0);
+        }
+        v.push((item.to_string(), series));
+    }
+
+    /// True the first time this session reads `item`'s pixels.
+    fn first_read(&self, item: &str) -> bool {
+        let mut r = self.read.lock().unwrap_or_else(|e| e.into_inner());
+        r.insert(item.to_string())
+    }
+}
+
+/// The viewer's description of a decoded series.
+pub(crate) fn image_info(series: &Series) -> ImageInfo {
+    let i = series.info();
+    ImageInfo {
+        width: i.columns,
+        height: i.rows,
+        frames: i.frames,
+        bits_stored: i.bits_stored,
+        signed: i.signed,
+        rescale_slope: i.rescale_slope,
+        rescale_intercept: i.rescale_intercept,
+        window_center: i.window_center,
+        window_width: i.window_width,
+        window_from_header: i.window_from_header,
+        inverted: i.inverted,
+        modality: i.modality.clone(),
+    }
+}
+
+/// What labels on a decoded series are checked against.
+pub(crate) fn content_of(series: &Series) -> Content<'static> {
+    let i = series.info();
+    Content::Image {
+        width: i.columns,
+        height: i.rows,
+        frames: i.frames,
+    }
+}
+
+impl Session {
+    /// The decoded de-identified DICOM of a released item (validated `ps315_dicom`
+    /// output), from the session's cache or decoded now.
+    pub(crate) async fn released_series(&self, item: &str) -> Result<Arc<Series>, AppError> {
+        if let Some(s) = self.series.get(item) {
+            return Ok(s);
+        }
+        let r = sqlx::query(
+            "SELECT d.output_blob, d.output_size FROM deid_results d JOIN items i ON i.id = d.item_id \
+             WHERE d.item_id = ? AND i.kind = 'dicom' AND d.method = 'ps315_dicom' \
+             AND d.status IN ('validated', 'validated_by_sample')",
+        )
+        .bind(item)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| {
+            AppError::new(
+                ErrorCode::Conflict,
+                "This image is not released for annotation.",
+            )
+        })?;
+        let (Some(name), Some(size)) = (r.get::<Option<String>, _>(0), r.get::<Option<i64>, _>(1))
+        else {
+            return Err(damaged());
+        };
+        let blobs = self.vault.blobs(&self.keys.work, None);
+        let blob = BlobRef {
+            tier: Tier::Work,
+            name,
+            size: size as u64,
+        };
+        let series = tokio::task::spawn_blocking(move || {
+            let bytes = blobs.read_all(&blob).map_err(AppError::from)?;
+            decode_series(&bytes, &Limits::default()).map_err(|_| {
+                AppError::new(
+                    ErrorCode::Conflict,
+                    "The de-identified image could not be decoded for viewing.",
+                )
+            })
+        })
+        .await
+        .map_err(|_| damaged())??;
+        let series = Arc::new(series);
+        self.series.put(item, series.clone());
+        Ok(series)
+    }
+
+    /// Writes the item view of a first pixel read.
+    async fn audit_pixels(
+        &self,
+        item: &str,
+        key: &str,
+        value: &str,
+        frames: u32,
+    ) -> Result<(), AppError> {
+        let mut d = self.draft(EventKind::ItemViewed, Outcome::Success);
+        d.object_kind = Some("item".into());
+        d.object_id = Some(item.to_string());
+        d.detail.insert(key.into(), value.into());
+        d.detail.insert("pixels".into(), true.into());
+        d.detail.insert("frames".into(), frames.into());
+        let mut tx = self.begin().await?;
+        self.record(&mut tx, d).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One frame (from 0) of the image of one of the caller's assignments, as little-endian
+    /// 16-bit stored values (see [`ImageInfo`]). Annotators only, own assignments only.
+    pub async fn assignment_frame(&self, id: &str, frame: u32) -> Result<Vec<u8>, AppError> {
+        let _grant = self.authorize(Action::Annotate).await?;
+        let (item, schema_id, ..) = self.my_assignment(id).await?;
+        let mut conn = self.pool.acquire().await?;
+        let schema = load_schema(&mut conn, &schema_id).await?;
+        drop(conn);
+        if schema.task.is_text() {
+            return Err(AppError::new(
+                ErrorCode::Conflict,
+                "This assignment is a text item and has no image.",
+            ));
+        }
+        let series = self.released_series(&item).await?;
+        let bytes = frame_of(&series, frame)?;
+        if self.series.first_read(&item) {
+            self.audit_pixels(&item, "assignment", id, series.info().frames)
+                .await?;
+        }
+        Ok(bytes)
+    }
+
+    /// One frame (from 0) of an item under review, as [`Session::assignment_frame`] gives
+    /// it. Reviewers and leads; the item must have submitted labels under the schema.
+    pub async fn review_frame(
+        &self,
+        item: &str,
+        schema_id: &str,
+        frame: u32,
+    ) -> Result<Vec<u8>, AppError> {
+        let _grant = self.authorize(Action::Review).await?;
+        let submitted: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM assignments WHERE item_id = ? AND schema_id = ? AND was_submitted = 1",
+        )
+        .bind(item)
+        .bind(schema_id)
+        .fetch_one(&self.pool)
+        .await?;
+        if submitted == 0 {
+            return Err(AppError::new(
+                ErrorCode::NotFound,
+                "Nothing has been submitted for this item yet.",
+            ));
+        }
+        let series = self.released_series(item).await?;
+        let bytes = frame_of(&series, frame)?;
+        if self.series.first_read(item) {
+            self.audit_pixels(item, "review_schema", schema_id, series.info().frames)
+                .await?;
+        }
+        Ok(bytes)
+    }
+}
+
+fn frame_of(series: &Series, frame: u32) -> Result<Vec<u8>, AppError> {
+    series.frame_bytes(frame).map_err(|e| match e {
+        PixelError::Frame { frame, frames } => AppError::invalid(format!(
+            "Frame {frame} does not exist: this image has {frames} frames, numbered from 0 to {}.",
+            frames.saturating_sub(1)
+        )),
+        _ => damaged(),
+    })
+}

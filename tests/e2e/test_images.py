@@ -1,0 +1,99 @@
+"""Image labelling in the desktop app, on the demo project's CT series: both annotators
+draw a box on the same de-identified DICOM item (a change after submission needs a
+reason), with W/L presets and frame keys; the reviewer sees both overlaid with their
+agreement marks, takes one box into the gold pane and saves it.
+
+Screenshots: target/e2e-screenshots/NN-images-*.png.
+"""
+
+from __future__ import annotations
+
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from conftest import Ui
+from test_annotate import demo
+
+
+def click_row(ui: Ui, queue_testid: str, needle: str) -> None:
+    """Clicks the queue row whose text holds ``needle`` (scrolled into the queue's view)."""
+    queue = ui.visible(queue_testid)
+    row = next(b for b in queue.find_elements(By.CSS_SELECTOR, "button") if needle in b.get_attribute("textContent"))
+    ui.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", row)
+
+
+def open_ct_item(ui: Ui) -> None:
+    """Opens the CT item from the annotator's queue and waits for its frame to show."""
+    ui.click("nav-work")
+    click_row(ui, "work-queue", "Lesions on CT")
+    canvas = ui.visible("work-image", timeout=30)
+    ui.wait(30).until(lambda d: canvas.get_attribute("data-frame") not in (None, "-1"))
+
+
+def draw_box(ui: Ui, testid: str, start: tuple[int, int], end: tuple[int, int]) -> None:
+    canvas = ui.visible(testid)
+    chain = ActionChains(ui.driver)
+    chain.move_to_element_with_offset(canvas, *start).click_and_hold()
+    chain.move_to_element_with_offset(canvas, (start[0] + end[0]) // 2, (start[1] + end[1]) // 2)
+    chain.move_to_element_with_offset(canvas, *end).release().perform()
+
+
+def press(ui: Ui, *keys: str) -> None:
+    ui.driver.find_element(By.TAG_NAME, "body").send_keys(*keys)
+
+
+def test_two_annotators_box_a_ct_series_and_a_reviewer_adjudicates(ui: Ui) -> None:
+    users = demo(ui)
+
+    for who, start, end in (
+        ("avery.annotator", (-60, -60), (10, 10)),
+        ("jordan.annotator", (-50, -55), (20, 15)),
+    ):
+        ui.login(who, users[who]["passphrase"])
+        open_ct_item(ui)
+        overlay = ui.visible("work-image-frame").text
+        assert overlay.endswith("/ 32"), overlay
+        assert "annotator" not in ui.driver.find_element(By.CSS_SELECTOR, ".viewer").text
+        ui.click("wl-2")  # lung window
+        ui.text_contains("work-image-wl", "W 1500 L -600")
+        press(ui, Keys.ARROW_DOWN)
+        ui.wait(10).until(lambda d: ui.visible("work-image-frame").text.startswith("18 /"))
+        ui.text_contains("work-image-wl", "W 1500 L -600")  # W/L is kept across frames
+        ui.click("wl-1")  # soft tissue
+        press(ui, Keys.ARROW_UP)
+        ui.wait(10).until(lambda d: ui.visible("work-image-frame").text.startswith("17 /"))
+        ui.click("tool-box")
+        draw_box(ui, "work-image", start, end)
+        ui.visible("work-reason")  # the demo's labels were submitted: a change needs a reason
+        ui.fill("work-reason", "Redrawn tighter to the lesion edge")
+        ui.click("work-reason-ok")
+        ui.text_contains("work-saved", "Saved", timeout=20)
+        regions = ui.visible("work-regions").text
+        assert regions.count("frame 17") >= 2, regions
+        ui.screenshot(f"images-{who.split('.')[0]}-boxed")
+        ui.click("work-submit")
+        ui.wait(20).until(lambda d: "Saved" in ui.visible("work-saved").text or ui.present("work-empty"))
+        ui.logout()
+
+    ui.login("riley.reviewer", users["riley.reviewer"]["passphrase"])
+    ui.click("nav-review")
+    click_row(ui, "review-queue", "Lesions on CT")
+    canvas = ui.visible("review-image", timeout=30)
+    ui.wait(30).until(lambda d: canvas.get_attribute("data-frame") not in (None, "-1"))
+    ui.visible("review-col-A1")
+    ui.visible("review-col-A2")
+    summary = ui.visible("review-summary").text
+    assert "agree" in summary and "missing" in summary, summary
+    assert "IoU A1–A2" in ui.visible("review-iou").text
+    assert "annotator" not in ui.driver.find_element(By.CSS_SELECTOR, "main").text, "aliases only"
+    ui.screenshot("images-review-overlay")
+    before = ui.visible("review-gold-regions").text.count("frame")
+    ui.click("review-take-A2-1")
+    ui.wait(10).until(lambda d: ui.visible("review-gold-regions").text.count("frame") == before + 1)
+    ui.click("review-save-gold")
+    ui.text_contains("review-msg", "Gold label saved")
+    click_row(ui, "review-queue", "Lesions on CT")
+    ui.text_contains("review-gold", "Gold (saved)")
+    assert ui.visible("review-gold-regions").text.count("frame") == before + 1
+    ui.screenshot("images-review-gold")
