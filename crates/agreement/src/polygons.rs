@@ -369,6 +369,45 @@ mod tests {
     }
 
     #[test]
+    fn disjoint_touching_and_identical_polygons() {
+        let square =
+            |x: f64, y: f64| poly(&[(x, y), (x + 10.0, y), (x + 10.0, y + 10.0), (x, y + 10.0)]);
+        let a = square(0.0, 0.0);
+        assert_eq!(polygon_iou(&a, &square(50.0, 50.0)).unwrap(), 0.0);
+        // Sharing an edge or a corner covers no area.
+        assert_eq!(polygon_iou(&a, &square(10.0, 0.0)).unwrap(), 0.0);
+        assert_eq!(polygon_iou(&a, &square(10.0, 10.0)).unwrap(), 0.0);
+        assert!((polygon_iou(&a, &square(0.0, 0.0)).unwrap() - 1.0).abs() < 1e-12);
+        // Dice from IoU: squares overlapping by half have IoU 1/3, Dice 2·50 / 200 = 1/2.
+        let half = polygon_iou(&a, &square(5.0, 0.0)).unwrap();
+        assert!((crate::dice_from_iou(half) - 0.5).abs() < 1e-12);
+        // An L-shape inside the square's notch: a 5×5 square in the missing quarter
+        // touches the L along two edges and overlaps nothing.
+        let l = poly(&[
+            (0.0, 0.0),
+            (10.0, 0.0),
+            (10.0, 5.0),
+            (5.0, 5.0),
+            (5.0, 10.0),
+            (0.0, 10.0),
+        ]);
+        let notch = poly(&[(5.0, 5.0), (10.0, 5.0), (10.0, 10.0), (5.0, 10.0)]);
+        assert_eq!(polygon_iou(&l, &notch).unwrap(), 0.0);
+        // Two L-shapes (area 75 each), one shifted right by 5: they share only the 5×5
+        // square [5, 10]×[0, 5]; the arms merely touch along x = 5.
+        let shifted = poly(&[
+            (5.0, 0.0),
+            (15.0, 0.0),
+            (15.0, 5.0),
+            (10.0, 5.0),
+            (10.0, 10.0),
+            (5.0, 10.0),
+        ]);
+        let expect = 25.0 / (75.0 + 75.0 - 25.0);
+        assert!((polygon_iou(&l, &shifted).unwrap() - expect).abs() < 1e-12);
+    }
+
+    #[test]
     fn collinear_vertices_do_not_change_the_area() {
         let a = poly(&[
             (0.0, 0.0),
