@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MockBackend } from '../src/lib/api/mockBackend';
 import type { AnnotationValue, BoxLabel, ImageInfo, SchemaDto } from '../src/lib/api/types';
 import { FrameStore } from '../src/lib/image/frames.svelte';
-import { applyEdit, boxFrom, boxStates, hitTest, iou, pairIou, polygonFrom } from '../src/lib/image/shapes';
+import { applyEdit, boxFrom, boxStates, hitTest, iou, pairIou, polygonArea, polygonFrom, regionKind, regionRows, takeRegion } from '../src/lib/image/shapes';
 import { viewerAction } from '../src/lib/image/viewerKeys';
 import { PRESETS, buildLut, dragWindow, greyOf, paint, windowText } from '../src/lib/image/wl';
 import { boot } from './helpers';
@@ -94,6 +94,22 @@ describe('shape editing', () => {
     expect(boxStates(a, [b])).toEqual(['agree', 'conflict', 'boundary', 'missing']);
     expect(pairIou([box(0, 0, 10, 10)], [box(0, 0, 10, 10)])).toBe(1);
     expect(pairIou([], [])).toBeNull();
+  });
+
+  it('lists and takes boxes or polygons for review by the task kind', () => {
+    expect([regionKind('image_boxes'), regionKind('image_polygons'), regionKind('text_spans')]).toEqual(['box', 'polygon', null]);
+    const l: [number, number][] = [[0, 0], [10, 0], [10, 5], [5, 5], [5, 10], [0, 10]];
+    expect(polygonArea(l)).toBe(75);
+    expect(polygonArea([...l].reverse())).toBe(75);
+    const theirs: AnnotationValue = { ...empty(), polygons: [{ points: l, label: 'Lesion', frame: 2 }] };
+    expect(regionRows(theirs, 'polygon')).toEqual([{ ref: { kind: 'polygon', index: 0 }, label: 'Lesion', frame: 2, size: '6 points · area 75 px²' }]);
+    expect(regionRows({ ...empty(), boxes: [box(1, 2, 3, 4)] }, 'box')[0]!.size).toBe('3×4 at 1, 2');
+    const gold = takeRegion(empty(), theirs, { kind: 'polygon', index: 0 });
+    expect(gold.polygons).toEqual(theirs.polygons);
+    gold.polygons[0]!.points[0]![0] = 99;
+    expect(theirs.polygons[0]!.points[0]![0]).toBe(0);
+    expect(takeRegion(gold, theirs, { kind: 'polygon', index: 5 })).toBe(gold);
+    expect(takeRegion(empty(), { ...empty(), boxes: [box(1, 2, 3, 4)] }, { kind: 'box', index: 0 }).boxes).toEqual([box(1, 2, 3, 4)]);
   });
 });
 

@@ -1275,6 +1275,26 @@ pub struct ReviewAnnotation {
     pub status: AssignmentStatus,
     /// Labels.
     pub value: airlock_model::AnnotationValue,
+    /// Image tasks: the mark of each of this annotator's regions (boxes or polygons, in
+    /// order) against the other annotators'; empty for text and classification.
+    pub states: Vec<RegionState>,
+}
+
+/// How one annotator's region compares with the other annotators' best-overlapping ones,
+/// best to worst: the same label at IoU ≥ 0.5 agrees, another label there conflicts, a weaker
+/// overlap is a boundary difference, no overlap on the frame is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum RegionState {
+    /// Same label, IoU ≥ 0.5.
+    Agree,
+    /// Another label, IoU ≥ 0.5.
+    Conflict,
+    /// Overlapping at IoU < 0.5.
+    Boundary,
+    /// No overlapping region.
+    Missing,
 }
 
 /// How the annotators' labels compare (text spans: by span; classification: by label).
@@ -1315,6 +1335,10 @@ pub struct ReviewView {
     pub agreed: airlock_model::AnnotationValue,
     /// Summary of differences.
     pub summary: DiffSummary,
+    /// Image tasks: per pair of annotators, the mean IoU of the first's regions with their
+    /// best-overlapping partner among the second's (`n` counts the first's regions); empty
+    /// for text and classification.
+    pub pair_iou: Vec<PairFigure>,
 }
 
 /// A reviewer's decision.
@@ -1382,9 +1406,9 @@ pub struct PairFigure {
     pub a: String,
     /// Alias of the second.
     pub b: String,
-    /// Value (Cohen's kappa, or span F1).
+    /// Value (Cohen's kappa, span F1, or in review the mean IoU).
     pub value: Option<f64>,
-    /// Items both labelled.
+    /// Items both labelled (in review, the first annotator's regions).
     #[ts(type = "number")]
     pub n: u64,
 }

@@ -6,16 +6,18 @@ use crate::annotate::{damaged, load_schema, schema_label, sha_hex};
 use crate::error::{AppError, ErrorCode};
 use crate::json::{
     AgreementDto, AssignmentStatus, ConfusionDto, DiffSummary, LabelFigure, MetricDto, PairFigure,
-    ReviewAnnotation, ReviewDecision, ReviewRow, ReviewView,
+    RegionState, ReviewAnnotation, ReviewDecision, ReviewRow, ReviewView,
 };
 use crate::rfc3339;
 use crate::session::Session;
 use airlock_agreement::{
-    confusion_matrix, match_boxes, pairwise_agreement, BoundingBox, Level, MatchOptions, Rater,
-    RatingsTable, Report, Score, Span, SpanCounts, SpanMatch,
+    confusion_matrix, match_boxes, match_polygons, pairwise_agreement, polygon_iou, BoundingBox,
+    Level, MatchOptions, PolygonRegion, Rater, RatingsTable, RegionAgreement, RegionError, Report,
+    Score, Span, SpanCounts, SpanMatch,
 };
 use airlock_model::{
-    Action, AnnotationValue, BoxLabel, Content, EventKind, Outcome, ReasonId, SpanLabel, Task,
+    Action, AnnotationValue, BoxLabel, Content, EventKind, Outcome, PolygonLabel, ReasonId,
+    SpanLabel, Task,
 };
 use ed25519_dalek::Signer;
 use sqlx::Row;
@@ -65,8 +67,8 @@ fn summarise(values: &[&AnnotationValue], task: Task) -> (DiffSummary, Annotatio
         }
         return (s, agreed);
     }
-    if task == Task::ImageBoxes {
-        return summarise_boxes(values);
+    if let Some((c, agreed)) = compare_task(values, task) {
+        return (c.summary, agreed);
     }
     // Cluster overlapping spans (of anyone), then judge each cluster as a whole.
     let mut all: Vec<&SpanLabel> = values.iter().flat_map(|v| v.spans.iter()).collect();
@@ -106,77 +108,174 @@ fn summarise(values: &[&AnnotationValue], task: Task) -> (DiffSummary, Annotatio
     (s, agreed)
 }
 
-fn iou(a: &BoxLabel, b: &BoxLabel) -> f64 {
-    let w = (a.x + a.w).min(b.x + b.w) - a.x.max(b.x);
-    let h = (a.y + a.h).min(b.y + b.h) - a.y.max(b.y);
-    if w <= 0.0 || h <= 0.0 {
-        return 0.0;
-    }
-    let inter = w * h;
-    inter / (a.w * a.h + b.w * b.h - inter)
+/// A region annotators draw on one frame of an image: a box or a polygon.
+trait Region: Clone {
+    fn frame(&self) -> u32;
+    fn label(&self) -> &str;
+    /// Intersection over union with a region on the same frame.
+    fn iou(&self, other: &Self) -> f64;
 }
 
-/// Boxes compared with the first annotator's as reference, frame by frame, each paired
-/// with the other annotators' best-overlapping box: the same label at IoU ≥ 0.5 agrees
-/// (and goes to the gold pane's starting point), another label there conflicts, a weaker
-/// overlap is a boundary difference, no overlap (or a box nobody's reference pairs with)
-/// is missing.
-fn summarise_boxes(values: &[&AnnotationValue]) -> (DiffSummary, AnnotationValue) {
-    let mut s = DiffSummary::default();
-    let mut agreed = AnnotationValue::default();
-    let mut paired: Vec<Vec<bool>> = values.iter().map(|v| vec![false; v.boxes.len()]).collect();
-    for r in &values[0].boxes {
-        let mut worst = Verdict::Agree;
-        for (j, v) in values.iter().enumerate().skip(1) {
-            let best = v
-                .boxes
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.frame == r.frame)
-                .map(|(k, b)| (k, iou(r, b)))
-                .max_by(|a, b| a.1.total_cmp(&b.1));
-            let verdict = match best {
-                Some((k, x)) if x >= 0.5 => {
-                    paired[j][k] = true;
-                    if v.boxes[k].label == r.label {
-                        Verdict::Agree
-                    } else {
-                        Verdict::Conflict
-                    }
-                }
-                Some((k, x)) if x > 0.0 => {
-                    paired[j][k] = true;
-                    Verdict::Boundary
-                }
-                _ => Verdict::Missing,
+impl Region for BoxLabel {
+    fn frame(&self) -> u32 {
+        self.frame
+    }
+    fn label(&self) -> &str {
+        &self.label
+    }
+    fn iou(&self, b: &Self) -> f64 {
+        let a = self;
+        let w = (a.x + a.w).min(b.x + b.w) - a.x.max(b.x);
+        let h = (a.y + a.h).min(b.y + b.h) - a.y.max(b.y);
+        if w <= 0.0 || h <= 0.0 {
+            return 0.0;
+        }
+        let inter = w * h;
+        inter / (a.w * a.h + b.w * b.h - inter)
+    }
+}
+
+impl Region for PolygonLabel {
+    fn frame(&self) -> u32 {
+        self.frame
+    }
+    fn label(&self) -> &str {
+        &self.label
+    }
+    /// A polygon the agreement crate refuses (one that crosses itself) overlaps nothing, so
+    /// the reviewer sees it marked missing rather than the whole item failing to open.
+    fn iou(&self, other: &Self) -> f64 {
+        let region = |p: &PolygonLabel| PolygonRegion::new(p.points.clone(), p.label.clone());
+        polygon_iou(&region(self), &region(other)).unwrap_or(0.0)
+    }
+}
+
+/// The region of `list` on `r`'s frame that overlaps `r` most, and how it compares.
+fn best_partner<R: Region>(r: &R, list: &[R]) -> (Option<usize>, f64, RegionState) {
+    let best = list
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.frame() == r.frame())
+        .map(|(k, b)| (k, r.iou(b)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    match best {
+        Some((k, x)) if x >= 0.5 => {
+            let state = if list[k].label() == r.label() {
+                RegionState::Agree
+            } else {
+                RegionState::Conflict
             };
-            worst = worst.max(verdict);
+            (Some(k), x, state)
+        }
+        Some((k, x)) if x > 0.0 => (Some(k), x, RegionState::Boundary),
+        _ => (None, 0.0, RegionState::Missing),
+    }
+}
+
+/// How annotators' regions compare, frame by frame.
+struct RegionComparison {
+    /// The first annotator's regions as reference, each judged by its worst state against
+    /// the others; the others' regions no reference region pairs with count as missing.
+    summary: DiffSummary,
+    /// Indices of the reference regions everyone agrees with (the gold pane's start).
+    agreed: Vec<usize>,
+    /// Per annotator, each region's worst state against every other annotator's.
+    states: Vec<Vec<RegionState>>,
+    /// Per pair `(i, j)`, `i < j`: mean best-partner IoU of i's regions among j's, and
+    /// how many regions i has.
+    pairs: Vec<(usize, usize, Option<f64>, u64)>,
+}
+
+fn compare_regions<R: Region>(lists: &[&[R]]) -> RegionComparison {
+    let mut summary = DiffSummary::default();
+    let mut agreed = Vec::new();
+    let mut paired: Vec<Vec<bool>> = lists.iter().map(|l| vec![false; l.len()]).collect();
+    for (i, r) in lists[0].iter().enumerate() {
+        let mut worst = RegionState::Agree;
+        for (j, list) in lists.iter().enumerate().skip(1) {
+            let (k, _, state) = best_partner(r, list);
+            if let Some(k) = k {
+                paired[j][k] = true;
+            }
+            worst = worst.max(state);
         }
         match worst {
-            Verdict::Agree => {
-                s.agree += 1;
-                agreed.boxes.push(r.clone());
+            RegionState::Agree => {
+                summary.agree += 1;
+                agreed.push(i);
             }
-            Verdict::Conflict => s.conflict += 1,
-            Verdict::Boundary => s.boundary += 1,
-            Verdict::Missing => s.missing += 1,
+            RegionState::Conflict => summary.conflict += 1,
+            RegionState::Boundary => summary.boundary += 1,
+            RegionState::Missing => summary.missing += 1,
         }
     }
-    s.missing += paired
+    summary.missing += paired
         .iter()
         .skip(1)
         .map(|p| p.iter().filter(|x| !**x).count() as u32)
         .sum::<u32>();
-    (s, agreed)
+    let states = lists
+        .iter()
+        .enumerate()
+        .map(|(i, mine)| {
+            mine.iter()
+                .map(|r| {
+                    lists
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != i)
+                        .map(|(_, other)| best_partner(r, other).2)
+                        .max()
+                        .unwrap_or(RegionState::Agree)
+                })
+                .collect()
+        })
+        .collect();
+    let mut pairs = Vec::new();
+    for (i, a) in lists.iter().enumerate() {
+        for (j, b) in lists.iter().enumerate().skip(i + 1) {
+            let mean = (!a.is_empty() || !b.is_empty()).then(|| {
+                a.iter().map(|r| best_partner(r, b).1).sum::<f64>() / a.len().max(1) as f64
+            });
+            pairs.push((i, j, mean, a.len() as u64));
+        }
+    }
+    RegionComparison {
+        summary,
+        agreed,
+        states,
+        pairs,
+    }
 }
 
-/// How a reference box compares with another annotator's, best to worst.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Verdict {
-    Agree,
-    Conflict,
-    Boundary,
-    Missing,
+/// The region comparison of an image task (boxes or polygons), with the agreed value.
+fn compare_task(
+    values: &[&AnnotationValue],
+    task: Task,
+) -> Option<(RegionComparison, AnnotationValue)> {
+    let mut agreed = AnnotationValue::default();
+    let c = match task {
+        Task::ImageBoxes => {
+            let c = compare_regions(&values.iter().map(|v| &v.boxes[..]).collect::<Vec<_>>());
+            agreed.boxes = c
+                .agreed
+                .iter()
+                .map(|&i| values[0].boxes[i].clone())
+                .collect();
+            c
+        }
+        Task::ImagePolygons => {
+            let c = compare_regions(&values.iter().map(|v| &v.polygons[..]).collect::<Vec<_>>());
+            agreed.polygons = c
+                .agreed
+                .iter()
+                .map(|&i| values[0].polygons[i].clone())
+                .collect();
+            c
+        }
+        _ => return None,
+    };
+    Some((c, agreed))
 }
 
 fn metric(name: &str, score: &Score) -> MetricDto {
@@ -265,10 +364,11 @@ impl Session {
                 schemas.insert(schema_id.clone(), s);
             }
             let subs = self.submitted(&schema_id, Some(&item)).await?;
-            let disagreement = if schemas[&schema_id].task == Task::ImageBoxes {
-                // Hand-drawn boxes are never identical: judge them by overlap.
-                let values: Vec<&AnnotationValue> = subs.iter().map(|(_, s)| &s.value).collect();
-                let (d, _) = summarise(&values, Task::ImageBoxes);
+            let values: Vec<&AnnotationValue> = subs.iter().map(|(_, s)| &s.value).collect();
+            let disagreement = if let Some((c, _)) = compare_task(&values, schemas[&schema_id].task)
+            {
+                // Hand-drawn regions are never identical: judge them by overlap.
+                let d = c.summary;
                 d.conflict + d.boundary + d.missing > 0
             } else {
                 let distinct: std::collections::HashSet<String> =
@@ -323,7 +423,28 @@ impl Session {
             ));
         }
         let values: Vec<&AnnotationValue> = subs.iter().map(|(_, s)| &s.value).collect();
-        let (summary, agreed) = summarise(&values, schema.task);
+        let regions = compare_task(&values, schema.task);
+        let (summary, agreed) = match &regions {
+            Some((c, agreed)) => (c.summary.clone(), agreed.clone()),
+            None => summarise(&values, schema.task),
+        };
+        let alias_of = |s: &Submitted| {
+            aliases
+                .get(&s.annotator)
+                .cloned()
+                .unwrap_or_else(|| "A?".into())
+        };
+        let pair_iou = regions.as_ref().map_or_else(Vec::new, |(c, _)| {
+            c.pairs
+                .iter()
+                .map(|&(i, j, value, n)| PairFigure {
+                    a: alias_of(&subs[i].1),
+                    b: alias_of(&subs[j].1),
+                    value,
+                    n,
+                })
+                .collect()
+        });
         let (text, image) = if schema.task.is_text() {
             (Some(self.released_text(item).await?), None)
         } else {
@@ -344,14 +465,15 @@ impl Session {
             image,
             annotations: subs
                 .iter()
-                .map(|(_, s)| ReviewAnnotation {
-                    alias: aliases
-                        .get(&s.annotator)
-                        .cloned()
-                        .unwrap_or_else(|| "A?".into()),
+                .enumerate()
+                .map(|(i, (_, s))| ReviewAnnotation {
+                    alias: alias_of(s),
                     assignment_id: s.assignment.clone(),
                     status: s.status,
                     value: s.value.clone(),
+                    states: regions
+                        .as_ref()
+                        .map_or_else(Vec::new, |(c, _)| c.states[i].clone()),
                 })
                 .collect(),
             gold: gold
@@ -360,6 +482,7 @@ impl Session {
                 .map_err(|_| damaged())?,
             agreed,
             summary,
+            pair_iou,
             schema,
         })
     }
@@ -583,8 +706,8 @@ impl Session {
             span_agreement(&by_item, &mut dto)?;
         } else if schema.task == Task::ImageBoxes {
             box_agreement(&by_item, &mut dto)?;
-        } else {
-            dto.note = Some("Polygon agreement is not computed in this version.".into());
+        } else if schema.task == Task::ImagePolygons {
+            polygon_agreement(&by_item, &mut dto)?;
         }
         let mut d = self.draft(EventKind::AgreementViewed, Outcome::Success);
         d.object_kind = Some("schema".into());
@@ -770,22 +893,57 @@ fn span_agreement(
     Ok(())
 }
 
+// Frames are laid side by side (x shifted by a million pixels per frame, far past any
+// image's width), so regions on different frames of a series never pair.
+const FRAME_SHIFT: f64 = 1e6;
+
 /// Box IoU with optimal one-to-one matching (IoU ≥ 0.5, same label) between every pair.
 fn box_agreement(
     by_item: &BTreeMap<String, Vec<(String, AnnotationValue)>>,
     dto: &mut AgreementDto,
 ) -> Result<(), AppError> {
-    // Frames are laid side by side (x shifted by a million pixels per frame, far past any
-    // image's width), so boxes on different frames of a series never pair.
     let boxes = |v: &AnnotationValue| -> Vec<BoundingBox> {
         v.boxes
             .iter()
             .map(|b| {
-                let dx = f64::from(b.frame) * 1e6;
+                let dx = f64::from(b.frame) * FRAME_SHIFT;
                 BoundingBox::new(b.x + dx, b.y, b.x + dx + b.w, b.y + b.h, b.label.clone())
             })
             .collect()
     };
+    region_agreement(by_item, dto, "box", |a, b| {
+        match_boxes(&boxes(a), &boxes(b), MatchOptions::default())
+    })
+}
+
+/// Polygon IoU with optimal one-to-one matching (IoU ≥ 0.5, same label) between every pair.
+fn polygon_agreement(
+    by_item: &BTreeMap<String, Vec<(String, AnnotationValue)>>,
+    dto: &mut AgreementDto,
+) -> Result<(), AppError> {
+    let polygons = |v: &AnnotationValue| -> Vec<PolygonRegion> {
+        v.polygons
+            .iter()
+            .map(|p| {
+                let dx = f64::from(p.frame) * FRAME_SHIFT;
+                let points = p.points.iter().map(|[x, y]| [x + dx, *y]).collect();
+                PolygonRegion::new(points, p.label.clone())
+            })
+            .collect()
+    };
+    region_agreement(by_item, dto, "polygon", |a, b| {
+        match_polygons(&polygons(a), &polygons(b), MatchOptions::default())
+    })
+}
+
+/// Mean IoU of matched regions and match F1 over every pair of annotators on each item
+/// both labelled, as the metrics `{kind}_mean_iou` and `{kind}_match_f1`.
+fn region_agreement(
+    by_item: &BTreeMap<String, Vec<(String, AnnotationValue)>>,
+    dto: &mut AgreementDto,
+    kind: &str,
+    matching: impl Fn(&AnnotationValue, &AnnotationValue) -> Result<RegionAgreement, RegionError>,
+) -> Result<(), AppError> {
     let (mut iou_sum, mut pairs_n, mut f1_sum, mut compared) = (0.0, 0u64, 0.0, 0u64);
     for subs in by_item.values() {
         if subs.len() < 2 {
@@ -794,12 +952,7 @@ fn box_agreement(
         compared += 1;
         for i in 0..subs.len() {
             for j in i + 1..subs.len() {
-                let r = match_boxes(
-                    &boxes(&subs[i].1),
-                    &boxes(&subs[j].1),
-                    MatchOptions::default(),
-                )
-                .map_err(|x| {
+                let r = matching(&subs[i].1, &subs[j].1).map_err(|x| {
                     AppError::new(ErrorCode::Internal, crate::error::sentence(&x.to_string()))
                 })?;
                 if let Some(m) = r.mean_iou {
@@ -812,15 +965,15 @@ fn box_agreement(
     }
     let total = by_item.len() as u64;
     dto.metrics.push(MetricDto {
-        metric: "box_mean_iou".into(),
+        metric: format!("{kind}_mean_iou"),
         value: (pairs_n > 0).then(|| iou_sum / pairs_n as f64),
         n_compared: compared,
         n_total: total,
-        undefined: (pairs_n == 0).then(|| "no boxes were matched".into()),
+        undefined: (pairs_n == 0).then(|| format!("no {kind}s were matched")),
         warnings: Vec::new(),
     });
     dto.metrics.push(MetricDto {
-        metric: "box_match_f1".into(),
+        metric: format!("{kind}_match_f1"),
         value: (compared > 0).then(|| f1_sum / compared as f64),
         n_compared: compared,
         n_total: total,

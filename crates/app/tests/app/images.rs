@@ -3,9 +3,10 @@
 //! against the image, and pixel reads are audited.
 
 use crate::support::{event_kinds, pw, request, team, user_of, Fixture};
+use airlock_app::json::RegionState;
 use airlock_app::json::{AssignRequest, ReviewDecision, SchemaInput};
 use airlock_app::{ErrorCode, Role, Workspace};
-use airlock_model::{AnnotationValue, BoxLabel, LabelDef, SchemaBody, Task};
+use airlock_model::{AnnotationValue, BoxLabel, LabelDef, PolygonLabel, SchemaBody, Task};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -69,6 +70,23 @@ fn boxes(list: &[(f64, f64, f64, f64, &str, u32)]) -> AnnotationValue {
                 y,
                 w,
                 h,
+                label: label.into(),
+                frame,
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// A polygon's vertices, label and frame.
+type Outline<'a> = (&'a [(f64, f64)], &'a str, u32);
+
+fn polygons(list: &[Outline]) -> AnnotationValue {
+    AnnotationValue {
+        polygons: list
+            .iter()
+            .map(|&(points, label, frame)| PolygonLabel {
+                points: points.iter().map(|&(x, y)| [x, y]).collect(),
                 label: label.into(),
                 frame,
             })
@@ -182,6 +200,18 @@ async fn boxes_on_a_dicom_series_from_assignment_to_gold() {
         "the lesions overlap (IoU ≥ 0.5); the artefact is one annotator's only"
     );
     assert_eq!(view.agreed.boxes.len(), 1);
+    // Aliases follow assignment order, so which annotator is A1 is not fixed here.
+    let mut marks: Vec<_> = view.annotations.iter().map(|a| a.states.clone()).collect();
+    marks.sort();
+    assert_eq!(
+        marks,
+        [
+            vec![RegionState::Agree],
+            vec![RegionState::Agree, RegionState::Missing]
+        ],
+        "the artefact box has no partner"
+    );
+    assert_eq!(view.pair_iou.len(), 1, "one pair of annotators");
     let frame = s
         .review_frame(&row.item_id, &row.schema_id, 2)
         .await
@@ -225,6 +255,131 @@ async fn boxes_on_a_dicom_series_from_assignment_to_gold() {
     // a1: open + first pixel read; reviewer: review + first pixel read.
     assert_eq!(viewed, 4, "{kinds:?}");
     assert!(kinds.iter().any(|k| k == "access_denied"));
+}
+
+#[tokio::test]
+async fn polygons_are_matched_by_iou_in_review_and_agreement() {
+    let fx = team().await;
+    let mut lead = fx.login_as(Role::Lead).await;
+    released_series(&fx, &mut lead).await;
+    let s = lead.active().await.unwrap();
+    s.add_user(ANN2.0, Role::Annotator, &pw(ANN2.1))
+        .await
+        .unwrap();
+    let input = SchemaInput {
+        name: "Lesion outlines".into(),
+        task: Task::ImagePolygons,
+        ..box_schema()
+    };
+    let schema = s.schema_create(&input).await.unwrap();
+    s.schema_publish(&schema.id).await.unwrap();
+    let req = AssignRequest {
+        schema_id: schema.id.clone(),
+        annotators: vec![user_of(Role::Annotator).0.into(), ANN2.0.into()],
+        overlap: 2,
+        batch_id: None,
+    };
+    s.assign(&req).await.unwrap();
+    lead.logout().await.unwrap();
+
+    // A1: an L-shape (area 75) on frame 2 and a triangle (area 4.5) on frame 0.
+    let l_shape: &[(f64, f64)] = &[
+        (0.0, 0.0),
+        (10.0, 0.0),
+        (10.0, 5.0),
+        (5.0, 5.0),
+        (5.0, 10.0),
+        (0.0, 10.0),
+    ];
+    let triangle: &[(f64, f64)] = &[(12.0, 1.0), (15.0, 1.0), (15.0, 4.0)];
+    // A2: the 10×10 square the L-shape leaves a quarter of (IoU 75/100), and a 4×4 square
+    // holding the triangle (IoU 4.5/16).
+    let square: &[(f64, f64)] = &[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0)];
+    let small: &[(f64, f64)] = &[(11.0, 0.0), (15.0, 0.0), (15.0, 4.0), (11.0, 4.0)];
+    for (who, value) in [
+        (
+            None,
+            polygons(&[(l_shape, "Lesion", 2), (triangle, "Artefact", 0)]),
+        ),
+        (
+            Some(ANN2),
+            polygons(&[(square, "Lesion", 2), (small, "Artefact", 0)]),
+        ),
+    ] {
+        let mut ws = match who {
+            None => fx.login_as(Role::Annotator).await,
+            Some(who) => login(&fx, who).await,
+        };
+        let s = ws.active().await.unwrap();
+        let id = s.my_queue().await.unwrap()[0].assignment_id.clone();
+        s.save_annotation(&id, &value, None).await.unwrap();
+        s.submit_annotation(&id).await.unwrap();
+        ws.logout().await.unwrap();
+    }
+
+    let mut rev = fx.login_as(Role::Reviewer).await;
+    let s = rev.active().await.unwrap();
+    let row = s.review_queue().await.unwrap().remove(0);
+    assert!(row.disagreement, "the artefact outlines overlap below 0.5");
+    let view = s.review_item(&row.item_id, &row.schema_id).await.unwrap();
+    let s_of = |alias: &str| {
+        view.annotations
+            .iter()
+            .find(|a| a.alias == alias)
+            .map(|a| a.states.clone())
+            .unwrap()
+    };
+    let marks = [RegionState::Agree, RegionState::Boundary];
+    assert_eq!(s_of("A1"), marks, "lesions at IoU 0.75, artefacts at 0.28");
+    assert_eq!(s_of("A2"), marks, "the marks are symmetric here");
+    assert_eq!(
+        (
+            view.summary.agree,
+            view.summary.boundary,
+            view.summary.missing
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!(view.agreed.polygons.len(), 1);
+    assert_eq!(
+        view.agreed.polygons[0], view.annotations[0].value.polygons[0],
+        "the gold pane starts from A1's lesion"
+    );
+    assert_eq!(view.pair_iou.len(), 1);
+    let pair = &view.pair_iou[0];
+    assert_eq!((pair.a.as_str(), pair.b.as_str(), pair.n), ("A1", "A2", 2));
+    let mean = (0.75 + 4.5 / 16.0) / 2.0;
+    assert!(
+        (pair.value.unwrap() - mean).abs() < 1e-9,
+        "{:?}",
+        pair.value
+    );
+
+    let agreement = s.agreement(&row.schema_id).await.unwrap();
+    let iou = agreement
+        .metrics
+        .iter()
+        .find(|m| m.metric == "polygon_mean_iou")
+        .expect("polygon agreement is computed");
+    assert!(
+        (iou.value.unwrap() - 0.75).abs() < 1e-9,
+        "only the lesions match at IoU ≥ 0.5: {:?}",
+        iou.value
+    );
+    assert_eq!(iou.n_compared, 1);
+
+    s.review_decide(
+        &row.item_id,
+        &row.schema_id,
+        &ReviewDecision::Adjudicate {
+            gold: polygons(&[(square, "Lesion", 2)]),
+        },
+    )
+    .await
+    .unwrap();
+    let view = s.review_item(&row.item_id, &row.schema_id).await.unwrap();
+    assert_eq!(view.gold.map(|g| g.polygons.len()), Some(1));
+    rev.logout().await.unwrap();
 }
 
 #[tokio::test]

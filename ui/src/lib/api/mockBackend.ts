@@ -3,7 +3,7 @@
 // roles, passphrase and TOTP checks, lockout, idle expiry, break-glass and an audit log with a
 // fake hash chain. It has no cryptography and must never be used inside Tauri.
 import type { IBackend } from './backend';
-import { boxStates } from '../image/shapes';
+import { boxStates, pairIou } from '../image/shapes';
 import type {
   AppError,
   ContactInfo,
@@ -1796,7 +1796,21 @@ export class MockBackend implements IBackend {
       schema,
       text: schema.task.startsWith('text') ? this.releasedText(itemId) : null,
       image: schema.task.startsWith('text') ? null : this.releasedImage(itemId),
-      annotations: subs.map((a) => ({ alias: this.aliasOf(schemaId, a.annotatorId), assignment_id: a.id, status: a.status, value: a.value! })),
+      // Box marks and IoU as the server computes them; the mock has no polygon geometry, so
+      // its polygon reviews carry no marks and no IoU.
+      annotations: subs.map((a, i) => ({
+        alias: this.aliasOf(schemaId, a.annotatorId),
+        assignment_id: a.id,
+        status: a.status,
+        value: a.value!,
+        states: schema.task === 'image_boxes' ? boxStates(vals[i]!.boxes, vals.filter((_, j) => j !== i).map((w) => w.boxes)) : [],
+      })),
+      pair_iou:
+        schema.task === 'image_boxes'
+          ? subs.flatMap((a, i) =>
+              subs.slice(i + 1).map((b, k) => ({ a: this.aliasOf(schemaId, a.annotatorId), b: this.aliasOf(schemaId, b.annotatorId), value: pairIou(vals[i]!.boxes, vals[i + 1 + k]!.boxes), n: vals[i]!.boxes.length })),
+            )
+          : [],
       gold: v.gold.get(`${itemId}|${schemaId}`) ?? null,
       agreed,
       summary: schema.task === 'image_boxes'

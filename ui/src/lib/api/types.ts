@@ -50,6 +50,7 @@ export type { PairFigure } from './bindings/PairFigure';
 export type { PolygonLabel } from './bindings/PolygonLabel';
 export type { ProgressRow } from './bindings/ProgressRow';
 export type { QueueEntry } from './bindings/QueueEntry';
+export type { RegionState } from './bindings/RegionState';
 export type { ReviewAnnotation } from './bindings/ReviewAnnotation';
 export type { ReviewDecision } from './bindings/ReviewDecision';
 export type { ReviewRow } from './bindings/ReviewRow';

@@ -1,6 +1,6 @@
 // Editing boxes and polygons on an image: a pure reducer over AnnotationValue (each result
 // is saved as one change, exactly like the text pane), plus IoU matching for review.
-import type { AnnotationValue, BoxLabel, PolygonLabel } from '../api/types';
+import type { AnnotationValue, BoxLabel, PolygonLabel, RegionState, Task } from '../api/types';
 
 /** Image size in pixels. */
 export interface Size {
@@ -34,17 +34,22 @@ export function boxFrom(a: [number, number], b: [number, number], size: Size, la
   return { x: x0, y: y0, w: r2(x1 - x0), h: r2(y1 - y0), label, frame };
 }
 
+/** The area enclosed by a simple polygon (shoelace formula, either orientation). */
+export function polygonArea(points: [number, number][]): number {
+  let area2 = 0;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    const q = points[(i + 1) % points.length]!;
+    area2 += p[0] * q[1] - q[0] * p[1];
+  }
+  return Math.abs(area2) / 2;
+}
+
 /** A polygon from clicked points (clipped); null with fewer than 3 points or no area. */
 export function polygonFrom(points: [number, number][], size: Size, label: string, frame: number): PolygonLabel | null {
   const pts = points.map(([x, y]) => [r2(clamp(x, 0, size.width)), r2(clamp(y, 0, size.height))] as [number, number]);
   if (pts.length < 3) return null;
-  let area2 = 0;
-  for (let i = 0; i < pts.length; i++) {
-    const p = pts[i]!;
-    const q = pts[(i + 1) % pts.length]!;
-    area2 += p[0] * q[1] - q[0] * p[1];
-  }
-  return Math.abs(area2) > 0 ? { points: pts, label, frame } : null;
+  return polygonArea(pts) > 0 ? { points: pts, label, frame } : null;
 }
 
 /** Applies one edit; returns a new value (the input is not changed). Moves stay inside the image. */
@@ -118,19 +123,16 @@ export function iou(a: BoxLabel, b: BoxLabel): number {
   return inter / (a.w * a.h + b.w * b.h - inter);
 }
 
-/** How one annotator's box compares with the others' (the review pane's highlight). */
-export type BoxState = 'agree' | 'conflict' | 'boundary' | 'missing';
-
 /**
  * For each box of `mine`, its state against every other annotator's boxes: the best IoU
  * partner with the same label at IoU ≥ 0.5 agrees; another label there conflicts; a weaker
  * overlap is a boundary difference; no overlap is missing (the server's summary uses the
- * same rules). The worst state over the others wins.
+ * same rules; the mock backend uses this in its place). The worst state over the others wins.
  */
-export function boxStates(mine: BoxLabel[], others: BoxLabel[][]): BoxState[] {
-  const rank: Record<BoxState, number> = { agree: 0, conflict: 1, boundary: 2, missing: 3 };
+export function boxStates(mine: BoxLabel[], others: BoxLabel[][]): RegionState[] {
+  const rank: Record<RegionState, number> = { agree: 0, conflict: 1, boundary: 2, missing: 3 };
   return mine.map((b) => {
-    let worst: BoxState = 'agree';
+    let worst: RegionState = 'agree';
     for (const list of others) {
       let best = 0;
       let partner: BoxLabel | null = null;
@@ -141,7 +143,7 @@ export function boxStates(mine: BoxLabel[], others: BoxLabel[][]): BoxState[] {
           partner = o;
         }
       }
-      const s: BoxState = best >= 0.5 ? (partner!.label === b.label ? 'agree' : 'conflict') : best > 0 ? 'boundary' : 'missing';
+      const s: RegionState = best >= 0.5 ? (partner!.label === b.label ? 'agree' : 'conflict') : best > 0 ? 'boundary' : 'missing';
       if (rank[s] > rank[worst]) worst = s;
     }
     return worst;
@@ -154,4 +156,35 @@ export function pairIou(a: BoxLabel[], b: BoxLabel[]): number | null {
   if (a.length === 0 || b.length === 0) return 0;
   const best = a.map((x) => Math.max(0, ...b.map((y) => iou(x, y))));
   return best.reduce((s, v) => s + v, 0) / best.length;
+}
+
+/** The kind of region an image task draws: boxes or polygons; null for other tasks. */
+export function regionKind(task: Task): 'box' | 'polygon' | null {
+  return task === 'image_boxes' ? 'box' : task === 'image_polygons' ? 'polygon' : null;
+}
+
+/** One region in a review list: which shape, its label and frame, and a short size. */
+export interface RegionRow {
+  ref: NonNullable<ShapeRef>;
+  label: string;
+  frame: number;
+  size: string;
+}
+
+/** The regions of `kind` in `value`, in order, as the review lists them. */
+export function regionRows(value: AnnotationValue, kind: 'box' | 'polygon'): RegionRow[] {
+  if (kind === 'box') {
+    return value.boxes.map((b, index) => ({ ref: { kind, index }, label: b.label, frame: b.frame, size: `${Math.round(b.w)}×${Math.round(b.h)} at ${Math.round(b.x)}, ${Math.round(b.y)}` }));
+  }
+  return value.polygons.map((p, index) => ({ ref: { kind, index }, label: p.label, frame: p.frame, size: `${p.points.length} points · area ${Math.round(polygonArea(p.points))} px²` }));
+}
+
+/** `gold` with a copy of `from`'s region `ref` added (unchanged when `from` has no such region). */
+export function takeRegion(gold: AnnotationValue, from: AnnotationValue, ref: NonNullable<ShapeRef>): AnnotationValue {
+  if (ref.kind === 'box') {
+    const b = from.boxes[ref.index];
+    return b ? { ...gold, boxes: [...gold.boxes, { ...b }] } : gold;
+  }
+  const p = from.polygons[ref.index];
+  return p ? { ...gold, polygons: [...gold.polygons, { ...p, points: p.points.map((q) => [q[0], q[1]] as [number, number]) }] } : gold;
 }

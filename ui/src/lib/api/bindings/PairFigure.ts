@@ -13,10 +13,10 @@ a: string,
  */
 b: string, 
 /**
- * Value (Cohen's kappa, or span F1).
+ * Value (Cohen's kappa, span F1, or in review the mean IoU).
  */
 value: number | null, 
 /**
- * Items both labelled.
+ * Items both labelled (in review, the first annotator's regions).
  */
 n: number, };

@@ -2,6 +2,7 @@
 import type { AnnotationValue } from "./AnnotationValue";
 import type { DiffSummary } from "./DiffSummary";
 import type { ImageInfo } from "./ImageInfo";
+import type { PairFigure } from "./PairFigure";
 import type { ReviewAnnotation } from "./ReviewAnnotation";
 import type { SchemaDto } from "./SchemaDto";
 
@@ -45,4 +46,10 @@ agreed: AnnotationValue,
 /**
  * Summary of differences.
  */
-summary: DiffSummary, };
+summary: DiffSummary, 
+/**
+ * Image tasks: per pair of annotators, the mean IoU of the first's regions with their
+ * best-overlapping partner among the second's (`n` counts the first's regions); empty
+ * for text and classification.
+ */
+pair_iou: Array<PairFigure>, };
