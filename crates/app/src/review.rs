@@ -662,8 +662,8 @@ impl Session {
     /// Agreement over the submitted labels of a schema: for classification percent
     /// agreement, Cohen's kappa (two annotators), Fleiss' kappa and Krippendorff's alpha,
     /// per label, pairwise and a confusion matrix; for spans exact and overlap F1, per label
-    /// and pairwise; for boxes IoU with optimal matching. Every figure carries the items
-    /// compared and present, and fit warnings. Lead and reviewer; audited.
+    /// and pairwise; for boxes and polygons IoU with optimal matching. Every figure carries
+    /// the items compared and present, and fit warnings. Lead and reviewer; audited.
     pub async fn agreement(&self, schema_id: &str) -> Result<AgreementDto, AppError> {
         let _grant = self.authorize(Action::ViewAgreement).await?;
         let mut conn = self.pool.acquire().await?;
