@@ -144,7 +144,23 @@ impl Region for PolygonLabel {
     }
     /// A polygon the agreement crate refuses (one that crosses itself) overlaps nothing, so
     /// the reviewer sees it marked missing rather than the whole item failing to open.
+    /// Polygons whose bounding boxes are apart are not clipped at all.
     fn iou(&self, other: &Self) -> f64 {
+        let bounds = |p: &PolygonLabel| {
+            p.points.iter().fold(
+                [
+                    f64::INFINITY,
+                    f64::INFINITY,
+                    f64::NEG_INFINITY,
+                    f64::NEG_INFINITY,
+                ],
+                |b, [x, y]| [b[0].min(*x), b[1].min(*y), b[2].max(*x), b[3].max(*y)],
+            )
+        };
+        let (a, b) = (bounds(self), bounds(other));
+        if a[0] >= b[2] || b[0] >= a[2] || a[1] >= b[3] || b[1] >= a[3] {
+            return 0.0;
+        }
         let region = |p: &PolygonLabel| PolygonRegion::new(p.points.clone(), p.label.clone());
         polygon_iou(&region(self), &region(other)).unwrap_or(0.0)
     }
@@ -190,7 +206,13 @@ fn compare_regions<R: Region>(lists: &[&[R]]) -> RegionComparison {
     let mut summary = DiffSummary::default();
     let mut agreed = Vec::new();
     let mut paired: Vec<Vec<bool>> = lists.iter().map(|l| vec![false; l.len()]).collect();
-    for (i, r) in lists[0].iter().enumerate() {
+    for (i, r) in lists
+        .first()
+        .copied()
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         let mut worst = RegionState::Agree;
         for (j, list) in lists.iter().enumerate().skip(1) {
             let (k, _, state) = best_partner(r, list);
@@ -993,6 +1015,43 @@ mod tests {
             end,
             label: label.into(),
         }
+    }
+
+    fn square(x: f64, frame: u32) -> PolygonLabel {
+        PolygonLabel {
+            points: vec![[x, 0.0], [x + 10.0, 0.0], [x + 10.0, 10.0], [x, 10.0]],
+            label: "Lesion".into(),
+            frame,
+        }
+    }
+
+    #[test]
+    fn polygons_compare_frame_by_frame_and_a_crossed_one_overlaps_nothing() {
+        let bow_tie = PolygonLabel {
+            points: vec![[0.0, 0.0], [10.0, 10.0], [10.0, 0.0], [0.0, 10.0]],
+            ..square(0.0, 0)
+        };
+        assert_eq!(square(0.0, 0).iou(&bow_tie), 0.0);
+        assert_eq!(square(0.0, 0).iou(&square(20.0, 0)), 0.0);
+        let a1 = [square(0.0, 0)];
+        let a2 = [square(0.0, 1), square(5.0, 0)];
+        let c = compare_regions(&[&a1[..], &a2[..]]);
+        assert_eq!(
+            c.states,
+            [
+                vec![RegionState::Boundary],
+                vec![RegionState::Missing, RegionState::Boundary]
+            ],
+            "the same square on another frame is no partner; half-overlapping ones are IoU 1/3"
+        );
+        let d = &c.summary;
+        assert_eq!((d.agree, d.boundary, d.missing), (0, 1, 1));
+        assert!(c.agreed.is_empty());
+        let (i, j, mean, n) = c.pairs[0];
+        assert_eq!((i, j, n), (0, 1, 1));
+        assert!((mean.unwrap() - 1.0 / 3.0).abs() < 1e-12);
+        let none = compare_regions::<PolygonLabel>(&[]);
+        assert!(none.states.is_empty() && none.pairs.is_empty());
     }
 
     #[test]
