@@ -152,8 +152,8 @@ describe('frame store', () => {
   });
 });
 
-/** A released DICOM series under a published box schema, assigned to ari and noor. */
-async function releasedImage(b: MockBackend): Promise<SchemaDto> {
+/** A released DICOM series under a published box (or polygon) schema, assigned to ari and noor. */
+async function releasedImage(b: MockBackend, task: 'image_boxes' | 'image_polygons' = 'image_boxes'): Promise<SchemaDto> {
   b.signInAs('lena');
   await b.invoke('ingest_start', { request: { source: MockBackend.DEMO_SOURCE, manifest: null, bagit: false, csv_column: null, jsonl_field: null } });
   const [batch] = await b.invoke<{ id: string }[]>('list_batches');
@@ -165,7 +165,7 @@ async function releasedImage(b: MockBackend): Promise<SchemaDto> {
   await b.invoke('deid_sign_off', { batchId: batch!.id });
   await b.invoke('add_user', { name: 'noor', role: 'annotator', passphrase: 'noor-initial-passphrase' });
   const schema = await b.invoke<SchemaDto>('schema_create', {
-    input: { name: 'Lesions', task: 'image_boxes', body: { labels: [{ name: 'Lesion', key: null, color: null, description: null }, { name: 'Cyst', key: null, color: null, description: null }], multi: false }, guideline: 'Box lesions.' },
+    input: { name: 'Lesions', task, body: { labels: [{ name: 'Lesion', key: null, color: null, description: null }, { name: 'Cyst', key: null, color: null, description: null }], multi: false }, guideline: 'Box lesions.' },
   });
   await b.invoke('schema_publish', { schemaId: schema.id });
   await b.invoke('assign', { request: { schema_id: schema.id, batch_id: null, annotators: ['ari', 'noor'], overlap: 2 } });
@@ -236,5 +236,33 @@ describe('image labelling against the fake backend', () => {
     await fireEvent.keyDown(window, { key: 'z', code: 'KeyZ', ctrlKey: true });
     await waitFor(() => expect(backend.commandCount('save_annotation')).toBe(3));
     expect(screen.getByTestId('work-regions').textContent).toContain('Cyst');
+  });
+
+  it('reviews polygons: lists each annotator\'s, takes one into gold and removes it', async () => {
+    const fake = MockBackend.withDemo();
+    await releasedImage(fake, 'image_polygons');
+    const l: [number, number][] = [[0, 0], [10, 0], [10, 5], [5, 5], [5, 10], [0, 10]];
+    const square: [number, number][] = [[0, 0], [10, 0], [10, 10], [0, 10]];
+    for (const [who, points] of [['ari', l], ['noor', square]] as const) {
+      fake.signInAs(who);
+      const [q] = await fake.invoke<{ assignment_id: string }[]>('my_queue');
+      await fake.invoke('save_annotation', { assignmentId: q!.assignment_id, value: { ...empty(), polygons: [{ points, label: 'Lesion', frame: 3 }] }, reason: null });
+      await fake.invoke('submit_annotation', { assignmentId: q!.assignment_id });
+    }
+    await boot({ as: 'rui', hash: '#/review', backend: fake });
+    const queue = await screen.findByTestId('review-queue');
+    const row = [...queue.querySelectorAll('button')].find((x) => x.textContent?.includes('Lesions'))!;
+    await fireEvent.click(row);
+    await screen.findByTestId('review-image');
+    const cols = ['A1', 'A2'].map((a) => screen.getByTestId(`review-col-${a}`).textContent ?? '');
+    expect(cols.some((c) => c.includes('Lesion frame 4 · 6 points · area 75 px²'))).toBe(true);
+    expect(cols.some((c) => c.includes('Lesion frame 4 · 4 points · area 100 px²'))).toBe(true);
+    const gold = () => screen.getByTestId('review-gold-regions').querySelectorAll('li').length;
+    expect(gold()).toBe(0);
+    await fireEvent.click(screen.getByTestId('review-take-A2-0'));
+    await waitFor(() => expect(gold()).toBe(1));
+    expect(screen.getByTestId('review-gold-regions').textContent).toContain('points · area');
+    await fireEvent.click(screen.getByTestId('review-gold-remove-0'));
+    await waitFor(() => expect(gold()).toBe(0));
   });
 });
