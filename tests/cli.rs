@@ -591,9 +591,12 @@ fn delivery(env: &Env, name: &str, n: usize, size: usize) -> PathBuf {
 
 #[test]
 fn sigkill_mid_ingest_then_rerun_stores_every_file_once_and_verified() {
+    const FILES: usize = 1000;
     let env = Env::new();
     env.team();
-    delivery(&env, "site", 600, 400_000);
+    // Outcomes are committed every 256 files or 500 ms, so the kill waits until more than one
+    // commit's worth of files is stored: the rerun must then find some of them recorded.
+    delivery(&env, "site", FILES, 400_000);
     let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
         .args([
             "--vault",
@@ -611,7 +614,7 @@ fn sigkill_mid_ingest_then_rerun_stores_every_file_once_and_verified() {
         .unwrap();
     let vault = env.path("v");
     let started = std::time::Instant::now();
-    while stored_blobs(&vault) < 100 {
+    while stored_blobs(&vault) < 600 {
         assert!(
             child.try_wait().unwrap().is_none(),
             "the ingest finished before it could be killed; make the delivery larger"
@@ -625,7 +628,7 @@ fn sigkill_mid_ingest_then_rerun_stores_every_file_once_and_verified() {
     child.kill().unwrap(); // SIGKILL: no cleanup of any kind runs
     child.wait().unwrap();
     let after_kill = stored_blobs(&vault);
-    assert!(after_kill < 600, "killed part-way ({after_kill} stored)");
+    assert!(after_kill < FILES, "killed part-way ({after_kill} stored)");
 
     let out = env.as_user("lee", "lead.pw", &["ingest", "site", "--format", "json"]);
     let report: serde_json::Value = serde_json::from_str(&ok(&out)).unwrap();
@@ -637,15 +640,15 @@ fn sigkill_mid_ingest_then_rerun_stores_every_file_once_and_verified() {
         .find(|t| t["verdict"] == "verified")
         .unwrap()["files"]
         .as_u64();
-    assert_eq!(verified, Some(600));
+    assert_eq!(verified, Some(FILES as u64));
     assert!(
-        report["files_read"].as_u64().unwrap() < 600,
+        report["files_read"].as_u64().unwrap() < FILES as u64,
         "the rerun skipped what was already stored"
     );
     assert_eq!(
         stored_blobs(&vault),
-        601,
-        "600 files and the receipt, each once"
+        FILES + 1,
+        "every file and the receipt, each once"
     );
     let items: serde_json::Value = serde_json::from_str(&ok(&env.as_user(
         "lee",
@@ -653,7 +656,7 @@ fn sigkill_mid_ingest_then_rerun_stores_every_file_once_and_verified() {
         &["items", "list", "--limit", "1000", "--format", "json"],
     )))
     .unwrap();
-    assert_eq!(items["total"], 600, "no file became two items");
+    assert_eq!(items["total"], FILES, "no file became two items");
     let verify = ok(&env.as_user("cam", "comp.pw", &["audit", "verify"]));
     assert!(verify.starts_with('✓'), "{verify}");
 }
@@ -998,7 +1001,7 @@ fn package_commands_bind_cards_and_refuse_with_one_sentence() {
             &["package", "assign", "--to", "ann", "--out", "a.pkg"],
         ),
         1,
-        "no open assignments",
+        "no open text assignments",
     );
     fails_with(
         &env.as_user(

@@ -36,14 +36,21 @@ def test_validate_and_sign_off_a_delivery(ui: Ui) -> None:
     ui.screenshot("deid-first-batch-signed")
     ui.text_contains("deid-signed", "released for annotation")
 
-    # The second delivery: one released note, still to check.
+    # The second delivery (one released note) is still to check; the first and the CT series
+    # are signed off.
     select = Select(ui.visible("deid-batch"))
     values = [o.get_attribute("value") for o in select.options]
-    assert len(values) == 2, values
+    assert len(values) == 3, values
     current = ui.visible("deid-batch").get_attribute("value")
-    other = next(v for v in values if v != current)
-    ui.select("deid-batch", other)
-    ui.text_contains("deid-counts", "2 to check")
+
+    def shows_work_to_check() -> bool:
+        try:
+            ui.text_contains("deid-counts", "2 to check", timeout=5)
+            return True
+        except AssertionError:
+            return False
+
+    assert any(ui.select("deid-batch", v) or shows_work_to_check() for v in values if v != current)
     item = ui.driver.find_element(By.CSS_SELECTOR, '[data-testid="deid-queue"] button[data-status="proposed"]')
     item.click()
     original = ui.visible("deid-original")

@@ -49,8 +49,8 @@ def test_receive_a_delivery_with_a_changed_file(ui: Ui, work_dir: Path) -> None:
     ui.text_contains("role-badge", "lead", timeout=60)
 
     ui.click("nav-receive")
-    ui.visible("batches-table")  # the demo's own two deliveries
-    assert len(rows(ui, "batches-table")) == 2
+    ui.visible("batches-table")  # the demo's own three deliveries (notes, a changed note, CT)
+    assert len(rows(ui, "batches-table")) == 3
     ui.screenshot("ingest-start")
 
     ui.fill("ingest-source", str(source))
