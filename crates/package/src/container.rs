@@ -135,11 +135,21 @@ pub fn seal(
     Ok(out)
 }
 
+/// How every binary age file begins.
+const AGE_MAGIC: &[u8] = b"age-encryption.org/";
+
 /// Decrypts `bytes` with `identity` and verifies the container, the manifest signature
 /// (by the key the manifest names: the caller decides whether it trusts that key) and
 /// every file against the manifest.
 pub fn open(bytes: &[u8], identity: &age::x25519::Identity) -> Result<Package, OpenError> {
-    let decryptor = age::Decryptor::new_buffered(bytes).map_err(|_| OpenError::NotAPackage)?;
+    // An age file whose header no longer parses was changed; anything else is no package.
+    let decryptor = age::Decryptor::new_buffered(bytes).map_err(|_| {
+        if bytes.starts_with(AGE_MAGIC) {
+            OpenError::Damaged
+        } else {
+            OpenError::NotAPackage
+        }
+    })?;
     let reader = decryptor
         .decrypt(std::iter::once(identity as &dyn age::Identity))
         .map_err(|e| match e {
@@ -293,11 +303,19 @@ mod tests {
         for i in 0..bytes.len() {
             let mut b = bytes.clone();
             b[i] ^= 0x01;
-            assert!(
-                open(&b, &me).is_err(),
-                "a flipped bit at byte {i} of {} must be refused",
-                bytes.len()
-            );
+            let err = open(&b, &me).err().unwrap_or_else(|| {
+                panic!(
+                    "a flipped bit at byte {i} of {} must be refused",
+                    bytes.len()
+                )
+            });
+            if i >= AGE_MAGIC.len() {
+                assert_ne!(
+                    err,
+                    OpenError::NotAPackage,
+                    "byte {i}: a changed package is damaged, not foreign"
+                );
+            }
         }
         assert!(open(&bytes[..bytes.len() - 1], &me).is_err(), "truncated");
     }
