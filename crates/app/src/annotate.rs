@@ -439,9 +439,7 @@ impl Session {
         d.object_kind = Some("item".into());
         d.object_id = Some(item);
         d.detail.insert("assignment".into(), id.into());
-        let mut tx = self.begin().await?;
-        self.record(&mut tx, d).await?;
-        tx.commit().await?;
+        self.record_alone(d).await?;
         Ok(AnnotateView {
             assignment_id: id.to_string(),
             item_number: number as u64,

@@ -149,9 +149,7 @@ impl Session {
         d.object_kind = Some("batch".into());
         d.object_id = Some(batch.to_string());
         d.detail.insert("files".into(), report.files.len().into());
-        let mut tx = self.begin().await?;
-        self.record(&mut tx, d).await?;
-        tx.commit().await?;
+        self.record_alone(d).await?;
         Ok(report)
     }
 
@@ -214,9 +212,7 @@ impl Session {
         let mut d = self.draft(EventKind::SourceItemsViewed, Outcome::Success);
         d.object_kind = Some("items".into());
         d.detail.insert("rows".into(), out.len().into());
-        let mut tx = self.begin().await?;
-        self.record(&mut tx, d).await?;
-        tx.commit().await?;
+        self.record_alone(d).await?;
         Ok(ItemPage {
             rows: out,
             total: total as u64,
@@ -351,9 +347,7 @@ impl Session {
         d.object_id = Some(batch.to_string());
         d.detail
             .insert("receipt_sha256".into(), digest.clone().into());
-        let mut tx = self.begin().await?;
-        self.record(&mut tx, d).await?;
-        tx.commit().await?;
+        self.record_alone(d).await?;
         Ok(ReceiptExport {
             json_path: out.display().to_string(),
             text_path: text_path.display().to_string(),

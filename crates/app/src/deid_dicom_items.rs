@@ -308,9 +308,7 @@ impl Session {
         d.object_id = Some(item.to_string());
         d.detail.insert("revision".into(), review.revision.into());
         d.detail.insert("method".into(), "ps315_dicom".into());
-        let mut tx = self.begin().await?;
-        self.record(&mut tx, d).await?;
-        tx.commit().await?;
+        self.record_alone(d).await?;
         Ok(review)
     }
 

@@ -450,9 +450,7 @@ impl Session {
         let mut d = self.draft(EventKind::SourceItemsViewed, Outcome::Success);
         d.object_kind = Some("deid_queue".into());
         d.detail.insert("rows".into(), out.len().into());
-        let mut tx = self.begin().await?;
-        self.record(&mut tx, d).await?;
-        tx.commit().await?;
+        self.record_alone(d).await?;
         Ok(out)
     }
 
@@ -586,9 +584,7 @@ impl Session {
         d.object_kind = Some("item".into());
         d.object_id = Some(item.to_string());
         d.detail.insert("revision".into(), review.revision.into());
-        let mut tx = self.begin().await?;
-        self.record(&mut tx, d).await?;
-        tx.commit().await?;
+        self.record_alone(d).await?;
         Ok(review)
     }
 

@@ -145,9 +145,7 @@ impl Session {
         d.detail.insert(key.into(), value.into());
         d.detail.insert("pixels".into(), true.into());
         d.detail.insert("frames".into(), frames.into());
-        let mut tx = self.begin().await?;
-        self.record(&mut tx, d).await?;
-        tx.commit().await?;
+        self.record_alone(d).await?;
         Ok(())
     }
 

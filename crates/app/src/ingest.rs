@@ -530,9 +530,7 @@ impl Session {
             Err(e) => {
                 let mut d = self.draft(EventKind::IngestRefused, Outcome::Failure);
                 d.detail.insert("reason".into(), refusal_code(&e).into());
-                let mut tx = self.begin().await?;
-                self.record(&mut tx, d).await?;
-                tx.commit().await?;
+                self.record_alone(d).await?;
                 return Err(plan_error(e));
             }
         };
@@ -552,9 +550,7 @@ impl Session {
                     let mut d = self.draft(EventKind::IngestRepeated, Outcome::Success);
                     d.object_kind = Some("batch".into());
                     d.object_id = Some(id.clone());
-                    let mut tx = self.begin().await?;
-                    self.record(&mut tx, d).await?;
-                    tx.commit().await?;
+                    self.record_alone(d).await?;
                     drop(lock);
                     return Ok(report);
                 }
@@ -745,9 +741,7 @@ impl Session {
                 }
                 .into(),
             );
-            let mut tx = self.begin().await?;
-            self.record(&mut tx, d).await?;
-            tx.commit().await?;
+            self.record_alone(d).await?;
             if let Some(e) = failure {
                 return Err(e);
             }

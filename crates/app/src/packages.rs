@@ -267,9 +267,7 @@ impl Session {
         d.detail.insert("reason".into(), r.code.into());
         d.detail.insert("file_sha256".into(), file_sha.into());
         let written = async {
-            let mut tx = self.begin().await?;
-            self.record(&mut tx, d).await?;
-            tx.commit().await?;
+            self.record_alone(d).await?;
             Ok::<(), AppError>(())
         }
         .await;

@@ -477,9 +477,7 @@ impl Session {
         d.object_kind = Some("item".into());
         d.object_id = Some(item.to_string());
         d.detail.insert("review".into(), true.into());
-        let mut tx = self.begin().await?;
-        self.record(&mut tx, d).await?;
-        tx.commit().await?;
+        self.record_alone(d).await?;
         Ok(ReviewView {
             item_id: item.to_string(),
             item_number: number as u64,
@@ -736,9 +734,7 @@ impl Session {
         d.object_id = Some(schema_id.to_string());
         d.detail
             .insert("overlap_items".into(), overlap_items.into());
-        let mut tx = self.begin().await?;
-        self.record(&mut tx, d).await?;
-        tx.commit().await?;
+        self.record_alone(d).await?;
         Ok(dto)
     }
 

@@ -161,6 +161,15 @@ impl Session {
         Ok(())
     }
 
+    /// Appends an event that is the whole action (a view, a refusal) in a transaction of its
+    /// own.
+    pub(crate) async fn record_alone(&self, draft: EventDraft) -> Result<(), AppError> {
+        let mut tx = self.begin().await?;
+        self.record(&mut tx, draft).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Checks the permission table for `action`. A refusal is audited (in its own
     /// transaction, since nothing else happens) and returned as `forbidden`.
     pub async fn authorize(&self, action: Action) -> Result<Grant, AppError> {
@@ -175,9 +184,7 @@ impl Session {
         }
         let mut draft = self.draft(EventKind::AccessDenied, Outcome::Denied);
         draft.detail.insert("action".into(), action.as_str().into());
-        let mut tx = self.begin().await?;
-        self.record(&mut tx, draft).await?;
-        tx.commit().await?;
+        self.record_alone(draft).await?;
         Err(AppError::new(
             ErrorCode::Forbidden,
             format!(
