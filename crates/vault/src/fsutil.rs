@@ -26,21 +26,11 @@ pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Writes `bytes` to `target` atomically and durably.
+/// Writes `bytes` to `target` atomically and durably (a batch of one).
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = sibling_temp(target);
-    let result = (|| {
-        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, target)?;
-        sync_dir(parent_dir(target))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let mut batch = AtomicBatch::new();
+    batch.stage(target, bytes)?;
+    batch.commit()
 }
 
 /// Many files written atomically with few disk flushes, for tools that write a whole folder
@@ -97,7 +87,8 @@ impl AtomicBatch {
     /// Flushes every staged file, renames each over its target, then flushes each folder.
     pub fn commit(&mut self) -> io::Result<()> {
         for (tmp, _) in &self.staged {
-            File::open(tmp)?.sync_all()?;
+            // Opened for writing: Windows flushes only handles with write access.
+            OpenOptions::new().write(true).open(tmp)?.sync_all()?;
         }
         let mut dirs: Vec<PathBuf> = Vec::new();
         for (tmp, target) in std::mem::take(&mut self.staged) {
