@@ -60,7 +60,7 @@ use dicom_object::InMemDicomObject;
 pub use action::{ActionCode, Treatment};
 pub use error::DicomDeidError;
 pub use key::{KeyFormatError, ProjectKey};
-pub use ocr::{OcrEngine, OcrError, OcrText, Word};
+pub use ocr::{OcrEngine, OcrError, OcrText, PageLayout, Word};
 pub use pixels::PixelError;
 pub use policy::{
     AutoClean, Limits, PixelPolicy, Policy, PolicyError, ProfileOption, SafePrivateTag,
@@ -541,7 +541,7 @@ impl<'a> Deidentifier<'a> {
                         .iter()
                         .filter(|w| {
                             w.confidence >= self.policy.pixels.residual_confidence
-                                && ocr::is_readable(w)
+                                && w.is_readable()
                         })
                         .collect();
                     pixel_report.rescan = Some(RescanSummary {

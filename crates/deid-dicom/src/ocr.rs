@@ -58,12 +58,35 @@ pub struct Word {
     pub text: OcrText,
 }
 
+/// How Tesseract looks for text on a page (its `--psm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PageLayout {
+    /// Sparse text in no particular order (`--psm 11`): banners and labels on a dark
+    /// image, as burned into DICOM.
+    #[default]
+    Sparse,
+    /// Automatic page segmentation (`--psm 3`): blocks of text, as on a label or a form in
+    /// a photograph, which sparse mode can miss on a mid-tone background.
+    Auto,
+}
+
+impl PageLayout {
+    fn psm(self) -> &'static str {
+        match self {
+            PageLayout::Sparse => "11",
+            PageLayout::Auto => "3",
+        }
+    }
+}
+
 /// The `tesseract` command-line program (Debian `tesseract-ocr` with
 /// `tesseract-ocr-eng`), run with `OMP_THREAD_LIMIT=1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OcrEngine {
     program: PathBuf,
     language: String,
+    layout: PageLayout,
 }
 
 impl OcrEngine {
@@ -72,7 +95,14 @@ impl OcrEngine {
         OcrEngine {
             program: program.into(),
             language: "eng".to_owned(),
+            layout: PageLayout::default(),
         }
+    }
+
+    /// The same engine looking for text with `layout`.
+    pub fn with_layout(mut self, layout: PageLayout) -> Self {
+        self.layout = layout;
+        self
     }
 
     /// `tesseract` from PATH, checked by running `tesseract --version`.
@@ -127,7 +157,7 @@ impl OcrEngine {
                 "stdin",
                 "stdout",
                 "--psm",
-                "11",
+                self.layout.psm(),
                 "-l",
                 &self.language,
                 "tsv",
@@ -198,9 +228,11 @@ fn parse_tsv(tsv: &str, scale: u32, frame: u32) -> Result<Vec<Word>, OcrError> {
     Ok(words)
 }
 
-/// True for a word that counts as readable text: at least two letters or digits.
-pub(crate) fn is_readable(word: &Word) -> bool {
-    word.text.0.chars().filter(|c| c.is_alphanumeric()).count() >= 2
+impl Word {
+    /// True for a word that counts as readable text: at least two letters or digits.
+    pub fn is_readable(&self) -> bool {
+        self.text.0.chars().filter(|c| c.is_alphanumeric()).count() >= 2
+    }
 }
 
 #[cfg(test)]
@@ -230,7 +262,7 @@ mod tests {
             "<redacted>",
             "no PHI in Debug output"
         );
-        assert!(is_readable(&words[0]));
+        assert!(words[0].is_readable());
         assert_eq!(parse_tsv("garbage", 1, 0), Err(OcrError::Output));
     }
 

@@ -26,6 +26,7 @@ fi
 
 "$venv/bin/python" "$root/tests/reference/dicom/fetch.py" "$AIRLOCK_DICOM_FIXTURES"
 cargo test -p airlock-deid-dicom
+cargo test -p airlock-deid-image --test ocr
 cargo build -q -p airlock-deid-dicom --example deid_dicom
 AIRLOCK_DEID_DICOM_BIN=$CARGO_TARGET_DIR/debug/examples/deid_dicom \
     "$venv/bin/python" -m pytest -q -p no:cacheprovider -W ignore::UserWarning \
