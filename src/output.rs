@@ -513,15 +513,25 @@ pub fn dicom_review(r: &DicomReview, f: Format) {
     if f == Format::Json {
         return json(r);
     }
-    println!(
-        "Item {} ({}), DICOM, revision {}, {}; PS3.15 {}, codes {}",
-        r.number,
-        r.source_name,
-        r.revision,
-        name_of(&r.status),
-        r.profile_edition,
-        r.method_codes.join(" ")
-    );
+    if r.method == "ps315_dicom" {
+        println!(
+            "Item {} ({}), DICOM, revision {}, {}; PS3.15 {}, codes {}",
+            r.number,
+            r.source_name,
+            r.revision,
+            name_of(&r.status),
+            r.profile_edition,
+            r.method_codes.join(" ")
+        );
+    } else {
+        println!(
+            "Item {} ({}), image re-encoded as PNG without metadata, revision {}, {}",
+            r.number,
+            r.source_name,
+            r.revision,
+            name_of(&r.status),
+        );
+    }
     if r.columns > 0 {
         println!(
             "image {}×{}, {} frame(s); {}; {}",
@@ -542,7 +552,14 @@ pub fn dicom_review(r: &DicomReview, f: Format) {
     if r.needs_pixel_review {
         println!("⚠ it may still show burned-in text: review it in the desktop app");
     }
-    println!("--- header (original values are identifiable; this view is recorded) ---");
+    println!(
+        "--- {} (original values are identifiable; this view is recorded) ---",
+        if r.method == "ps315_dicom" {
+            "header"
+        } else {
+            "file and metadata"
+        }
+    );
     for h in r.header.iter().filter(|h| h.treatment.is_some()) {
         println!(
             "  {:<28} {:<28} {:<24} → {:<24} {}{}",

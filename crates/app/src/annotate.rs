@@ -168,12 +168,11 @@ impl Session {
         task: Task,
         batch: Option<&str>,
     ) -> Result<Vec<String>, AppError> {
-        // Text tasks take de-identified text; image tasks de-identified DICOM (PNG and JPEG
-        // items have no de-identification step, so they are never released).
+        // Text tasks take de-identified text; image tasks de-identified DICOM, PNG and JPEG.
         let kind = if task.is_text() {
             "i.kind = 'text'"
         } else {
-            "i.kind = 'dicom' AND d.method = 'ps315_dicom'"
+            "((i.kind = 'dicom' AND d.method = 'ps315_dicom') OR (i.kind IN ('png', 'jpeg') AND d.method = 'image_reencode'))"
         };
         let mut sql = format!(
             "SELECT i.id FROM items i JOIN deid_results d ON d.item_id = i.id \

@@ -9,6 +9,9 @@
 //!
 //! The output (de-identified DICOM) and its redaction record are work-tier blobs; the
 //! record holds attribute paths, actions and codes, never an original value.
+//!
+//! PNG and JPEG items share the review and the cleaning with their own de-identifier
+//! (`crate::deid_image_items`): the same result rows, records and pane.
 
 use crate::deid_items::{damaged, policy_name, Source};
 use crate::dicom_files::SafeHarborText;
@@ -54,18 +57,19 @@ fn dicom_policy(p: DeidTextPolicy, ocr: bool) -> Policy {
     policy
 }
 
-/// What the work-tier log blob of a DICOM result holds.
+/// What the work-tier log blob of a DICOM (or image) result holds.
 #[derive(serde::Serialize, serde::Deserialize)]
-struct StoredRecord {
-    /// The redaction record (JSON of `airlock_deid_dicom::RedactionLogEntry`).
-    record: serde_json::Value,
+pub(crate) struct StoredRecord {
+    /// The redaction record (JSON of `airlock_deid_dicom::RedactionLogEntry`, or of
+    /// `airlock_deid_image::ImageRecord`).
+    pub(crate) record: serde_json::Value,
     /// Regions the lead drew.
-    hand_regions: Vec<Region>,
+    pub(crate) hand_regions: Vec<Region>,
 }
 
 /// Whether an image may still show burned-in text: at risk, and no re-scan confirmed the
 /// cleaning.
-fn needs_pixel_review(record: &serde_json::Value) -> bool {
+pub(crate) fn needs_pixel_review(record: &serde_json::Value) -> bool {
     let at_risk = record["burned_in_risk"]
         .as_array()
         .is_some_and(|r| !r.is_empty());
@@ -74,7 +78,7 @@ fn needs_pixel_review(record: &serde_json::Value) -> bool {
 }
 
 /// Findings per treatment ("removed", "uid_replaced", …) plus blacked-out regions.
-fn treatment_counts(record: &serde_json::Value) -> BTreeMap<String, u64> {
+pub(crate) fn treatment_counts(record: &serde_json::Value) -> BTreeMap<String, u64> {
     let mut out: BTreeMap<String, u64> = BTreeMap::new();
     for c in record["changes"].as_array().into_iter().flatten() {
         if let Some(t) = c["treatment"].as_str() {
@@ -108,7 +112,7 @@ fn pattern_of(path: &str) -> String {
 impl Session {
     /// The OCR engine, when tesseract is installed (its absence is not an error: images at
     /// risk are then flagged for the lead's review instead of cleaned).
-    fn ocr_engine() -> Option<OcrEngine> {
+    pub(crate) fn ocr_engine() -> Option<OcrEngine> {
         OcrEngine::detect().ok()
     }
 
@@ -137,18 +141,25 @@ impl Session {
         ))
     }
 
-    /// De-identifies received DICOM items not done yet (of one batch, or all), in
-    /// transactions of [`CHUNK`] with one audit event each. Returns (items, failed,
-    /// findings, counts per treatment).
-    pub(crate) async fn deid_run_dicom(
+    /// De-identifies received DICOM items (or, with `images`, PNG and JPEG items) not done
+    /// yet (of one batch, or all), in transactions of [`CHUNK`] with one audit event each.
+    /// Returns (items, failed, findings, counts per treatment).
+    pub(crate) async fn deid_run_pixels(
         &self,
         blobs: &BlobStore,
         policy: DeidTextPolicy,
         batch: Option<&str>,
+        images: bool,
     ) -> Result<(u64, u64, u64, BTreeMap<String, u64>), AppError> {
-        let mut where_ = "i.status = 'received' AND i.kind = 'dicom' \
-                          AND NOT EXISTS (SELECT 1 FROM deid_results d WHERE d.item_id = i.id)"
-            .to_string();
+        let (kinds, method, not_readable) = if images {
+            ("('png', 'jpeg')", crate::deid_image_items::METHOD, "not_an_image")
+        } else {
+            ("('dicom')", "ps315_dicom", "not_dicom")
+        };
+        let mut where_ = format!(
+            "i.status = 'received' AND i.kind IN {kinds} \
+             AND NOT EXISTS (SELECT 1 FROM deid_results d WHERE d.item_id = i.id)"
+        );
         if batch.is_some() {
             where_.push_str(" AND i.batch_id = ?");
         }
@@ -162,12 +173,27 @@ impl Session {
         let dicom_policy = dicom_policy(policy, ocr.is_some());
         let (key, text) = self.dicom_keys()?;
         for chunk in todo.chunks(CHUNK) {
-            let outcomes: Vec<Result<DeidOutput, &'static str>> = chunk
+            let outcomes: Vec<Result<(Vec<u8>, serde_json::Value), &'static str>> = chunk
                 .iter()
                 .map(|s| {
                     read_source(blobs, s).and_then(|bytes| {
-                        clean(&dicom_policy, &key, &text, ocr.as_ref(), &bytes, &[])
-                            .map_err(|_| "not_dicom")
+                        if images {
+                            crate::deid_image_items::clean(ocr.as_ref(), &bytes, &[])
+                                .map(|out| {
+                                    let record = serde_json::to_value(&out.record)
+                                        .expect("image records serialise");
+                                    (out.bytes, record)
+                                })
+                                .map_err(|_| not_readable)
+                        } else {
+                            clean(&dicom_policy, &key, &text, ocr.as_ref(), &bytes, &[])
+                                .map(|out| {
+                                    let record = serde_json::to_value(&out.log)
+                                        .expect("redaction records serialise");
+                                    (out.bytes, record)
+                                })
+                                .map_err(|_| not_readable)
+                        }
                     })
                 })
                 .collect();
@@ -180,9 +206,10 @@ impl Session {
                     Err(code) => {
                         sqlx::query(
                             "INSERT INTO deid_results (item_id, method, policy, status, failure, created_at, created_by) \
-                             VALUES (?, 'ps315_dicom', ?, 'failed', ?, ?, ?)",
+                             VALUES (?, ?, ?, 'failed', ?, ?, ?)",
                         )
                         .bind(&s.item_id)
+                        .bind(method)
                         .bind(policy_name(policy))
                         .bind(code)
                         .bind(&now)
@@ -191,9 +218,15 @@ impl Session {
                         .await?;
                         c_failed += 1;
                     }
-                    Ok(out) => {
+                    Ok((bytes, record)) => {
+                        let stored = Stored {
+                            method,
+                            bytes: &bytes,
+                            record,
+                            hand: &[],
+                        };
                         let (n, per) = self
-                            .store_dicom(&mut tx, blobs, s, &out, &[], policy, &now, None)
+                            .store_pixels(&mut tx, blobs, s, stored, policy, &now, None)
                             .await?;
                         for (k, v) in per {
                             *counts.entry(k).or_default() += v;
@@ -206,7 +239,7 @@ impl Session {
             let mut d = self.draft(EventKind::DeidRun, Outcome::Success);
             d.object_kind = Some("deid".into());
             d.object_id = batch.map(String::from);
-            d.detail.insert("method".into(), "ps315_dicom".into());
+            d.detail.insert("method".into(), method.into());
             d.detail.insert("items".into(), c_items.into());
             d.detail.insert("failed".into(), c_failed.into());
             d.detail.insert("findings".into(), c_findings.into());
@@ -228,29 +261,26 @@ impl Session {
         Ok((items, failed, findings, totals))
     }
 
-    /// Stores a de-identified DICOM file and its record as work-tier blobs and inserts
-    /// (or, for a revision, updates) its result row. Returns the findings and their
-    /// counts per treatment.
-    #[allow(clippy::too_many_arguments)]
-    async fn store_dicom(
+    /// Stores a de-identified DICOM file or image and its record as work-tier blobs and
+    /// inserts (or, for a revision, updates) its result row. Returns the findings and
+    /// their counts per treatment.
+    pub(crate) async fn store_pixels(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
         blobs: &BlobStore,
         s: &Source,
-        out: &DeidOutput,
-        hand: &[Region],
+        out: Stored<'_>,
         policy: DeidTextPolicy,
         now: &str,
         revise: Option<u32>,
     ) -> Result<(u64, BTreeMap<String, u64>), AppError> {
-        let record = serde_json::to_value(&out.log).expect("redaction records serialise");
-        let counts = treatment_counts(&record);
+        let counts = treatment_counts(&out.record);
         let findings: u64 = counts.values().sum();
         let stored = StoredRecord {
-            record,
-            hand_regions: hand.to_vec(),
+            record: out.record,
+            hand_regions: out.hand.to_vec(),
         };
-        let out_blob = blobs.put(Tier::Work, &out.bytes[..])?;
+        let out_blob = blobs.put(Tier::Work, out.bytes)?;
         let log_blob = blobs.put(
             Tier::Work,
             &serde_json::to_vec(&stored).expect("records serialise")[..],
@@ -260,9 +290,10 @@ impl Session {
             None => {
                 sqlx::query(
                     "INSERT INTO deid_results (item_id, method, policy, status, output_blob, output_size, log_blob, log_size, \
-                     findings, categories, created_at, created_by) VALUES (?, 'ps315_dicom', ?, 'proposed', ?, ?, ?, ?, ?, ?, ?, ?)",
+                     findings, categories, created_at, created_by) VALUES (?, ?, ?, 'proposed', ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(&s.item_id)
+                .bind(out.method)
                 .bind(policy_name(policy))
                 .bind(&out_blob.name)
                 .bind(out_blob.size as i64)
@@ -302,12 +333,13 @@ impl Session {
     pub async fn deid_dicom_review(&self, item: &str) -> Result<DicomReview, AppError> {
         let _grant = self.authorize(Action::ValidateDeid).await?;
         let blobs = self.lead_blobs()?;
-        let review = self.dicom_review_of(&blobs, item).await?;
+        let review = self.pixel_review_of(&blobs, item).await?;
         let mut d = self.draft(EventKind::OriginalViewed, Outcome::Success);
         d.object_kind = Some("item".into());
         d.object_id = Some(item.to_string());
         d.detail.insert("revision".into(), review.revision.into());
-        d.detail.insert("method".into(), "ps315_dicom".into());
+        d.detail
+            .insert("method".into(), review.method.clone().into());
         self.record_alone(d).await?;
         Ok(review)
     }
@@ -329,8 +361,8 @@ impl Session {
                 "Draw at most {MAX_HAND_REGIONS} regions on one image."
             )));
         }
-        let s = self.dicom_source(item).await?;
-        let (_, _, previous) = self.load_dicom(&blobs, item).await?;
+        let s = self.pixel_source(item).await?;
+        let (_, _, previous, method) = self.load_pixels(&blobs, item).await?;
         let original = read_source(&blobs, &s).map_err(|_| damaged())?;
         let regions: Vec<Region> = regions
             .iter()
@@ -348,34 +380,41 @@ impl Session {
             .count() as u32;
         let policy = self.read_deid_settings().await?.policy;
         let ocr = Self::ocr_engine();
-        let dicom_policy = dicom_policy(policy, ocr.is_some());
-        let (key, text) = self.dicom_keys()?;
-        let out = clean(
-            &dicom_policy,
-            &key,
-            &text,
-            ocr.as_ref(),
-            &original,
-            &regions,
-        )
-        .map_err(|e| {
+        let cannot = |e: &dyn std::fmt::Display| {
             AppError::invalid(crate::error::sentence(&format!(
                 "the image cannot be cleaned: {e}"
             )))
-        })?;
+        };
+        let (bytes, record) = if method == crate::deid_image_items::METHOD {
+            let out = crate::deid_image_items::clean(ocr.as_ref(), &original, &regions)
+                .map_err(|e| cannot(&e))?;
+            let record = serde_json::to_value(&out.record).expect("image records serialise");
+            (out.bytes, record)
+        } else {
+            let dicom_policy = dicom_policy(policy, ocr.is_some());
+            let (key, text) = self.dicom_keys()?;
+            let out = clean(
+                &dicom_policy,
+                &key,
+                &text,
+                ocr.as_ref(),
+                &original,
+                &regions,
+            )
+            .map_err(|e| cannot(&e))?;
+            let record = serde_json::to_value(&out.log).expect("redaction records serialise");
+            (out.bytes, record)
+        };
         let now = rfc3339(self.now());
         let mut tx = self.begin().await?;
-        self.store_dicom(
-            &mut tx,
-            &blobs,
-            &s,
-            &out,
-            &regions,
-            policy,
-            &now,
-            Some(added),
-        )
-        .await?;
+        let stored = Stored {
+            method: &method,
+            bytes: &bytes,
+            record,
+            hand: &regions,
+        };
+        self.store_pixels(&mut tx, &blobs, &s, stored, policy, &now, Some(added))
+            .await?;
         let revision: i64 =
             sqlx::query_scalar("SELECT revision FROM deid_results WHERE item_id = ?")
                 .bind(item)
@@ -384,13 +423,13 @@ impl Session {
         let mut d = self.draft(EventKind::DeidRevised, Outcome::Success);
         d.object_kind = Some("item".into());
         d.object_id = Some(item.to_string());
-        d.detail.insert("method".into(), "ps315_dicom".into());
+        d.detail.insert("method".into(), method.into());
         d.detail.insert("revision".into(), revision.into());
         d.detail.insert("regions".into(), regions.len().into());
         d.detail.insert("added".into(), added.into());
         self.record(&mut tx, d).await?;
         tx.commit().await?;
-        self.dicom_review_of(&blobs, item).await
+        self.pixel_review_of(&blobs, item).await
     }
 
     /// Either review of an item, chosen by its kind (for callers that hold an item id
@@ -402,31 +441,35 @@ impl Session {
             .fetch_optional(&self.pool)
             .await?;
         match kind.as_deref() {
-            Some("dicom") => Ok(DeidItemReview::Dicom(self.deid_dicom_review(item).await?)),
+            Some("dicom" | "png" | "jpeg") => {
+                Ok(DeidItemReview::Dicom(self.deid_dicom_review(item).await?))
+            }
             Some(_) => Ok(DeidItemReview::Text(self.deid_review(item).await?)),
             None => Err(AppError::new(ErrorCode::NotFound, "No item has this id.")),
         }
     }
 
-    async fn dicom_source(&self, item: &str) -> Result<Source, AppError> {
+    /// The source of a DICOM, PNG or JPEG item.
+    pub(crate) async fn pixel_source(&self, item: &str) -> Result<Source, AppError> {
         let mut src = self
-            .sources("i.id = ? AND i.kind = 'dicom'", Some(item))
+            .sources("i.id = ? AND i.kind IN ('dicom', 'png', 'jpeg')", Some(item))
             .await?;
         if src.is_empty() {
             return Err(AppError::new(
                 ErrorCode::NotFound,
-                "No DICOM item has this id.",
+                "No DICOM, PNG or JPEG item has this id.",
             ));
         }
         Ok(src.remove(0))
     }
 
-    /// The stored output bytes, status and record of a DICOM result.
-    async fn load_dicom(
+    /// The stored output bytes, status, record and method of a DICOM or image result.
+    #[allow(clippy::type_complexity)]
+    pub(crate) async fn load_pixels(
         &self,
         blobs: &BlobStore,
         item: &str,
-    ) -> Result<(Vec<u8>, (DeidStatus, u32, u32), StoredRecord), AppError> {
+    ) -> Result<(Vec<u8>, (DeidStatus, u32, u32), StoredRecord, String), AppError> {
         let row = sqlx::query(
             "SELECT status, output_blob, output_size, log_blob, log_size, revision, misses, method FROM deid_results WHERE item_id = ?",
         )
@@ -443,13 +486,14 @@ impl Session {
         ) else {
             return Err(AppError::new(
                 ErrorCode::Conflict,
-                "This item could not be de-identified (it is not a readable DICOM file).",
+                "This item could not be de-identified (it is not a readable DICOM, PNG or JPEG file).",
             ));
         };
-        if row.get::<String, _>(7) != "ps315_dicom" {
+        let method: String = row.get(7);
+        if method != "ps315_dicom" && method != crate::deid_image_items::METHOD {
             return Err(AppError::new(
                 ErrorCode::Conflict,
-                "This item is not a DICOM item.",
+                "This item is not a DICOM, PNG or JPEG item.",
             ));
         }
         let bytes = blobs.read_all(&BlobRef {
@@ -471,21 +515,38 @@ impl Session {
                 row.get::<i64, _>(6) as u32,
             ),
             record,
+            method,
         ))
+    }
+
+    /// The review of a DICOM or image item, by the method of its result.
+    async fn pixel_review_of(
+        &self,
+        blobs: &BlobStore,
+        item: &str,
+    ) -> Result<DicomReview, AppError> {
+        let s = self.pixel_source(item).await?;
+        let (output, state, stored, method) = self.load_pixels(blobs, item).await?;
+        if method == crate::deid_image_items::METHOD {
+            return self.image_review_of(blobs, &s, &output, state, &stored);
+        }
+        self.dicom_review_of(blobs, &s, &output, state, &stored)
+            .await
     }
 
     async fn dicom_review_of(
         &self,
         blobs: &BlobStore,
-        item: &str,
+        s: &Source,
+        output: &[u8],
+        (status, revision, misses): (DeidStatus, u32, u32),
+        stored: &StoredRecord,
     ) -> Result<DicomReview, AppError> {
-        let s = self.dicom_source(item).await?;
-        let (output, (status, revision, misses), stored) = self.load_dicom(blobs, item).await?;
-        let original = read_source(blobs, &s).map_err(|_| damaged())?;
+        let original = read_source(blobs, s).map_err(|_| damaged())?;
         let policy = dicom_policy(self.read_deid_settings().await?.policy, false);
         let limits = policy.limits;
         let before = inspect(&original, &limits).map_err(|_| damaged())?;
-        let after = inspect(&output, &limits).map_err(|_| damaged())?;
+        let after = inspect(output, &limits).map_err(|_| damaged())?;
         let changes: Vec<&serde_json::Value> = stored.record["changes"]
             .as_array()
             .into_iter()
@@ -563,14 +624,18 @@ impl Session {
                 s.part,
                 &s.file_kind,
             )?,
+            method: "ps315_dicom".into(),
             status,
             revision,
             misses,
             columns,
             rows,
+            frame_columns: columns,
+            frame_rows: rows,
+            frame_channels: 1,
             frames: proposal.as_ref().map(|p| p.frames).unwrap_or(0),
             original_frame: original_frame.map(b64),
-            result_frame: preview_frame(&output, 0, &limits).ok().map(b64),
+            result_frame: preview_frame(output, 0, &limits).ok().map(b64),
             proposed: proposal
                 .as_ref()
                 .map(|p| p.regions.iter().map(region).collect())
@@ -623,8 +688,20 @@ fn clean(
     deid.deidentify_with_regions(bytes, regions)
 }
 
-/// The whole source file of a DICOM item.
-fn read_source(blobs: &BlobStore, s: &Source) -> Result<Vec<u8>, &'static str> {
+/// A de-identified file to store, with its record and the regions the lead drew.
+pub(crate) struct Stored<'a> {
+    /// `ps315_dicom` or `image_reencode`.
+    pub(crate) method: &'a str,
+    /// The output file.
+    pub(crate) bytes: &'a [u8],
+    /// Its record (JSON).
+    pub(crate) record: serde_json::Value,
+    /// Regions drawn by the lead.
+    pub(crate) hand: &'a [Region],
+}
+
+/// The whole source file of a DICOM or image item.
+pub(crate) fn read_source(blobs: &BlobStore, s: &Source) -> Result<Vec<u8>, &'static str> {
     blobs
         .read_all(&BlobRef {
             tier: Tier::Source,

@@ -287,9 +287,9 @@ impl Session {
             .collect())
     }
 
-    /// De-identifies every received text and DICOM item that has not been yet (of one
-    /// batch, or all). Items that cannot be read as text or DICOM fail and are never
-    /// released; the rest go on.
+    /// De-identifies every received text, DICOM, PNG and JPEG item that has not been yet
+    /// (of one batch, or all). Items that cannot be read as what they are fail and are
+    /// never released; the rest go on.
     pub async fn deid_run(&self, batch: Option<&str>) -> Result<DeidRunReport, AppError> {
         let _grant = self.authorize(Action::RunDeid).await?;
         let started = Instant::now();
@@ -387,13 +387,16 @@ impl Session {
                 *totals.entry(k).or_default() += v;
             }
         }
-        let (items, failed, findings, counts) =
-            self.deid_run_dicom(&blobs, settings.policy, batch).await?;
-        report.items += items;
-        report.failed += failed;
-        report.findings += findings;
-        for (k, v) in counts {
-            *totals.entry(k).or_default() += v;
+        for images in [false, true] {
+            let (items, failed, findings, counts) = self
+                .deid_run_pixels(&blobs, settings.policy, batch, images)
+                .await?;
+            report.items += items;
+            report.failed += failed;
+            report.findings += findings;
+            for (k, v) in counts {
+                *totals.entry(k).or_default() += v;
+            }
         }
         report.categories = totals
             .into_iter()
@@ -740,7 +743,7 @@ impl Session {
         let settings = self.read_deid_settings().await?;
         let rows = sqlx::query(
             "SELECT i.id, d.status, d.misses FROM items i LEFT JOIN deid_results d ON d.item_id = i.id \
-             WHERE i.batch_id = ? AND i.status = 'received' AND i.kind IN ('text', 'dicom')",
+             WHERE i.batch_id = ? AND i.status = 'received' AND i.kind IN ('text', 'dicom', 'png', 'jpeg')",
         )
         .bind(batch)
         .fetch_all(&self.pool)

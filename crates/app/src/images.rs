@@ -1,5 +1,6 @@
-//! Image items for labelling and review: the de-identified DICOM output (work tier, never
-//! the original) decoded in Rust to 16-bit stored values, one frame per request.
+//! Image items for labelling and review: the de-identified output (work tier, never the
+//! original) decoded in Rust, one frame per request: DICOM as 16-bit stored values, PNG
+//! and JPEG (released as PNG) as 8-bit RGBA.
 //!
 //! An annotator reads frames of their own assignments only; a reviewer or lead reads
 //! frames of items with submitted labels under a schema. Every request is checked; the
@@ -12,25 +13,50 @@ use crate::error::{AppError, ErrorCode};
 use crate::json::ImageInfo;
 use crate::session::Session;
 use airlock_deid_dicom::{decode_series, Limits, PixelError, Series};
+use airlock_deid_image::Picture;
 use airlock_model::{Action, Content, EventKind, Outcome};
 use airlock_vault::{BlobRef, Tier};
 use sqlx::Row;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-/// Decoded series kept per session: the open item and the next two (prefetched).
+/// Decoded images kept per session: the open item and the next two (prefetched).
 const CACHED_SERIES: usize = 3;
 
-/// Decoded series of this session (most recent last), and the items whose pixels were
+/// A decoded de-identified image, ready for a viewer.
+pub(crate) enum Viewable {
+    /// A DICOM series: frames of 16-bit stored values.
+    Series(Series),
+    /// A PNG or JPEG item (released as PNG): one frame of 8-bit RGBA.
+    Picture {
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+        /// RGBA, row-major.
+        rgba: Vec<u8>,
+    },
+}
+
+impl Viewable {
+    fn frames(&self) -> u32 {
+        match self {
+            Viewable::Series(s) => s.info().frames,
+            Viewable::Picture { .. } => 1,
+        }
+    }
+}
+
+/// Decoded images of this session (most recent last), and the items whose pixels were
 /// read in it (their view is audited once).
 #[derive(Default)]
 pub(crate) struct SeriesCache {
-    series: Mutex<Vec<(String, Arc<Series>)>>,
+    series: Mutex<Vec<(String, Arc<Viewable>)>>,
     read: Mutex<HashSet<String>>,
 }
 
 impl SeriesCache {
-    fn get(&self, item: &str) -> Option<Arc<Series>> {
+    fn get(&self, item: &str) -> Option<Arc<Viewable>> {
         let mut v = self.series.lock().unwrap_or_else(|e| e.into_inner());
         let at = v.iter().position(|(i, _)| i == item)?;
         let entry = v.remove(at);
@@ -39,7 +65,7 @@ impl SeriesCache {
         Some(series)
     }
 
-    fn put(&self, item: &str, series: Arc<Series>) {
+    fn put(&self, item: &str, series: Arc<Viewable>) {
         let mut v = self.series.lock().unwrap_or_else(|e| e.into_inner());
         v.retain(|(i, _)| i != item);
         if v.len() >= CACHED_SERIES {
@@ -55,8 +81,28 @@ impl SeriesCache {
     }
 }
 
-/// The viewer's description of a decoded series.
-pub(crate) fn image_info(series: &Series) -> ImageInfo {
+/// The viewer's description of a decoded image.
+pub(crate) fn image_info(image: &Viewable) -> ImageInfo {
+    let series = match image {
+        Viewable::Series(s) => s,
+        Viewable::Picture { width, height, .. } => {
+            return ImageInfo {
+                width: *width,
+                height: *height,
+                frames: 1,
+                bits_stored: 8,
+                signed: false,
+                rescale_slope: 1.0,
+                rescale_intercept: 0.0,
+                window_center: 127.5,
+                window_width: 256.0,
+                window_from_header: false,
+                inverted: false,
+                modality: String::new(),
+                color: true,
+            }
+        }
+    };
     let i = series.info();
     ImageInfo {
         width: i.columns,
@@ -71,29 +117,31 @@ pub(crate) fn image_info(series: &Series) -> ImageInfo {
         window_from_header: i.window_from_header,
         inverted: i.inverted,
         modality: i.modality.clone(),
+        color: false,
     }
 }
 
-/// What labels on a decoded series are checked against.
-pub(crate) fn content_of(series: &Series) -> Content<'static> {
-    let i = series.info();
+/// What labels on a decoded image are checked against.
+pub(crate) fn content_of(image: &Viewable) -> Content<'static> {
+    let i = image_info(image);
     Content::Image {
-        width: i.columns,
-        height: i.rows,
+        width: i.width,
+        height: i.height,
         frames: i.frames,
     }
 }
 
 impl Session {
-    /// The decoded de-identified DICOM of a released item (validated `ps315_dicom`
-    /// output), from the session's cache or decoded now.
-    pub(crate) async fn released_series(&self, item: &str) -> Result<Arc<Series>, AppError> {
+    /// The decoded de-identified image of a released item (validated `ps315_dicom` or
+    /// `image_reencode` output), from the session's cache or decoded now.
+    pub(crate) async fn released_series(&self, item: &str) -> Result<Arc<Viewable>, AppError> {
         if let Some(s) = self.series.get(item) {
             return Ok(s);
         }
         let r = sqlx::query(
-            "SELECT d.output_blob, d.output_size FROM deid_results d JOIN items i ON i.id = d.item_id \
-             WHERE d.item_id = ? AND i.kind = 'dicom' AND d.method = 'ps315_dicom' \
+            "SELECT d.output_blob, d.output_size, d.method FROM deid_results d JOIN items i ON i.id = d.item_id \
+             WHERE d.item_id = ? AND ((i.kind = 'dicom' AND d.method = 'ps315_dicom') \
+             OR (i.kind IN ('png', 'jpeg') AND d.method = 'image_reencode')) \
              AND d.status IN ('validated', 'validated_by_sample')",
         )
         .bind(item)
@@ -115,14 +163,28 @@ impl Session {
             name,
             size: size as u64,
         };
+        let dicom = r.get::<String, _>(2) == "ps315_dicom";
         let series = tokio::task::spawn_blocking(move || {
             let bytes = blobs.read_all(&blob).map_err(AppError::from)?;
-            decode_series(&bytes, &Limits::default()).map_err(|_| {
+            let undecodable = || {
                 AppError::new(
                     ErrorCode::Conflict,
                     "The de-identified image could not be decoded for viewing.",
                 )
-            })
+            };
+            if dicom {
+                decode_series(&bytes, &Limits::default())
+                    .map(Viewable::Series)
+                    .map_err(|_| undecodable())
+            } else {
+                airlock_deid_image::decode(&bytes, &airlock_deid_image::Policy::default())
+                    .map(|p: Picture| Viewable::Picture {
+                        width: p.width(),
+                        height: p.height(),
+                        rgba: p.rgba8(),
+                    })
+                    .map_err(|_| undecodable())
+            }
         })
         .await
         .map_err(|_| damaged())??;
@@ -149,8 +211,9 @@ impl Session {
         Ok(())
     }
 
-    /// One frame (from 0) of the image of one of the caller's assignments, as little-endian
-    /// 16-bit stored values (see [`ImageInfo`]). Annotators only, own assignments only.
+    /// One frame (from 0) of the image of one of the caller's assignments: little-endian
+    /// 16-bit stored values, or 8-bit RGBA when [`ImageInfo::color`]. Annotators only, own
+    /// assignments only.
     pub async fn assignment_frame(&self, id: &str, frame: u32) -> Result<Vec<u8>, AppError> {
         let _grant = self.authorize(Action::Annotate).await?;
         let (item, schema_id, ..) = self.my_assignment(id).await?;
@@ -166,7 +229,7 @@ impl Session {
         let series = self.released_series(&item).await?;
         let bytes = frame_of(&series, frame)?;
         if self.series.first_read(&item) {
-            self.audit_pixels(&item, "assignment", id, series.info().frames)
+            self.audit_pixels(&item, "assignment", id, series.frames())
                 .await?;
         }
         Ok(bytes)
@@ -197,14 +260,23 @@ impl Session {
         let series = self.released_series(item).await?;
         let bytes = frame_of(&series, frame)?;
         if self.series.first_read(item) {
-            self.audit_pixels(item, "review_schema", schema_id, series.info().frames)
+            self.audit_pixels(item, "review_schema", schema_id, series.frames())
                 .await?;
         }
         Ok(bytes)
     }
 }
 
-fn frame_of(series: &Series, frame: u32) -> Result<Vec<u8>, AppError> {
+fn frame_of(image: &Viewable, frame: u32) -> Result<Vec<u8>, AppError> {
+    let series = match image {
+        Viewable::Series(s) => s,
+        Viewable::Picture { rgba, .. } if frame == 0 => return Ok(rgba.clone()),
+        Viewable::Picture { .. } => {
+            return Err(AppError::invalid(format!(
+                "Frame {frame} does not exist: this image has one frame, numbered 0."
+            )))
+        }
+    };
     series.frame_bytes(frame).map_err(|e| match e {
         PixelError::Frame { frame, frames } => AppError::invalid(format!(
             "Frame {frame} does not exist: this image has {frames} frames, numbered from 0 to {}.",

@@ -1226,8 +1226,11 @@ pub struct ImageInfo {
     pub window_from_header: bool,
     /// MONOCHROME1: low values show white.
     pub inverted: bool,
-    /// Modality, e.g. `CT` (which presets make sense).
+    /// Modality, e.g. `CT` (which presets make sense); empty for PNG and JPEG.
     pub modality: String,
+    /// A colour picture (PNG or JPEG): frames are 8-bit RGBA, painted as they are, and the
+    /// fields on stored values and windows do not apply.
+    pub color: bool,
 }
 
 /// The result of a save.
@@ -1815,7 +1818,8 @@ pub struct DicomHeaderRow {
     pub code: Option<String>,
 }
 
-/// A DICOM item beside its original, for validation (lead only).
+/// A DICOM, PNG or JPEG item beside its original, for validation (lead only). For PNG and
+/// JPEG the header rows are the file's format and its metadata segments.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
 pub struct DicomReview {
@@ -1826,19 +1830,27 @@ pub struct DicomReview {
     pub number: u64,
     /// Original name.
     pub source_name: String,
+    /// `ps315_dicom` (DICOM) or `image_reencode` (PNG and JPEG, released as PNG).
+    pub method: String,
     /// State.
     pub status: DeidStatus,
     /// Revision of the output.
     pub revision: u32,
     /// Regions the lead drew that the proposal had missed, over all revisions.
     pub misses: u32,
-    /// Image width (0: no image).
+    /// Image width (0: no image); regions are in these pixels.
     pub columns: u32,
     /// Image height.
     pub rows: u32,
+    /// Width of the two frames below (smaller than `columns` for a large photograph).
+    pub frame_columns: u32,
+    /// Height of the two frames below.
+    pub frame_rows: u32,
+    /// Samples per pixel of the two frames below: 1 (grey) or 3 (RGB).
+    pub frame_channels: u32,
     /// Frames.
     pub frames: u32,
-    /// The original first frame as 8-bit grey, row-major, base64.
+    /// The original first frame, 8-bit, row-major, base64.
     pub original_frame: Option<String>,
     /// The de-identified first frame, likewise.
     pub result_frame: Option<String>,
@@ -1858,9 +1870,9 @@ pub struct DicomReview {
     pub needs_pixel_review: bool,
     /// Whether tesseract is installed (OCR proposals and re-scans).
     pub ocr_available: bool,
-    /// CID 7050 codes recorded in the file.
+    /// CID 7050 codes recorded in the file (none for PNG and JPEG).
     pub method_codes: Vec<String>,
-    /// The edition of PS3.15 Table E.1-1 applied.
+    /// The edition of PS3.15 Table E.1-1 applied (empty for PNG and JPEG).
     pub profile_edition: String,
     /// The header, attribute by attribute.
     pub header: Vec<DicomHeaderRow>,

@@ -26,6 +26,7 @@ mod audit_cases;
 mod batches;
 mod clock;
 mod deid_dicom_items;
+mod deid_image_items;
 mod deid_items;
 mod deliver;
 mod demo;

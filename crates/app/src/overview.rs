@@ -99,7 +99,7 @@ impl Session {
              (SELECT count(*) FROM items WHERE status = 'received'), \
              (SELECT count(*) FROM source_files f JOIN batches b ON b.id = f.batch_id \
                 WHERE f.verdict = 'mismatched' AND b.status <> 'aborted'), \
-             (SELECT count(*) FROM items i WHERE i.status = 'received' AND i.kind = 'text' \
+             (SELECT count(*) FROM items i WHERE i.status = 'received' AND i.kind IN ('text', 'dicom', 'png', 'jpeg') \
                 AND NOT EXISTS (SELECT 1 FROM deid_results d WHERE d.item_id = i.id)), \
              (SELECT count(*) FROM deid_results WHERE status = 'proposed'), \
              (SELECT count(*) FROM deid_results WHERE status IN ('validated', 'validated_by_sample')), \

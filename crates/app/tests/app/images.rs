@@ -448,3 +448,118 @@ async fn the_demo_has_a_boxed_ct_series_to_review() {
         .unwrap();
     assert_eq!(frame.len(), 192 * 192 * 2);
 }
+
+/// Receives a JPEG photograph (EXIF orientation 6 and a name in its EXIF and comment) and
+/// a PNG screenshot (a name in a text chunk), de-identifies them and returns the batch id.
+async fn received_photos(fx: &Fixture, ws: &mut Workspace) -> String {
+    let dir = fx.vault.with_file_name("src-photos");
+    std::fs::create_dir_all(dir.join("photos")).unwrap();
+    std::fs::write(
+        dir.join("photos/wound.jpg"),
+        airlock_deid_image::testing::jpeg_with_exif(48, 32, 6, "Odalys Penhallow day 3"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("photos/screen.png"),
+        airlock_deid_image::testing::png_with_text_chunk(40, 30, "Author", "Tamsin Quarrie"),
+    )
+    .unwrap();
+    let s = ws.active().await.unwrap();
+    let batch = s
+        .ingest(&request(&dir), &|_| {}, Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap()
+        .batch_id;
+    let run = s.deid_run(Some(&batch)).await.unwrap();
+    assert_eq!((run.items, run.failed), (2, 0));
+    batch
+}
+
+#[tokio::test]
+async fn photos_are_released_without_metadata_and_boxed_upright() {
+    let fx = team().await;
+    let mut lead = fx.login_as(Role::Lead).await;
+    let batch = received_photos(&fx, &mut lead).await;
+    let s = lead.active().await.unwrap();
+    let queue = s.deid_queue(Some(&batch)).await.unwrap();
+    assert_eq!(queue.len(), 2);
+    let mut jpeg_item = None;
+    for q in &queue {
+        let r = s.deid_dicom_review(&q.item_id).await.unwrap();
+        assert_eq!(r.method, "image_reencode");
+        assert_eq!(r.frame_channels, 3);
+        assert_eq!(r.risk, ["photograph_or_screenshot"]);
+        let removed: Vec<&str> = r
+            .header
+            .iter()
+            .filter(|h| h.treatment.as_deref() == Some("removed"))
+            .map(|h| h.keyword.as_str())
+            .collect();
+        if r.source_name.ends_with("wound.jpg") {
+            assert_eq!((r.columns, r.rows), (32, 48), "turned upright");
+            assert_eq!(removed, ["exif", "comment"]);
+            let exif = r.header.iter().find(|h| h.keyword == "exif").unwrap();
+            assert!(
+                exif.original.as_deref().unwrap().contains("Odalys Penhallow"),
+                "the lead sees what is removed"
+            );
+            jpeg_item = Some(q.item_id.clone());
+        } else {
+            assert_eq!(removed, ["text"]);
+        }
+    }
+    let jpeg_item = jpeg_item.expect("the JPEG is in the queue");
+    // The lead blacks out a corner by hand: a new revision, counted as a miss.
+    let corner = airlock_app::json::DicomRegion {
+        x: 0,
+        y: 0,
+        width: 8,
+        height: 6,
+    };
+    let r = s.deid_dicom_clean(&jpeg_item, &[corner]).await.unwrap();
+    assert_eq!((r.revision, r.misses), (2, 1));
+    assert!(r.pixels_cleaned && r.pixel_regions >= 1);
+    for q in &queue {
+        s.deid_validate(&q.item_id).await.unwrap();
+    }
+    s.deid_sign_off(&batch).await.unwrap();
+    let schema = s.schema_create(&box_schema()).await.unwrap();
+    s.schema_publish(&schema.id).await.unwrap();
+    let req = AssignRequest {
+        schema_id: schema.id.clone(),
+        annotators: vec![user_of(Role::Annotator).0.into()],
+        overlap: 1,
+        batch_id: Some(batch.clone()),
+    };
+    assert_eq!(s.assign(&req).await.unwrap().items, 2, "both photos");
+    lead.logout().await.unwrap();
+
+    let mut a1 = fx.login_as(Role::Annotator).await;
+    let s = a1.active().await.unwrap();
+    let queue = s.my_queue().await.unwrap();
+    let mut seen = 0;
+    for q in &queue {
+        let view = s.open_assignment(&q.assignment_id).await.unwrap();
+        let info = view.image.expect("an image task carries image metadata");
+        assert!(info.color);
+        let frame = s.assignment_frame(&q.assignment_id, 0).await.unwrap();
+        assert_eq!(frame.len() as u32, info.width * info.height * 4, "RGBA");
+        let err = s.assignment_frame(&q.assignment_id, 1).await.unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        if (info.width, info.height) == (32, 48) {
+            assert_eq!(&frame[..4], [0, 0, 0, 255], "the lead's region is black");
+            let outside = s
+                .save_annotation(&q.assignment_id, &boxes(&[(20.0, 40.0, 20.0, 4.0, "Lesion", 0)]), None)
+                .await
+                .unwrap_err();
+            assert_eq!(outside.code, ErrorCode::InvalidInput, "a box past the right edge");
+            seen += 1;
+        }
+        s.save_annotation(&q.assignment_id, &boxes(&[(2.0, 3.0, 10.0, 8.0, "Lesion", 0)]), None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(seen, 1);
+    let kinds = event_kinds(&fx).await;
+    assert!(kinds.iter().filter(|k| k.as_str() == "item_viewed").count() >= 2);
+}
