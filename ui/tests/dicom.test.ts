@@ -8,11 +8,15 @@ function review(over: Partial<DicomReview> = {}): DicomReview {
     item_id: 'itm_1',
     number: 7,
     source_name: 'us/image.dcm',
+    method: 'ps315_dicom',
     status: 'proposed',
     revision: 1,
     misses: 0,
     columns: 4,
     rows: 4,
+    frame_columns: 4,
+    frame_rows: 4,
+    frame_channels: 1,
     frames: 1,
     original_frame: btoa(String.fromCharCode(...Array.from({ length: 16 }, (_, i) => i * 10))),
     result_frame: btoa(String.fromCharCode(...Array.from({ length: 16 }, () => 0))),
@@ -56,5 +60,36 @@ describe('DICOM review pane', () => {
   it('says plainly when an object has no image', () => {
     render(DicomReviewPane, { review: review({ columns: 0, rows: 0, original_frame: null, result_frame: null, needs_pixel_review: false }), canEdit: false, busy: false, onclean: vi.fn() });
     expect(screen.getByTestId('dicom-no-image')).toBeTruthy();
+  });
+
+  it('shows a photograph as the file format and the metadata removed, without PS3.15 codes', () => {
+    render(DicomReviewPane, {
+      review: review({
+        method: 'image_reencode',
+        source_name: 'photos/wound.jpg',
+        columns: 8,
+        rows: 4,
+        frame_columns: 4,
+        frame_rows: 2,
+        frame_channels: 3,
+        original_frame: btoa(String.fromCharCode(...Array.from({ length: 24 }, (_, i) => i * 10))),
+        result_frame: btoa(String.fromCharCode(...Array.from({ length: 24 }, () => 0))),
+        method_codes: [],
+        profile_edition: '',
+        header: [
+          { path: 'format', tag: '', keyword: 'File format', vr: '', original: 'JPEG', result: 'PNG', treatment: 're_encoded', code: null },
+          { path: 'metadata/exif/1', tag: 'JPEG APP1', keyword: 'exif', vr: '', original: 'Exif · Synthetic Name', result: null, treatment: 'removed', code: null },
+        ],
+      }),
+      canEdit: true,
+      busy: false,
+      onclean: vi.fn(),
+    });
+    expect(screen.getByText('File and metadata')).toBeTruthy();
+    expect(screen.queryByText(/PS3\.15/)).toBeNull();
+    const table = screen.getByTestId('dicom-header');
+    expect(table.querySelectorAll('tbody tr')).toHaveLength(2);
+    expect(table.textContent).toContain('JPEG APP1');
+    expect(table.textContent).toContain('re encoded');
   });
 });

@@ -152,7 +152,11 @@ impl Session {
         images: bool,
     ) -> Result<(u64, u64, u64, BTreeMap<String, u64>), AppError> {
         let (kinds, method, not_readable) = if images {
-            ("('png', 'jpeg')", crate::deid_image_items::METHOD, "not_an_image")
+            (
+                "('png', 'jpeg')",
+                crate::deid_image_items::METHOD,
+                "not_an_image",
+            )
         } else {
             ("('dicom')", "ps315_dicom", "not_dicom")
         };
@@ -452,7 +456,10 @@ impl Session {
     /// The source of a DICOM, PNG or JPEG item.
     pub(crate) async fn pixel_source(&self, item: &str) -> Result<Source, AppError> {
         let mut src = self
-            .sources("i.id = ? AND i.kind IN ('dicom', 'png', 'jpeg')", Some(item))
+            .sources(
+                "i.id = ? AND i.kind IN ('dicom', 'png', 'jpeg')",
+                Some(item),
+            )
             .await?;
         if src.is_empty() {
             return Err(AppError::new(

@@ -500,7 +500,10 @@ async fn photos_are_released_without_metadata_and_boxed_upright() {
             assert_eq!(removed, ["exif", "comment"]);
             let exif = r.header.iter().find(|h| h.keyword == "exif").unwrap();
             assert!(
-                exif.original.as_deref().unwrap().contains("Odalys Penhallow"),
+                exif.original
+                    .as_deref()
+                    .unwrap()
+                    .contains("Odalys Penhallow"),
                 "the lead sees what is removed"
             );
             jpeg_item = Some(q.item_id.clone());
@@ -549,15 +552,27 @@ async fn photos_are_released_without_metadata_and_boxed_upright() {
         if (info.width, info.height) == (32, 48) {
             assert_eq!(&frame[..4], [0, 0, 0, 255], "the lead's region is black");
             let outside = s
-                .save_annotation(&q.assignment_id, &boxes(&[(20.0, 40.0, 20.0, 4.0, "Lesion", 0)]), None)
+                .save_annotation(
+                    &q.assignment_id,
+                    &boxes(&[(20.0, 40.0, 20.0, 4.0, "Lesion", 0)]),
+                    None,
+                )
                 .await
                 .unwrap_err();
-            assert_eq!(outside.code, ErrorCode::InvalidInput, "a box past the right edge");
+            assert_eq!(
+                outside.code,
+                ErrorCode::InvalidInput,
+                "a box past the right edge"
+            );
             seen += 1;
         }
-        s.save_annotation(&q.assignment_id, &boxes(&[(2.0, 3.0, 10.0, 8.0, "Lesion", 0)]), None)
-            .await
-            .unwrap();
+        s.save_annotation(
+            &q.assignment_id,
+            &boxes(&[(2.0, 3.0, 10.0, 8.0, "Lesion", 0)]),
+            None,
+        )
+        .await
+        .unwrap();
     }
     assert_eq!(seen, 1);
     let kinds = event_kinds(&fx).await;

@@ -1356,11 +1356,15 @@ export class MockBackend implements IBackend {
       item_id: itemId,
       number: item.number,
       source_name: item.source_name,
+      method: 'ps315_dicom',
       status: d.status,
       revision: d.revision,
       misses: d.misses,
       columns: d.image.width,
       rows: d.image.height,
+      frame_columns: d.image.width,
+      frame_rows: d.image.height,
+      frame_channels: 1,
       frames: d.image.frames,
       original_frame: null,
       result_frame: null,
@@ -1533,6 +1537,7 @@ export class MockBackend implements IBackend {
     window_from_header: true,
     inverted: false,
     modality: 'CT',
+    color: false,
   };
 
   /** One synthetic frame: air, a body ellipse with a bone ring, a lesion that grows and shrinks. */

@@ -3,7 +3,7 @@
 // in the direction of travel, then the rest in the background.
 import type { ImageInfo } from '../api/types';
 
-/** Fetches one frame's bytes (little-endian 16-bit stored values). */
+/** Fetches one frame's bytes (little-endian 16-bit stored values, or RGBA for colour). */
 export type FrameFetcher = (frame: number) => Promise<ArrayBuffer>;
 
 /** How far ahead of the cursor frames are fetched first. */

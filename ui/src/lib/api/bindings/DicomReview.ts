@@ -4,7 +4,8 @@ import type { DicomHeaderRow } from "./DicomHeaderRow";
 import type { DicomRegion } from "./DicomRegion";
 
 /**
- * A DICOM item beside its original, for validation (lead only).
+ * A DICOM, PNG or JPEG item beside its original, for validation (lead only). For PNG and
+ * JPEG the header rows are the file's format and its metadata segments.
  */
 export type DicomReview = { 
 /**
@@ -20,6 +21,10 @@ number: number,
  */
 source_name: string, 
 /**
+ * `ps315_dicom` (DICOM) or `image_reencode` (PNG and JPEG, released as PNG).
+ */
+method: string, 
+/**
  * State.
  */
 status: DeidStatus, 
@@ -32,7 +37,7 @@ revision: number,
  */
 misses: number, 
 /**
- * Image width (0: no image).
+ * Image width (0: no image); regions are in these pixels.
  */
 columns: number, 
 /**
@@ -40,11 +45,23 @@ columns: number,
  */
 rows: number, 
 /**
+ * Width of the two frames below (smaller than `columns` for a large photograph).
+ */
+frame_columns: number, 
+/**
+ * Height of the two frames below.
+ */
+frame_rows: number, 
+/**
+ * Samples per pixel of the two frames below: 1 (grey) or 3 (RGB).
+ */
+frame_channels: number, 
+/**
  * Frames.
  */
 frames: number, 
 /**
- * The original first frame as 8-bit grey, row-major, base64.
+ * The original first frame, 8-bit, row-major, base64.
  */
 original_frame: string | null, 
 /**
@@ -84,11 +101,11 @@ needs_pixel_review: boolean,
  */
 ocr_available: boolean, 
 /**
- * CID 7050 codes recorded in the file.
+ * CID 7050 codes recorded in the file (none for PNG and JPEG).
  */
 method_codes: Array<string>, 
 /**
- * The edition of PS3.15 Table E.1-1 applied.
+ * The edition of PS3.15 Table E.1-1 applied (empty for PNG and JPEG).
  */
 profile_edition: string, 
 /**

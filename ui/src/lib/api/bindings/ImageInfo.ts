@@ -52,6 +52,11 @@ window_from_header: boolean,
  */
 inverted: boolean, 
 /**
- * Modality, e.g. `CT` (which presets make sense).
+ * Modality, e.g. `CT` (which presets make sense); empty for PNG and JPEG.
  */
-modality: string, };
+modality: string, 
+/**
+ * A colour picture (PNG or JPEG): frames are 8-bit RGBA, painted as they are, and the
+ * fields on stored values and windows do not apply.
+ */
+color: boolean, };
