@@ -4,7 +4,7 @@
 
 use crate::error::AppError;
 use crate::json::{
-    AssignRequest, AssignmentStatus, BatchDecision, DeidSpanEdit, IngestRequest,
+    AssignRequest, AssignmentStatus, BatchDecision, DeidSpanEdit, DicomRegion, IngestRequest,
     QualificationInput, ReviewDecision, SchemaInput,
 };
 use crate::json::{DemoInfo, DemoUser};
@@ -237,6 +237,14 @@ fn demo_ultrasound() -> Vec<u8> {
     )
 }
 
+/// The demo's clinical photograph: 320 × 240, a wound-like disc on skin tones with the
+/// ultrasound's patient banner burned into its top rows (a label in the picture), saved as
+/// JPEG with the name in its EXIF description and a comment, as a phone would.
+fn demo_photo() -> Vec<u8> {
+    let img = airlock_deid_image::testing::synthetic_photo(320, 240, Some((DEMO_US_BANNER, 320)));
+    airlock_deid_image::testing::jpeg_of(&img, 1, "VANDERSLOOT MARGUERITE wound day 3")
+}
+
 /// Synthetic triage notes as CSV rows (one item per row).
 const DEMO_TRIAGE_CSV: &str = "id,text\n1,\"Walk-in, 34-year-old with sprained ankle after football on 08/02/2025.\"\n2,\"Reports headache for 3 days; seen by Dr. Ysolde Marrick.\"\n3,\"Child brought by mother Ottilie Brackenbury with fever 39.1 C.\"\n4,\"Laceration to left hand, 2 cm, cleaned and closed with steri-strips.\"\n";
 
@@ -269,7 +277,7 @@ const DEMO_CT: (u16, u16, u16) = (192, 192, 32);
 /// Receives three synthetic deliveries for real: one that verifies completely (notes and a
 /// CSV of triage notes, with a SHA256SUMS manifest), one in which a note changed in
 /// transit — quarantined, the verified files released by the lead — and a multi-frame CT
-/// series. Returns the first batch's id and the CT batch's.
+/// series with a clinical photograph. Returns the first batch's id and the CT batch's.
 async fn receive_demo_deliveries(s: &mut Session) -> Result<(String, String), AppError> {
     let base = std::env::temp_dir().join(format!("airlock-demo-{}", uuid::Uuid::new_v4()));
     let _cleanup = DemoFolder(base.clone());
@@ -315,11 +323,12 @@ async fn receive_demo_deliveries(s: &mut Session) -> Result<(String, String), Ap
 
     let third = base.join("site-b-ct-delivery");
     let (w, h, frames) = DEMO_CT;
-    let manifest = write_file(
+    let mut manifest = write_file(
         &third,
         "ct/ct-0001.dcm",
         &airlock_deid_dicom::testing::synthetic_ct_series(w, h, frames),
     )?;
+    manifest += &write_file(&third, "photos/wound-0001.jpg", &demo_photo())?;
     write_file(&third, "SHA256SUMS", manifest.as_bytes())?;
     let ct_batch = s
         .ingest(&request(&third), &|_| {}, no_cancel)
@@ -380,7 +389,18 @@ async fn deidentify_demo(
     }
     s.deid_sign_off(first_batch).await?;
     for q in s.deid_queue(Some(ct_batch)).await? {
-        s.deid_dicom_review(&q.item_id).await?;
+        let review = s.deid_dicom_review(&q.item_id).await?;
+        // Where OCR (tesseract) is missing or missed the photograph's banner, the lead
+        // blacks it out by hand before validating.
+        if review.method != "ps315_dicom" && review.pixel_regions == 0 {
+            let banner = DicomRegion {
+                x: 0,
+                y: 0,
+                width: 320,
+                height: 20,
+            };
+            s.deid_dicom_clean(&q.item_id, &[banner]).await?;
+        }
         s.deid_validate(&q.item_id).await?;
     }
     s.deid_sign_off(ct_batch).await?;
@@ -417,21 +437,27 @@ Box every **lesion** on the slice where it is largest, tight to its edge.
     }
 }
 
-/// The boxes a demo annotator draws on the CT series: the lesion on its largest slice
-/// (the second annotator draws it a little larger and also boxes an artefact).
-fn demo_boxes(disagree: bool) -> AnnotationValue {
+/// The boxes a demo annotator draws on the CT series (the lesion on its largest slice) or
+/// on the photograph (`photo`: the wound); the second annotator draws it a little larger
+/// and also boxes an artefact.
+fn demo_boxes(photo: bool, disagree: bool) -> AnnotationValue {
     let (w, h, frames) = DEMO_CT;
-    let (w, h) = (f64::from(w), f64::from(h));
-    // The synthetic lesion is centred at (0.62 w, 0.45 h), radius 0.12 w on the middle slice.
-    let r = 0.12 * w;
+    // The synthetic lesion is centred at (0.62 w, 0.45 h), radius 0.12 w on the middle slice;
+    // the photograph's wound at (0.55 w, 0.6 h), radius 0.18 of its height.
+    let (w, h, cx, cy, r, frame) = if photo {
+        (320.0, 240.0, 0.55, 0.6, 0.18 * 240.0, 0)
+    } else {
+        let (w, h) = (f64::from(w), f64::from(h));
+        (w, h, 0.62, 0.45, 0.12 * w, u32::from(frames / 2))
+    };
     let grow = if disagree { 4.0 } else { 0.0 };
     let mut boxes = vec![BoxLabel {
-        x: 0.62 * w - r - grow,
-        y: 0.45 * h - r - grow,
+        x: cx * w - r - grow,
+        y: cy * h - r - grow,
         w: 2.0 * (r + grow),
         h: 2.0 * (r + grow),
         label: "Lesion".into(),
-        frame: u32::from(frames / 2),
+        frame,
     }];
     if disagree {
         boxes.push(BoxLabel {
@@ -440,7 +466,7 @@ fn demo_boxes(disagree: bool) -> AnnotationValue {
             w: 18.0,
             h: 12.0,
             label: "Artefact".into(),
-            frame: u32::from(frames / 2),
+            frame,
         });
     }
     AnnotationValue {
@@ -517,8 +543,9 @@ fn demo_spans(text: &str, disagree: bool) -> AnnotationValue {
 }
 
 impl Workspace {
-    /// Both demo annotators box the CT series for real and submit (they disagree on an
-    /// artefact), so the reviewer's queue has an image to compare and adjudicate.
+    /// Both demo annotators box the CT series and the photograph for real and submit (they
+    /// disagree on an artefact), so the reviewer's queue has images to compare and
+    /// adjudicate.
     async fn annotate_demo_ct(&mut self) -> Result<(), AppError> {
         for (who, disagree) in [(1usize, false), (4usize, true)] {
             let (name, _, pass) = DEMO_USERS[who];
@@ -528,8 +555,9 @@ impl Workspace {
                 if q.task != Task::ImageBoxes {
                     continue;
                 }
-                s.open_assignment(&q.assignment_id).await?;
-                s.save_annotation(&q.assignment_id, &demo_boxes(disagree), None)
+                let view = s.open_assignment(&q.assignment_id).await?;
+                let photo = view.image.is_some_and(|i| i.color);
+                s.save_annotation(&q.assignment_id, &demo_boxes(photo, disagree), None)
                     .await?;
                 s.submit_annotation(&q.assignment_id).await?;
             }

@@ -417,7 +417,7 @@ async fn frames_of_a_text_item_or_an_unassigned_image_are_refused() {
 }
 
 #[tokio::test]
-async fn the_demo_has_a_boxed_ct_series_to_review() {
+async fn the_demo_has_a_boxed_ct_series_and_photograph_to_review() {
     let dir = tempfile::tempdir().unwrap();
     let mut ws = Workspace::with_clock(
         dir.path().to_path_buf(),
@@ -430,23 +430,36 @@ async fn the_demo_has_a_boxed_ct_series_to_review() {
     let (name, _, pass) = airlock_app::DEMO_USERS[2];
     ws.login(name, &pw(pass), None).await.unwrap();
     let s = ws.active().await.unwrap();
-    let row = s
+    let rows: Vec<_> = s
         .review_queue()
         .await
         .unwrap()
         .into_iter()
-        .find(|r| r.schema.starts_with("Lesions on CT"))
-        .expect("the CT series is in review");
-    assert!(row.disagreement && row.submitted == 2);
-    let view = s.review_item(&row.item_id, &row.schema_id).await.unwrap();
-    let info = view.image.unwrap();
-    assert_eq!((info.width, info.height, info.frames), (192, 192, 32));
-    assert_eq!(view.summary.agree, 1, "both annotators boxed the lesion");
-    let frame = s
-        .review_frame(&row.item_id, &row.schema_id, 16)
-        .await
-        .unwrap();
-    assert_eq!(frame.len(), 192 * 192 * 2);
+        .filter(|r| r.schema.starts_with("Lesions on CT"))
+        .collect();
+    assert_eq!(rows.len(), 2, "the CT series and the photograph are in review");
+    let mut seen = (false, false);
+    for row in &rows {
+        assert!(row.disagreement && row.submitted == 2);
+        let view = s.review_item(&row.item_id, &row.schema_id).await.unwrap();
+        assert_eq!(view.summary.agree, 1, "both annotators boxed the lesion");
+        let info = view.image.unwrap();
+        if info.color {
+            assert_eq!((info.width, info.height, info.frames), (320, 240, 1));
+            let frame = s.review_frame(&row.item_id, &row.schema_id, 0).await.unwrap();
+            assert_eq!(frame.len(), 320 * 240 * 4);
+            let at = |x: usize, y: usize| &frame[(y * 320 + x) * 4..][..3];
+            assert_eq!(at(40, 10), [0, 0, 0], "the burned-in banner is blacked out");
+            assert_ne!(at(160, 200), [0, 0, 0], "the rest of the picture is kept");
+            seen.1 = true;
+        } else {
+            assert_eq!((info.width, info.height, info.frames), (192, 192, 32));
+            let frame = s.review_frame(&row.item_id, &row.schema_id, 16).await.unwrap();
+            assert_eq!(frame.len(), 192 * 192 * 2);
+            seen.0 = true;
+        }
+    }
+    assert_eq!(seen, (true, true));
 }
 
 /// Receives a JPEG photograph (EXIF orientation 6 and a name in its EXIF and comment) and
