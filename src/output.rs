@@ -561,9 +561,14 @@ pub fn dicom_review(r: &DicomReview, f: Format) {
         }
     );
     for h in r.header.iter().filter(|h| h.treatment.is_some()) {
+        let place = if r.method == "ps315_dicom" || h.tag.is_empty() {
+            &h.path
+        } else {
+            &h.tag
+        };
         println!(
             "  {:<28} {:<28} {:<24} → {:<24} {}{}",
-            h.path,
+            place,
             h.keyword,
             h.original.as_deref().unwrap_or("—"),
             h.result.as_deref().unwrap_or("—"),

@@ -447,8 +447,8 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
     let items: serde_json::Value =
         serde_json::from_str(&ok(&as_lead(&["items", "list", "--format", "json"]))).unwrap();
     assert_eq!(
-        items["total"], 12,
-        "4 notes, 4 triage rows, 1 released note, 1 ultrasound, 1 quarantined, 1 CT series"
+        items["total"], 13,
+        "4 notes, 4 triage rows, 1 released note, 1 ultrasound, 1 quarantined, 1 CT series, 1 photograph"
     );
     let quarantined = items["rows"]
         .as_array()
@@ -487,10 +487,10 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         .collect();
     assert_eq!(
         statuses.len(),
-        11,
-        "every released text and DICOM item was de-identified"
+        12,
+        "every released text, DICOM and JPEG item was de-identified"
     );
-    assert_eq!(statuses.iter().filter(|s| **s == "validated").count(), 9);
+    assert_eq!(statuses.iter().filter(|s| **s == "validated").count(), 10);
     assert_eq!(statuses.iter().filter(|s| **s == "proposed").count(), 2);
     let image = queue
         .as_array()
@@ -505,6 +505,23 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
     ]));
     assert!(
         shown.contains("PatientName") && shown.contains("uid_replaced"),
+        "{shown}"
+    );
+    let photo = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["kind"] == "jpeg")
+        .expect("the demo holds a photograph");
+    let shown = ok(&as_lead(&[
+        "deid",
+        "show",
+        photo["item_id"].as_str().unwrap(),
+    ]));
+    assert!(
+        shown.contains("re-encoded as PNG")
+            && shown.contains("JPEG APP1")
+            && shown.contains("removed"),
         "{shown}"
     );
 }

@@ -1,7 +1,9 @@
 """Image labelling in the desktop app, on the demo project's CT series: both annotators
 draw a box on the same de-identified DICOM item (a change after submission needs a
 reason), with W/L presets and frame keys; the reviewer sees both overlaid with their
-agreement marks, takes one box into the gold pane and saves it.
+agreement marks, takes one box into the gold pane and saves it. And the demo's clinical
+photograph: the lead sees it beside its original with the metadata its JPEG carried, the
+annotator sees the released PNG in colour (banner blacked out, no W/L).
 
 Screenshots: target/e2e-screenshots/NN-images-*.png.
 """
@@ -10,7 +12,9 @@ from __future__ import annotations
 
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 from conftest import Ui
 from test_annotate import demo
@@ -97,3 +101,56 @@ def test_two_annotators_box_a_ct_series_and_a_reviewer_adjudicates(ui: Ui) -> No
     ui.text_contains("review-gold", "Gold (saved)")
     assert ui.visible("review-gold-regions").text.count("frame") == before + 1
     ui.screenshot("images-review-gold")
+
+
+def test_a_photograph_is_checked_without_its_metadata_and_shown_in_colour(ui: Ui) -> None:
+    users = demo(ui)
+    lead = next(name for name, u in users.items() if u["role"] == "lead")
+    ui.login(lead, users[lead]["passphrase"])
+    ui.click("nav-deid")
+    ui.visible("deid-counts")
+
+    def photo_row():
+        rows = ui.driver.find_elements(By.CSS_SELECTOR, '[data-testid="deid-queue"] button')
+        return next((r for r in rows if "wound-0001.jpg" in r.get_attribute("textContent")), None)
+
+    for value in [o.get_attribute("value") for o in Select(ui.visible("deid-batch")).options]:
+        ui.select("deid-batch", value)
+        try:
+            ui.wait(5).until(lambda d: photo_row() is not None)
+            break
+        except TimeoutException:
+            continue
+    row = photo_row()
+    assert row is not None, "the photograph is in one of the deliveries"
+    assert "JPEG" in row.text
+    number = row.get_attribute("data-testid").removeprefix("deid-item-")
+    row.click()
+    pane = ui.visible("dicom-review", timeout=30)
+    ui.wait(20).until(lambda d: "File and metadata" in pane.text)
+    table = ui.visible("dicom-header").text
+    assert "JPEG APP1" in table and "exif" in table, table
+    assert "VANDERSLOOT" in table, "the lead sees what the metadata held"
+    assert "PS3.15" not in pane.text
+    ui.text_contains("dicom-pixels", "320 × 240")
+    ui.screenshot("images-photo-deid")
+    ui.logout()
+
+    ui.login("avery.annotator", users["avery.annotator"]["passphrase"])
+    ui.click("nav-work")
+    ui.click(f"work-item-{number}")
+    canvas = ui.visible("work-image", timeout=30)
+    ui.wait(30).until(lambda d: canvas.get_attribute("data-frame") == "0")
+    assert ui.visible("work-image-frame").text == "1 / 1"
+    assert not ui.present("work-image-wl"), "no window/level on a colour photograph"
+    # The banner (top rows) is black, the skin beneath is not.
+    top, middle = ui.driver.execute_script(
+        """
+        const c = document.querySelector('.viewer canvas.image');
+        const ctx = c.getContext('2d');
+        return [Array.from(ctx.getImageData(40, 10, 1, 1).data), Array.from(ctx.getImageData(160, 200, 1, 1).data)];
+        """
+    )
+    assert top[:3] == [0, 0, 0], top
+    assert middle[:3] != [0, 0, 0] and middle[0] != middle[2], middle
+    ui.screenshot("images-photo-work")

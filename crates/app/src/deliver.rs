@@ -13,10 +13,11 @@ use crate::session::Session;
 use airlock_deliver::bag::{
     BagInfo, BagRecipients, BagSigner, EncryptedBagWriter, PlaintextBagWriter,
 };
+use airlock_deliver::formats::coco::{write_coco, CocoCategory, CocoDataset, CocoImage, CocoShape};
 use airlock_deliver::formats::conll::{write_conll, ConllDocument};
 use airlock_deliver::formats::csv::{write_csv, ClassificationRow};
 use airlock_deliver::formats::jsonl::{write_jsonl, ExportLabel, JsonlRecord, LabelValue};
-use airlock_deliver::formats::TextSpan;
+use airlock_deliver::formats::{Geometry, TextSpan};
 use airlock_model::{Action, AnnotationValue, EventKind, Outcome, ReasonId, Task};
 use secrecy::SecretString;
 use sqlx::Row;
@@ -44,12 +45,71 @@ fn bag_err(e: impl std::fmt::Display) -> AppError {
     AppError::new(ErrorCode::InvalidInput, sentence(&e.to_string()))
 }
 
-/// One delivered item: its number, text and the label sets to deliver.
+/// What a delivered item holds.
+enum DeliveredContent {
+    /// De-identified text.
+    Text(String),
+    /// A de-identified image: DICOM (`dicom`) or PNG, with its size.
+    Image {
+        dicom: bool,
+        bytes: Vec<u8>,
+        width: u32,
+        height: u32,
+        frames: u32,
+    },
+}
+
+/// One delivered item: its number, content and the label sets to deliver.
 struct Delivered {
     number: u64,
-    text: String,
+    content: DeliveredContent,
     gold: Option<AnnotationValue>,
     annotators: Vec<(String, AnnotationValue)>,
+}
+
+/// The shapes of one label set as JSONL labels and COCO shapes (by frame; `None` for a
+/// single-frame image).
+fn shape_labels(
+    v: &AnnotationValue,
+    annotator: &Option<String>,
+    gold: bool,
+    multi_frame: bool,
+    labels: &mut Vec<ExportLabel>,
+    coco: &mut BTreeMap<Option<u32>, Vec<CocoShape>>,
+) {
+    let boxes = v.boxes.iter().map(|b| {
+        let geometry = Geometry::Box {
+            x: b.x,
+            y: b.y,
+            width: b.w,
+            height: b.h,
+        };
+        (b.label.clone(), geometry, b.frame)
+    });
+    let polygons = v.polygons.iter().map(|p| {
+        let geometry = Geometry::Polygon {
+            points: p.points.clone(),
+        };
+        (p.label.clone(), geometry, p.frame)
+    });
+    for (category, geometry, frame) in boxes.chain(polygons) {
+        let frame = multi_frame.then_some(frame);
+        coco.entry(frame).or_default().push(CocoShape {
+            category: category.clone(),
+            geometry: geometry.clone(),
+            annotator: annotator.clone(),
+            gold,
+        });
+        labels.push(ExportLabel {
+            value: LabelValue::Shape {
+                category,
+                geometry,
+                frame,
+            },
+            annotator: annotator.clone(),
+            gold,
+        });
+    }
 }
 
 impl Session {
@@ -224,6 +284,7 @@ impl Session {
     async fn delivered(
         &self,
         schema_id: &str,
+        task: Task,
         gold_only: bool,
     ) -> Result<Vec<Delivered>, AppError> {
         let aliases: BTreeMap<String, String> = sqlx::query_scalar::<_, String>(
@@ -281,9 +342,22 @@ impl Session {
                 }
                 annotators.sort_by(|a, b| a.0.cmp(&b.0));
             }
+            let content = if task.is_text() {
+                DeliveredContent::Text(self.released_text(&item).await?)
+            } else {
+                let (blob, dicom) = self.released_image_blob(&item).await?;
+                let info = crate::images::image_info(&*self.released_series(&item).await?);
+                DeliveredContent::Image {
+                    dicom,
+                    bytes: self.vault.blobs(&self.keys.work, None).read_all(&blob)?,
+                    width: info.width,
+                    height: info.height,
+                    frames: info.frames,
+                }
+            };
             out.push(Delivered {
                 number: number as u64,
-                text: self.released_text(&item).await?,
+                content,
                 gold,
                 annotators,
             });
@@ -346,7 +420,9 @@ impl Session {
         };
         let schema = load_schema(&mut conn, &schema_id).await?;
         drop(conn);
-        let items = self.delivered(&schema_id, req.gold_only).await?;
+        let items = self
+            .delivered(&schema_id, schema.task, req.gold_only)
+            .await?;
         if items.is_empty() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
@@ -385,15 +461,37 @@ impl Session {
                 ("Airlock-Vault-Id".into(), self.vault.id().to_string()),
             ],
         };
-        // Payload: texts and labels.
+        // Payload: texts or images, and labels.
         let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         let mut records = Vec::new();
         let mut conll = Vec::new();
         let mut csv_rows = Vec::new();
+        let mut coco_images = Vec::new();
         let mut formats = vec!["jsonl".to_string()];
         for it in &items {
-            let file = format!("texts/item-{:06}.txt", it.number);
-            files.push((format!("data/{file}"), it.text.clone().into_bytes()));
+            let (file, text, size) = match &it.content {
+                DeliveredContent::Text(t) => {
+                    let file = format!("texts/item-{:06}.txt", it.number);
+                    files.push((format!("data/{file}"), t.clone().into_bytes()));
+                    (file, Some(t.as_str()), None)
+                }
+                DeliveredContent::Image {
+                    dicom,
+                    bytes,
+                    width,
+                    height,
+                    frames,
+                } => {
+                    let ext = if *dicom { "dcm" } else { "png" };
+                    let file = format!("images/item-{:06}.{ext}", it.number);
+                    files.push((format!("data/{file}"), bytes.clone()));
+                    (file, None, Some((*width, *height, *frames)))
+                }
+            };
+            let mut coco: BTreeMap<Option<u32>, Vec<CocoShape>> = BTreeMap::new();
+            if matches!(size, Some((_, _, 1))) {
+                coco.insert(None, Vec::new());
+            }
             let mut labels = Vec::new();
             let sets: Vec<(Option<String>, bool, &AnnotationValue)> = it
                 .gold
@@ -406,16 +504,20 @@ impl Session {
                 )
                 .collect();
             for (annotator, gold, v) in &sets {
-                for s in &v.spans {
+                for s in v.spans.iter().filter(|_| text.is_some()) {
+                    let text = text.unwrap_or_default();
                     labels.push(ExportLabel {
                         value: LabelValue::Span(TextSpan {
-                            start: char_at(&it.text, s.start),
-                            end: char_at(&it.text, s.end),
+                            start: char_at(text, s.start),
+                            end: char_at(text, s.end),
                             label: s.label.clone(),
                         }),
                         annotator: annotator.clone(),
                         gold: *gold,
                     });
+                }
+                if let Some((_, _, frames)) = size {
+                    shape_labels(v, annotator, *gold, frames > 1, &mut labels, &mut coco);
                 }
                 for l in &v.labels {
                     labels.push(ExportLabel {
@@ -431,23 +533,35 @@ impl Session {
                         label: l.clone(),
                     });
                 }
-                if schema.task == Task::TextSpans {
+                if let (Task::TextSpans, Some(text)) = (schema.task, text) {
                     conll.push(ConllDocument {
                         doc_id: format!(
                             "item-{:06}-{}",
                             it.number,
                             annotator.clone().unwrap_or_else(|| "gold".into())
                         ),
-                        text: it.text.clone(),
+                        text: text.to_string(),
                         spans: v
                             .spans
                             .iter()
                             .map(|s| TextSpan {
-                                start: char_at(&it.text, s.start),
-                                end: char_at(&it.text, s.end),
+                                start: char_at(text, s.start),
+                                end: char_at(text, s.end),
                                 label: s.label.replace(char::is_whitespace, "_"),
                             })
                             .collect(),
+                    });
+                }
+            }
+            if let Some((width, height, _)) = size {
+                for (frame, shapes) in coco {
+                    coco_images.push(CocoImage {
+                        item_id: it.number.to_string(),
+                        file_name: file.clone(),
+                        frame,
+                        width,
+                        height,
+                        shapes,
                     });
                 }
             }
@@ -465,6 +579,28 @@ impl Session {
             write_conll(&mut out, &conll).map_err(bag_err)?;
             files.push(("data/labels.conll".into(), out));
             formats.push("conll".into());
+        }
+        if matches!(schema.task, Task::ImageBoxes | Task::ImagePolygons) {
+            let dataset = CocoDataset {
+                description: format!("{} v{}", schema.name, schema.version),
+                version: schema.version.to_string(),
+                contributor: info.source_organization.clone(),
+                created_at: now,
+                categories: schema
+                    .body
+                    .labels
+                    .iter()
+                    .map(|l| CocoCategory {
+                        name: l.name.clone(),
+                        supercategory: String::new(),
+                    })
+                    .collect(),
+                images: coco_images,
+            };
+            let mut out = Vec::new();
+            write_coco(&mut out, &dataset).map_err(bag_err)?;
+            files.push(("data/labels.coco.json".into(), out));
+            formats.push("coco".into());
         }
         if schema.task.is_classification() {
             let mut out = Vec::new();
@@ -645,15 +781,17 @@ impl Session {
         let mut redactions = Vec::new();
         let mut categories: BTreeMap<String, u64> = BTreeMap::new();
         let mut policy = None;
+        let mut methods = std::collections::BTreeSet::new();
         for it in items {
             let row = sqlx::query(
-                "SELECT d.log_blob, d.log_size, d.policy, d.categories FROM deid_results d JOIN items i ON i.id = d.item_id WHERE i.number = ?",
+                "SELECT d.log_blob, d.log_size, d.policy, d.categories, d.method FROM deid_results d JOIN items i ON i.id = d.item_id WHERE i.number = ?",
             )
             .bind(it.number as i64)
             .fetch_optional(&self.pool)
             .await?;
             let Some(row) = row else { continue };
             policy = Some(row.get::<String, _>(2));
+            methods.insert(row.get::<String, _>(4));
             let counts: BTreeMap<String, u64> =
                 serde_json::from_str(&row.get::<String, _>(3)).unwrap_or_default();
             for (k, v) in counts {
@@ -691,6 +829,16 @@ impl Session {
             },
             categories.iter().map(|(k, v)| format!("- {k}: {v}")).collect::<Vec<_>>().join("\n")
         );
+        let mut method = method;
+        if methods.contains("ps315_dicom") {
+            method.push_str(&format!(
+                "\nDICOM objects were de-identified to the Basic Application Level Confidentiality Profile of DICOM PS3.15 Annex E (Table E.1-1, edition {}), with keyed `2.25.` UIDs consistent across the project; the options and CID 7050 codes applied are recorded in each file (DeidentificationMethodCodeSequence) and in the redaction log. Burned-in text was blacked out where OCR or a device template found it, or a lead drew it, and re-scanned.\n",
+                airlock_deid_dicom::PROFILE_EDITION
+            ));
+        }
+        if methods.contains(crate::deid_image_items::METHOD) {
+            method.push_str("\nPNG and JPEG images are delivered as new PNG files of their pixels alone: no EXIF, XMP, IPTC, colour profile, text chunk or comment of the original survives, and each was turned upright by its EXIF orientation first. Burned-in text was blacked out where OCR read it or a lead drew it, and the result re-scanned; the redaction log lists what was removed (kinds and counts, never values).\n");
+        }
         out.push(("compliance/method-statement.md".into(), method.into_bytes()));
         let metrics = match self.agreement(&schema.id).await {
             Ok(a) => serde_json::to_vec_pretty(&a).expect("json"),

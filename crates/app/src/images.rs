@@ -132,12 +132,12 @@ pub(crate) fn content_of(image: &Viewable) -> Content<'static> {
 }
 
 impl Session {
-    /// The decoded de-identified image of a released item (validated `ps315_dicom` or
-    /// `image_reencode` output), from the session's cache or decoded now.
-    pub(crate) async fn released_series(&self, item: &str) -> Result<Arc<Viewable>, AppError> {
-        if let Some(s) = self.series.get(item) {
-            return Ok(s);
-        }
+    /// The de-identified file of a released image item (validated `ps315_dicom` or
+    /// `image_reencode` output) and whether it is DICOM (else PNG).
+    pub(crate) async fn released_image_blob(
+        &self,
+        item: &str,
+    ) -> Result<(BlobRef, bool), AppError> {
         let r = sqlx::query(
             "SELECT d.output_blob, d.output_size, d.method FROM deid_results d JOIN items i ON i.id = d.item_id \
              WHERE d.item_id = ? AND ((i.kind = 'dicom' AND d.method = 'ps315_dicom') \
@@ -157,13 +157,22 @@ impl Session {
         else {
             return Err(damaged());
         };
-        let blobs = self.vault.blobs(&self.keys.work, None);
         let blob = BlobRef {
             tier: Tier::Work,
             name,
             size: size as u64,
         };
-        let dicom = r.get::<String, _>(2) == "ps315_dicom";
+        Ok((blob, r.get::<String, _>(2) == "ps315_dicom"))
+    }
+
+    /// The decoded de-identified image of a released item, from the session's cache or
+    /// decoded now.
+    pub(crate) async fn released_series(&self, item: &str) -> Result<Arc<Viewable>, AppError> {
+        if let Some(s) = self.series.get(item) {
+            return Ok(s);
+        }
+        let (blob, dicom) = self.released_image_blob(item).await?;
+        let blobs = self.vault.blobs(&self.keys.work, None);
         let series = tokio::task::spawn_blocking(move || {
             let bytes = blobs.read_all(&blob).map_err(AppError::from)?;
             let undecodable = || {

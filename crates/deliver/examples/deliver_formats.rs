@@ -165,6 +165,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         } => LabelValue::Shape {
                             category,
                             geometry: geometry(g),
+                            frame: None,
                         },
                     },
                     annotator: l.annotator,
@@ -211,6 +212,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|i| CocoImage {
                 item_id: i.item_id,
                 file_name: i.file_name,
+                frame: None,
                 width: i.width,
                 height: i.height,
                 shapes: i

@@ -95,6 +95,36 @@ fn polygons(list: &[Outline]) -> AnnotationValue {
     }
 }
 
+/// Exports every label of `schema` as a plaintext bag next to the vault; returns its folder.
+async fn export_plaintext(
+    fx: &Fixture,
+    ws: &mut Workspace,
+    schema: &str,
+    name: &str,
+) -> std::path::PathBuf {
+    let report = ws
+        .active()
+        .await
+        .unwrap()
+        .export_deliverable(&airlock_app::json::ExportRequest {
+            schema_id: Some(schema.into()),
+            gold_only: false,
+            recipients: vec![],
+            passphrase: None,
+            plaintext: true,
+            out: fx.vault.with_file_name(name).display().to_string(),
+            reason: "checking the image delivery".into(),
+        })
+        .await
+        .unwrap();
+    assert!(
+        report.formats.contains(&"coco".to_string()),
+        "{:?}",
+        report.formats
+    );
+    std::path::PathBuf::from(report.path)
+}
+
 async fn login(fx: &Fixture, who: (&str, &str)) -> Workspace {
     let mut ws = fx.open().await;
     ws.login(who.0, &pw(who.1), None).await.unwrap();
@@ -248,6 +278,38 @@ async fn boxes_on_a_dicom_series_from_assignment_to_gold() {
         .await
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::Forbidden, "leads do not annotate");
+    // The delivery carries the de-identified series and its boxes in COCO, one COCO image
+    // per frame with boxes.
+    let bag = export_plaintext(&fx, &mut lead, &schema.id, "bag-ct").await;
+    let dcm: Vec<_> = std::fs::read_dir(bag.join("data/images"))
+        .unwrap()
+        .collect();
+    assert_eq!(dcm.len(), 1);
+    let coco: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bag.join("data/labels.coco.json")).unwrap()).unwrap();
+    let frames: Vec<u64> = coco["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["frame"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        frames,
+        [0, 2],
+        "the artefact on frame 0, the lesions on frame 2"
+    );
+    assert_eq!(
+        coco["annotations"].as_array().unwrap().len(),
+        4,
+        "3 annotator boxes and 1 gold"
+    );
+    let jsonl = std::fs::read_to_string(bag.join("data/labels.jsonl")).unwrap();
+    assert!(
+        jsonl.contains(r#""type":"box","category":"Lesion","x":9.0"#)
+            && jsonl.contains(r#""frame":2"#)
+    );
+    let statement = std::fs::read_to_string(bag.join("compliance/method-statement.md")).unwrap();
+    assert!(statement.contains("PS3.15 Annex E"));
     lead.logout().await.unwrap();
 
     let kinds = event_kinds(&fx).await;
@@ -437,7 +499,11 @@ async fn the_demo_has_a_boxed_ct_series_and_photograph_to_review() {
         .into_iter()
         .filter(|r| r.schema.starts_with("Lesions on CT"))
         .collect();
-    assert_eq!(rows.len(), 2, "the CT series and the photograph are in review");
+    assert_eq!(
+        rows.len(),
+        2,
+        "the CT series and the photograph are in review"
+    );
     let mut seen = (false, false);
     for row in &rows {
         assert!(row.disagreement && row.submitted == 2);
@@ -446,7 +512,10 @@ async fn the_demo_has_a_boxed_ct_series_and_photograph_to_review() {
         let info = view.image.unwrap();
         if info.color {
             assert_eq!((info.width, info.height, info.frames), (320, 240, 1));
-            let frame = s.review_frame(&row.item_id, &row.schema_id, 0).await.unwrap();
+            let frame = s
+                .review_frame(&row.item_id, &row.schema_id, 0)
+                .await
+                .unwrap();
             assert_eq!(frame.len(), 320 * 240 * 4);
             let at = |x: usize, y: usize| &frame[(y * 320 + x) * 4..][..3];
             assert_eq!(at(40, 10), [0, 0, 0], "the burned-in banner is blacked out");
@@ -454,7 +523,10 @@ async fn the_demo_has_a_boxed_ct_series_and_photograph_to_review() {
             seen.1 = true;
         } else {
             assert_eq!((info.width, info.height, info.frames), (192, 192, 32));
-            let frame = s.review_frame(&row.item_id, &row.schema_id, 16).await.unwrap();
+            let frame = s
+                .review_frame(&row.item_id, &row.schema_id, 16)
+                .await
+                .unwrap();
             assert_eq!(frame.len(), 192 * 192 * 2);
             seen.0 = true;
         }
@@ -586,8 +658,43 @@ async fn photos_are_released_without_metadata_and_boxed_upright() {
         )
         .await
         .unwrap();
+        s.submit_annotation(&q.assignment_id).await.unwrap();
     }
     assert_eq!(seen, 1);
+    a1.logout().await.unwrap();
+    let mut lead = fx.login_as(Role::Lead).await;
+    let bag = export_plaintext(&fx, &mut lead, &schema.id, "bag-photos").await;
+    let mut pngs = Vec::new();
+    for e in std::fs::read_dir(bag.join("data/images")).unwrap() {
+        let bytes = std::fs::read(e.unwrap().path()).unwrap();
+        assert!(
+            bytes.starts_with(b"\x89PNG"),
+            "photographs are delivered as PNG"
+        );
+        assert!(
+            airlock_deid_image::inventory(&bytes).is_empty(),
+            "without metadata"
+        );
+        for name in ["Odalys", "Penhallow", "Tamsin", "Quarrie"] {
+            assert!(!bytes.windows(name.len()).any(|w| w == name.as_bytes()));
+        }
+        pngs.push(bytes);
+    }
+    assert_eq!(pngs.len(), 2);
+    let coco: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bag.join("data/labels.coco.json")).unwrap()).unwrap();
+    let images = coco["images"].as_array().unwrap();
+    assert_eq!(images.len(), 2);
+    assert!(
+        images.iter().all(|i| i.get("frame").is_none()),
+        "single images have no frame"
+    );
+    assert!(images
+        .iter()
+        .any(|i| (i["width"].as_u64(), i["height"].as_u64()) == (Some(32), Some(48))));
+    let statement = std::fs::read_to_string(bag.join("compliance/method-statement.md")).unwrap();
+    assert!(statement.contains("PNG and JPEG images are delivered as new PNG files"));
+    lead.logout().await.unwrap();
     let kinds = event_kinds(&fx).await;
     assert!(kinds.iter().filter(|k| k.as_str() == "item_viewed").count() >= 2);
 }

@@ -48,8 +48,11 @@ pub struct CocoShape {
 pub struct CocoImage {
     /// The item's id.
     pub item_id: String,
-    /// The image's path relative to the images folder (unique).
+    /// The image's path relative to the images folder (unique with `frame`).
     pub file_name: String,
+    /// The frame of a multi-frame file (from 0): each frame with shapes is its own COCO
+    /// image, with a `frame` key beside `file_name`.
+    pub frame: Option<u32>,
     /// Width in pixels.
     pub width: u32,
     /// Height in pixels.
@@ -100,6 +103,8 @@ struct Info<'a> {
 struct Image<'a> {
     id: u64,
     file_name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    frame: Option<u32>,
     width: u32,
     height: u32,
     item_id: &'a str,
@@ -165,13 +170,14 @@ pub fn write_coco(out: &mut impl Write, dataset: &CocoDataset) -> Result<CocoRep
         if img.width == 0
             || img.height == 0
             || img.file_name.is_empty()
-            || !files.insert(&img.file_name)
+            || !files.insert((&img.file_name, img.frame))
         {
             return Err(FormatError::InvalidValue { record });
         }
         images.push(Image {
             id: image_id,
             file_name: &img.file_name,
+            frame: img.frame,
             width: img.width,
             height: img.height,
             item_id: &img.item_id,
@@ -257,6 +263,7 @@ mod tests {
             images: vec![CocoImage {
                 item_id: "i1".into(),
                 file_name: "items/i1.png".into(),
+                frame: None,
                 width: 64,
                 height: 48,
                 shapes: vec![
@@ -349,5 +356,27 @@ mod tests {
             Err(FormatError::InvalidValue { record: 2 })
         ));
         assert!(out.is_empty());
+    }
+
+    #[test]
+    fn frames_of_one_file_are_separate_images() {
+        let mut d = dataset();
+        d.images[0].frame = Some(3);
+        let mut other = d.images[0].clone();
+        other.frame = Some(4);
+        d.images.push(other);
+        let mut out = Vec::new();
+        assert_eq!(write_coco(&mut out, &d).unwrap().images, 2);
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["images"][1]["frame"], 4);
+        assert_eq!(doc["images"][1]["file_name"], "items/i1.png");
+        let mut d = dataset();
+        d.images.push(d.images[0].clone());
+        d.images[1].frame = Some(0);
+        assert_eq!(
+            write_coco(&mut Vec::new(), &d).unwrap().images,
+            2,
+            "no frame and frame 0 differ"
+        );
     }
 }

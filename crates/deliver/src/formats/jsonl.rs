@@ -5,10 +5,11 @@
 //!   {"type":"class","label":"pneumonia","annotator":"A1","gold":true},
 //!   {"type":"span","start":0,"end":4,"label":"NAME","annotator":"A1","gold":false},
 //!   {"type":"box","category":"lesion","x":10.0,"y":12.5,"width":30.0,"height":20.0,"annotator":null,"gold":true},
-//!   {"type":"polygon","category":"lesion","points":[[1.0,1.0],[5.0,1.0],[3.0,4.0]],"annotator":null,"gold":true}]}
+//!   {"type":"polygon","category":"lesion","points":[[1.0,1.0],[5.0,1.0],[3.0,4.0]],"frame":16,"annotator":null,"gold":true}]}
 //! ```
 //! (one line per item in the file; wrapped here). Keys appear in this order; `file` and
-//! `annotator` are `null` when absent. Span offsets are Unicode scalar values.
+//! `annotator` are `null` when absent; `frame` (from 0, of a multi-frame image) only
+//! appears when given. Span offsets are Unicode scalar values.
 
 use super::{FormatError, Geometry, TextSpan};
 use std::io::Write;
@@ -26,6 +27,8 @@ pub enum LabelValue {
         category: String,
         /// The region.
         geometry: Geometry,
+        /// The frame it is on (from 0), for multi-frame images.
+        frame: Option<u32>,
     },
 }
 
@@ -68,10 +71,14 @@ enum Kind<'a> {
         y: f64,
         width: f64,
         height: f64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        frame: Option<u32>,
     },
     Polygon {
         category: &'a str,
         points: &'a [[f64; 2]],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        frame: Option<u32>,
     },
 }
 
@@ -113,7 +120,11 @@ fn label_out(l: &ExportLabel, record: usize, index: usize) -> Result<LabelOut<'_
                 label: &s.label,
             }
         }
-        LabelValue::Shape { category, geometry } => {
+        LabelValue::Shape {
+            category,
+            geometry,
+            frame,
+        } => {
             if !geometry.is_valid() || category.is_empty() {
                 return Err(FormatError::InvalidGeometry {
                     record,
@@ -132,8 +143,13 @@ fn label_out(l: &ExportLabel, record: usize, index: usize) -> Result<LabelOut<'_
                     y: *y,
                     width: *width,
                     height: *height,
+                    frame: *frame,
                 },
-                Geometry::Polygon { points } => Kind::Polygon { category, points },
+                Geometry::Polygon { points } => Kind::Polygon {
+                    category,
+                    points,
+                    frame: *frame,
+                },
             }
         }
     };
@@ -205,6 +221,7 @@ mod tests {
                         geometry: Geometry::Polygon {
                             points: vec![[1.0, 1.0], [5.0, 1.0], [3.0, 4.5]],
                         },
+                        frame: Some(16),
                     },
                     annotator: None,
                     gold: true,
@@ -222,7 +239,7 @@ mod tests {
         );
         assert_eq!(
             lines[1],
-            r#"{"item_id":"i2","file":null,"labels":[{"type":"polygon","category":"lesion","points":[[1.0,1.0],[5.0,1.0],[3.0,4.5]],"annotator":null,"gold":true}]}"#
+            r#"{"item_id":"i2","file":null,"labels":[{"type":"polygon","category":"lesion","points":[[1.0,1.0],[5.0,1.0],[3.0,4.5]],"frame":16,"annotator":null,"gold":true}]}"#
         );
     }
 
@@ -240,6 +257,7 @@ mod tests {
                         width: f64::INFINITY,
                         height: 1.0,
                     },
+                    frame: None,
                 },
                 annotator: None,
                 gold: false,
