@@ -225,12 +225,13 @@ impl Session {
                     Ok((bytes, record)) => {
                         let stored = Stored {
                             method,
+                            policy,
                             bytes: &bytes,
                             record,
                             hand: &[],
                         };
                         let (n, per) = self
-                            .store_pixels(&mut tx, blobs, s, stored, policy, &now, None)
+                            .store_pixels(&mut tx, blobs, s, stored, &now, None)
                             .await?;
                         for (k, v) in per {
                             *counts.entry(k).or_default() += v;
@@ -274,7 +275,6 @@ impl Session {
         blobs: &BlobStore,
         s: &Source,
         out: Stored<'_>,
-        policy: DeidTextPolicy,
         now: &str,
         revise: Option<u32>,
     ) -> Result<(u64, BTreeMap<String, u64>), AppError> {
@@ -298,7 +298,7 @@ impl Session {
                 )
                 .bind(&s.item_id)
                 .bind(out.method)
-                .bind(policy_name(policy))
+                .bind(policy_name(out.policy))
                 .bind(&out_blob.name)
                 .bind(out_blob.size as i64)
                 .bind(&log_blob.name)
@@ -413,11 +413,12 @@ impl Session {
         let mut tx = self.begin().await?;
         let stored = Stored {
             method: &method,
+            policy,
             bytes: &bytes,
             record,
             hand: &regions,
         };
-        self.store_pixels(&mut tx, &blobs, &s, stored, policy, &now, Some(added))
+        self.store_pixels(&mut tx, &blobs, &s, stored, &now, Some(added))
             .await?;
         let revision: i64 =
             sqlx::query_scalar("SELECT revision FROM deid_results WHERE item_id = ?")
@@ -699,6 +700,8 @@ fn clean(
 pub(crate) struct Stored<'a> {
     /// `ps315_dicom` or `image_reencode`.
     pub(crate) method: &'a str,
+    /// The project's de-identification policy it was made under.
+    pub(crate) policy: DeidTextPolicy,
     /// The output file.
     pub(crate) bytes: &'a [u8],
     /// Its record (JSON).
