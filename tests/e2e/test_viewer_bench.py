@@ -172,7 +172,40 @@ const invoke = window.__TAURI_INTERNALS__.invoke;
     await new Promise((r) => requestAnimationFrame(r));
   }
   vis.remove();
-  done({ open_ms, frames, js_loop_ms, raf_fps, x, lut_ms, put_ms, put2_ms, draw_ms, bitmap_ms, real_ms, copy_ms });
+  // How fast the page shows a changing 512 × 512 image, three ways, each for 40 animation
+  // frames with new pixels every frame: a canvas at 1:1, the same canvas enlarged by a CSS
+  // transform (as the viewer does), and drawImage into a viewport-sized canvas.
+  const stage = document.createElement('div');
+  stage.style.cssText = 'position:fixed;left:0;top:0;width:900px;height:700px;overflow:hidden;z-index:99999;background:#000;contain:strict';
+  document.body.appendChild(stage);
+  const shown = document.createElement('canvas');
+  shown.width = 512; shown.height = 512;
+  stage.appendChild(shown);
+  const sctx = shown.getContext('2d', { willReadFrequently: true });
+  async function show_fps(step) {
+    const t0 = performance.now();
+    for (let k = 0; k < 40; k++) {
+      for (let i = 0; i < out.length; i += 4) out[i] = (out[i] + 1) & 255;
+      step();
+      await new Promise((r) => requestAnimationFrame(r));
+    }
+    return 40 / ((performance.now() - t0) / 1000);
+  }
+  const fps_1to1 = await show_fps(() => sctx.putImageData(img, 0, 0));
+  shown.style.transformOrigin = '0 0';
+  shown.style.transform = 'translate(10px, 5px) scale(1.33)';
+  const fps_css_scaled = await show_fps(() => sctx.putImageData(img, 0, 0));
+  shown.style.imageRendering = 'pixelated';
+  const fps_css_pixelated = await show_fps(() => sctx.putImageData(img, 0, 0));
+  shown.remove();
+  const port = document.createElement('canvas');
+  port.width = 900; port.height = 700;
+  stage.appendChild(port);
+  const pctx = port.getContext('2d');
+  const fps_draw_into_viewport = await show_fps(() => { ctx.putImageData(img, 0, 0); pctx.drawImage(cv, 10, 5, 681, 681); });
+  stage.remove();
+  done({ open_ms, frames, js_loop_ms, raf_fps, x, lut_ms, put_ms, put2_ms, draw_ms, bitmap_ms, real_ms, copy_ms,
+         fps_1to1, fps_css_scaled, fps_css_pixelated, fps_draw_into_viewport });
 })();
 """
 
@@ -239,6 +272,11 @@ def test_viewer_bench(ui: Ui) -> None:
         "webview_put_after_draw_median_ms": round(sorted(api["put2_ms"])[10], 1),
         "webview_draw_scaled_median_ms": round(sorted(api["draw_ms"])[10], 1),
         "webview_bitmap_draw_median_ms": round(sorted(api["bitmap_ms"])[10], 1),
+        # A changing 512 × 512 image shown three ways (frames per second, 40 frames each).
+        "webview_show_1to1_fps": round(api["fps_1to1"], 1),
+        "webview_show_css_scaled_fps": round(api["fps_css_scaled"], 1),
+        "webview_show_css_pixelated_fps": round(api["fps_css_pixelated"], 1),
+        "webview_show_draw_into_viewport_fps": round(api["fps_draw_into_viewport"], 1),
     }
     print(json.dumps(result, indent=2))
     if OUT:

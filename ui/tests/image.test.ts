@@ -134,6 +134,8 @@ describe('viewer keys (DICOM scope)', () => {
     expect(viewerAction(key('Enter', 'Enter'), false)).toEqual({ type: 'submit' });
     expect(viewerAction(key('z', 'KeyZ', { ctrlKey: true }), true)).toEqual({ type: 'undo' });
     expect(viewerAction(key('c', 'KeyC', { ctrlKey: true }), false)).toBeNull();
+    expect(viewerAction(key('c', 'KeyC'), false)).toEqual({ type: 'cine' });
+    expect(viewerAction(key('H', 'KeyH', { shiftKey: true }), false)).toEqual({ type: 'hide' });
   });
 });
 
@@ -236,6 +238,31 @@ describe('image labelling against the fake backend', () => {
     await fireEvent.keyDown(window, { key: 'z', code: 'KeyZ', ctrlKey: true });
     await waitFor(() => expect(backend.commandCount('save_annotation')).toBe(3));
     expect(screen.getByTestId('work-regions').textContent).toContain('Cyst');
+  });
+
+  it('plays the frames with C (cine) and hides the selected box with H', async () => {
+    const fake = MockBackend.withDemo();
+    await releasedImage(fake);
+    fake.signInAs('ari');
+    const [q] = await fake.invoke<{ assignment_id: string }[]>('my_queue');
+    await fake.invoke('save_annotation', { assignmentId: q!.assignment_id, value: { ...empty(), boxes: [{ ...box(2, 2, 8, 6), frame: 0 }] }, reason: null });
+    await boot({ as: 'ari', hash: '#/work', backend: fake });
+    await screen.findByTestId('work-image');
+    await waitFor(() => expect(screen.getByTestId('work-image').getAttribute('data-frame')).toBe('0'));
+    await fireEvent.click(screen.getByTestId('work-regions').querySelector('button')!);
+    await fireEvent.keyDown(window, { key: 'h', code: 'KeyH' });
+    expect(screen.getByTestId('work-regions').textContent).toContain('hidden');
+    await fireEvent.keyDown(window, { key: 'h', code: 'KeyH' });
+    expect(screen.getByTestId('work-regions').textContent).not.toContain('hidden');
+    (screen.getByTestId('work-cine-fps') as HTMLSelectElement).value = '30';
+    await fireEvent.change(screen.getByTestId('work-cine-fps'));
+    await fireEvent.keyDown(window, { key: 'c', code: 'KeyC' });
+    expect(screen.getByTestId('work-cine').getAttribute('aria-pressed')).toBe('true');
+    await waitFor(() => expect(screen.getByTestId('work-image-frame').textContent).toBe('4 / 12'), { timeout: 3000 });
+    await fireEvent.keyDown(window, { key: 'c', code: 'KeyC' });
+    const stopped = screen.getByTestId('work-image-frame').textContent;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(screen.getByTestId('work-image-frame').textContent).toBe(stopped);
   });
 
   it('reviews polygons: lists each annotator\'s, takes one into gold and removes it', async () => {

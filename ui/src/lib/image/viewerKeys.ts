@@ -18,6 +18,8 @@ export type ViewerAction =
   | { type: 'cancel' }
   | { type: 'delete' }
   | { type: 'undo' }
+  | { type: 'cine' }
+  | { type: 'hide' }
   | { type: 'next_item' }
   | { type: 'previous_item' }
   | { type: 'submit' };
@@ -55,6 +57,12 @@ export function viewerAction(e: KeyboardEvent, drawing: boolean): ViewerAction |
     case 'i':
     case 'I':
       return { type: 'invert' };
+    case 'c':
+    case 'C':
+      return { type: 'cine' };
+    case 'h':
+    case 'H':
+      return { type: 'hide' };
     case ' ':
       return { type: 'reset' };
     case '=':
