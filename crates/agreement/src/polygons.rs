@@ -36,6 +36,13 @@ impl PolygonRegion {
             label: label.into(),
         }
     }
+
+    /// Whether it can be compared: simple (its edges neither cross nor touch), with three
+    /// or more distinct vertices (at most [`MAX_POLYGON_VERTICES`]), finite coordinates and
+    /// an area. Annotation screens refuse others, so agreement never meets one.
+    pub fn is_comparable(&self) -> bool {
+        self.points.len() <= MAX_POLYGON_VERTICES && prepare(&self.points).is_ok()
+    }
 }
 
 /// A polygon checked and cut into triangles.
@@ -339,6 +346,14 @@ mod tests {
 
     fn poly(points: &[(f64, f64)]) -> PolygonRegion {
         PolygonRegion::new(points.iter().map(|&(x, y)| [x, y]).collect(), "organ")
+    }
+
+    #[test]
+    fn figure_eights_and_slivers_are_not_comparable() {
+        assert!(poly(&[(0.0, 0.0), (4.0, 0.0), (4.0, 3.0)]).is_comparable());
+        assert!(!poly(&[(0.0, 0.0), (4.0, 4.0), (4.0, 0.0), (0.0, 4.0)]).is_comparable());
+        assert!(!poly(&[(0.0, 0.0), (2.0, 0.0), (4.0, 0.0)]).is_comparable());
+        assert!(!poly(&[(0.0, 0.0), (f64::NAN, 1.0), (1.0, 1.0)]).is_comparable());
     }
 
     #[test]

@@ -21,6 +21,21 @@ use std::collections::{BTreeMap, HashSet};
 /// Items assigned in one request, at most.
 const MAX_ASSIGN: usize = 100_000;
 
+/// Refuses a polygon whose edges cross or touch (a figure eight): its area, IoU and
+/// agreement have no meaning, so it is never stored.
+pub(crate) fn refuse_crossing_polygons(value: &AnnotationValue) -> Result<(), AppError> {
+    for (i, p) in value.polygons.iter().enumerate() {
+        let region = airlock_agreement::PolygonRegion::new(p.points.clone(), p.label.clone());
+        if !region.is_comparable() {
+            return Err(AppError::invalid(format!(
+                "Polygon {} crosses or touches itself; redraw it so that its edges do not cross.",
+                i + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn damaged() -> AppError {
     AppError::new(ErrorCode::VaultError, "An annotation record is damaged.")
 }
@@ -498,6 +513,7 @@ impl Session {
         value
             .validate(schema.task, &schema.body, &content)
             .map_err(|e| AppError::invalid(crate::error::sentence(&e.to_string())))?;
+        refuse_crossing_polygons(value)?;
         let new_json = serde_json::to_string(value).expect("values serialise");
         let now = rfc3339(self.now());
         let mut tx = self.begin().await?;

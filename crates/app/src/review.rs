@@ -556,6 +556,7 @@ impl Session {
                 };
                 gold.validate(schema.task, &schema.body, &content)
                     .map_err(|e| AppError::invalid(crate::error::sentence(&e.to_string())))?;
+                crate::annotate::refuse_crossing_polygons(gold)?;
                 (
                     "adjudicate",
                     None,

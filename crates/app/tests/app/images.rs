@@ -374,6 +374,15 @@ async fn polygons_are_matched_by_iou_in_review_and_agreement() {
         };
         let s = ws.active().await.unwrap();
         let id = s.my_queue().await.unwrap()[0].assignment_id.clone();
+        let bow_tie: &[(f64, f64)] = &[(0.0, 0.0), (8.0, 6.0), (8.0, 0.0), (0.0, 3.0)];
+        let crossing = s
+            .save_annotation(&id, &polygons(&[(bow_tie, "Lesion", 2)]), None)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            crossing.message,
+            "Polygon 1 crosses or touches itself; redraw it so that its edges do not cross."
+        );
         s.save_annotation(&id, &value, None).await.unwrap();
         s.submit_annotation(&id).await.unwrap();
         ws.logout().await.unwrap();
