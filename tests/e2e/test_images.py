@@ -10,6 +10,8 @@ Screenshots: target/e2e-screenshots/NN-images-*.png.
 
 from __future__ import annotations
 
+import re
+
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.common.exceptions import TimeoutException
@@ -20,11 +22,18 @@ from conftest import Ui
 from test_annotate import demo
 
 
-def click_row(ui: Ui, queue_testid: str, needle: str) -> None:
-    """Clicks the queue row whose text holds ``needle`` (scrolled into the queue's view)."""
+def click_row(ui: Ui, queue_testid: str, needle: str, item: str | None = None) -> str:
+    """Clicks the first queue row whose text holds ``needle`` (and ``item``, e.g. "Item 12",
+    when given), scrolled into the queue's view; returns the row's "Item N"."""
     queue = ui.visible(queue_testid)
-    row = next(b for b in queue.find_elements(By.CSS_SELECTOR, "button") if needle in b.get_attribute("textContent"))
+    row = next(
+        b
+        for b in queue.find_elements(By.CSS_SELECTOR, "button")
+        if needle in b.get_attribute("textContent") and (item is None or f"{item} " in b.get_attribute("textContent") + " ")
+    )
     ui.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();", row)
+    found = re.search(r"Item \d+", row.get_attribute("textContent"))
+    return found.group(0) if found else ""
 
 
 def open_ct_item(ui: Ui) -> None:
@@ -82,7 +91,7 @@ def test_two_annotators_box_a_ct_series_and_a_reviewer_adjudicates(ui: Ui) -> No
 
     ui.login("riley.reviewer", users["riley.reviewer"]["passphrase"])
     ui.click("nav-review")
-    click_row(ui, "review-queue", "Lesions on CT")
+    ct = click_row(ui, "review-queue", "Lesions on CT")
     canvas = ui.visible("review-image", timeout=30)
     ui.wait(30).until(lambda d: canvas.get_attribute("data-frame") not in (None, "-1"))
     ui.visible("review-col-A1")
@@ -97,7 +106,7 @@ def test_two_annotators_box_a_ct_series_and_a_reviewer_adjudicates(ui: Ui) -> No
     ui.wait(10).until(lambda d: ui.visible("review-gold-regions").text.count("frame") == before + 1)
     ui.click("review-save-gold")
     ui.text_contains("review-msg", "Gold label saved")
-    click_row(ui, "review-queue", "Lesions on CT")
+    click_row(ui, "review-queue", "Lesions on CT", ct)
     ui.text_contains("review-gold", "Gold (saved)")
     assert ui.visible("review-gold-regions").text.count("frame") == before + 1
     ui.screenshot("images-review-gold")
