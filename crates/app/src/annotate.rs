@@ -471,6 +471,29 @@ impl Session {
         })
     }
 
+    /// Checks labels against their schema and the released content of `item` (spans inside
+    /// the text, shapes inside the image and its frames, polygons whose edges do not cross).
+    pub(crate) async fn check_value(
+        &self,
+        item: &str,
+        schema: &SchemaDto,
+        value: &AnnotationValue,
+    ) -> Result<(), AppError> {
+        let text = if schema.task.is_text() {
+            Some(self.released_text(item).await?)
+        } else {
+            None
+        };
+        let content = match &text {
+            Some(t) => Content::Text(t),
+            None => crate::images::content_of(&*self.released_series(item).await?),
+        };
+        value
+            .validate(schema.task, &schema.body, &content)
+            .map_err(|e| AppError::invalid(crate::error::sentence(&e.to_string())))?;
+        refuse_crossing_polygons(value)
+    }
+
     /// Saves the caller's labels for an assignment (each save one transaction with its
     /// history row and audit event). Once labels were submitted, a change needs a reason.
     pub async fn save_annotation(
@@ -501,19 +524,7 @@ impl Session {
         let mut conn = self.pool.acquire().await?;
         let schema = load_schema(&mut conn, &schema_id).await?;
         drop(conn);
-        let text = if schema.task.is_text() {
-            Some(self.released_text(&item).await?)
-        } else {
-            None
-        };
-        let content = match &text {
-            Some(t) => Content::Text(t),
-            None => crate::images::content_of(&*self.released_series(&item).await?),
-        };
-        value
-            .validate(schema.task, &schema.body, &content)
-            .map_err(|e| AppError::invalid(crate::error::sentence(&e.to_string())))?;
-        refuse_crossing_polygons(value)?;
+        self.check_value(&item, &schema, value).await?;
         let new_json = serde_json::to_string(value).expect("values serialise");
         let now = rfc3339(self.now());
         let mut tx = self.begin().await?;

@@ -19,7 +19,7 @@
 //! Refusals (damaged, forged, expired, revoked, another vault's, a disabled user's) are
 //! audited as `package_refused` with a reason code and the file's SHA-256, never content.
 
-use crate::annotate::{damaged, sha_hex};
+use crate::annotate::{damaged, load_schema, sha_hex};
 use crate::error::{AppError, ErrorCode};
 use crate::json::{
     ContactInfo, MergeReport, PackageDirection, PackageDto, PackageStatus, VerifyReport,
@@ -27,7 +27,7 @@ use crate::json::{
 use crate::rfc3339;
 use crate::session::Session;
 use airlock_audit::{Checkpoint, Event, Segment};
-use airlock_model::{Action, EventKind, Outcome, Role, Task, UserId, VaultId};
+use airlock_model::{Action, AnnotationValue, EventKind, Outcome, Role, Task, UserId, VaultId};
 use airlock_package::{AgeIdentity, ContactCard, Header, OpenError, Package, PackageKind};
 use airlock_vault::{purpose, Tier};
 use serde::{Deserialize, Serialize};
@@ -1214,6 +1214,28 @@ impl Session {
             let last = a.history.last().map_or(*b, |c| c.revision);
             if !contiguous || last != a.revision || !result_status(&a.status) {
                 return Err(bad_content());
+            }
+            // The labels must hold here as they did in the workspace: parsed, and checked
+            // against the schema and the released item.
+            if let Some(v) = &a.value {
+                let value: AnnotationValue = serde_json::from_str(v).map_err(|_| bad_content())?;
+                let mut conn = self.pool.acquire().await.map_err(|_| bad_content())?;
+                let here: Option<(String, String)> =
+                    sqlx::query_as("SELECT item_id, schema_id FROM assignments WHERE id = ?")
+                        .bind(&a.id)
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(db)?;
+                if here.as_ref() != Some(&(a.item_id.clone(), a.schema_id.clone())) {
+                    return Err(bad_content());
+                }
+                let schema = load_schema(&mut conn, &a.schema_id)
+                    .await
+                    .map_err(|_| bad_content())?;
+                drop(conn);
+                self.check_value(&a.item_id, &schema, &value)
+                    .await
+                    .map_err(|_| bad_content())?;
             }
         }
         let workspace: VaultId = h.origin_vault.parse().map_err(|_| bad_content())?;

@@ -16,7 +16,7 @@ use airlock_agreement::{
     Score, Span, SpanCounts, SpanMatch,
 };
 use airlock_model::{
-    Action, AnnotationValue, BoxLabel, Content, EventKind, Outcome, PolygonLabel, ReasonId,
+    Action, AnnotationValue, BoxLabel, EventKind, Outcome, PolygonLabel, ReasonId,
     SpanLabel, Task,
 };
 use ed25519_dalek::Signer;
@@ -545,18 +545,7 @@ impl Session {
                 )
             }
             ReviewDecision::Adjudicate { gold } => {
-                let text;
-                let series;
-                let content = if schema.task.is_text() {
-                    text = self.released_text(item).await?;
-                    Content::Text(&text)
-                } else {
-                    series = self.released_series(item).await?;
-                    crate::images::content_of(&series)
-                };
-                gold.validate(schema.task, &schema.body, &content)
-                    .map_err(|e| AppError::invalid(crate::error::sentence(&e.to_string())))?;
-                crate::annotate::refuse_crossing_polygons(gold)?;
+                self.check_value(item, &schema, gold).await?;
                 (
                     "adjudicate",
                     None,
