@@ -503,6 +503,17 @@ async fn assignment_frame(
     Ok(tauri::ipc::Response::new(bytes))
 }
 
+/// One page of a schema version's guideline PDF, as PNG bytes.
+#[tauri::command]
+async fn guideline_page(
+    state: State<'_, AppState>,
+    schema_id: String,
+    page: u32,
+) -> R<tauri::ipc::Response> {
+    let bytes = with_session!(state, |s| s.guideline_page(&schema_id, page))?;
+    Ok(tauri::ipc::Response::new(bytes))
+}
+
 /// One frame of an image under review, as raw bytes like `assignment_frame`.
 #[tauri::command]
 async fn review_frame(
@@ -709,6 +720,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         deid_queue,
         deid_review,
         deid_revise,
+        guideline_page,
         deid_dicom_review,
         deid_dicom_clean,
         deid_validate,

@@ -163,3 +163,10 @@ def test_a_photograph_is_checked_without_its_metadata_and_shown_in_colour(ui: Ui
     assert top[:3] == [0, 0, 0], top
     assert middle[:3] != [0, 0, 0] and middle[0] != middle[2], middle
     ui.screenshot("images-photo-work")
+    # The schema's guideline PDF, rendered page by page in Rust.
+    details = ui.visible("work-guideline-pdf")
+    ui.driver.execute_script("arguments[0].open = true; arguments[0].scrollIntoView({block: 'start'});", details)
+    page = ui.visible("guideline-pdf-image", timeout=30)
+    ui.wait(10).until(lambda d: d.execute_script("return arguments[0].naturalWidth", page) == 1240)
+    assert ui.visible("guideline-pdf-page").text.startswith("Page 1 /")
+    ui.screenshot("images-guideline-pdf")

@@ -41,7 +41,12 @@ pub(crate) fn damaged() -> AppError {
 }
 
 pub(crate) fn sha_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
+    sha_hex_bytes(s.as_bytes())
+}
+
+/// SHA-256 of bytes, hex.
+pub(crate) fn sha_hex_bytes(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
 }
 
 /// Loads a schema version.
@@ -50,7 +55,8 @@ pub(crate) async fn load_schema(
     id: &str,
 ) -> Result<SchemaDto, AppError> {
     let r = sqlx::query(
-        "SELECT id, name, version, task, body, guideline, status, created_at, published_at FROM schemas WHERE id = ?",
+        "SELECT id, name, version, task, body, guideline, status, created_at, published_at, \
+         guideline_pdf_sha256, guideline_pdf_size, guideline_pdf_pages FROM schemas WHERE id = ?",
     )
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -67,6 +73,18 @@ fn schema_row(r: &sqlx::sqlite::SqliteRow) -> Result<SchemaDto, AppError> {
         task: Task::parse(&r.get::<String, _>(3)).ok_or_else(damaged)?,
         body: serde_json::from_str(&r.get::<String, _>(4)).map_err(|_| damaged())?,
         guideline: r.get(5),
+        guideline_pdf: match (
+            r.get::<Option<String>, _>(9),
+            r.get::<Option<i64>, _>(10),
+            r.get::<Option<i64>, _>(11),
+        ) {
+            (Some(sha256), Some(size), Some(pages)) => Some(crate::json::GuidelinePdf {
+                sha256,
+                size: size as u64,
+                pages: pages as u32,
+            }),
+            _ => None,
+        },
         status: match r.get::<String, _>(6).as_str() {
             "draft" => SchemaStatus::Draft,
             "published" => SchemaStatus::Published,
@@ -96,6 +114,23 @@ impl Session {
         if input.guideline.len() > 1_000_000 {
             return Err(AppError::invalid("The guideline must be under 1 MB."));
         }
+        let pdf = match input.guideline_pdf.as_deref().filter(|p| !p.is_empty()) {
+            Some(b64) => {
+                use base64::Engine as _;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64.trim())
+                    .map_err(|_| {
+                        AppError::invalid("The guideline PDF did not arrive whole (not base64).")
+                    })?;
+                let pages = crate::guidelines::check_pdf(&bytes)?;
+                let blob = self
+                    .vault
+                    .blobs(&self.keys.work, None)
+                    .put(Tier::Work, &bytes[..])?;
+                Some((blob, sha_hex_bytes(&bytes), pages))
+            }
+            None => None,
+        };
         let body: SchemaBody = input
             .body
             .clone()
@@ -110,8 +145,9 @@ impl Session {
                 .fetch_one(&mut *tx)
                 .await?;
         sqlx::query(
-            "INSERT INTO schemas (id, name, version, task, body, guideline, status, created_at, created_by) \
-             VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?)",
+            "INSERT INTO schemas (id, name, version, task, body, guideline, status, created_at, created_by, \
+             guideline_pdf_blob, guideline_pdf_size, guideline_pdf_sha256, guideline_pdf_pages) \
+             VALUES (?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?)",
         )
         .bind(&id)
         .bind(name)
@@ -121,6 +157,10 @@ impl Session {
         .bind(&input.guideline)
         .bind(&now)
         .bind(self.user_id.to_string())
+        .bind(pdf.as_ref().map(|(b, _, _)| b.name.clone()))
+        .bind(pdf.as_ref().map(|(b, _, _)| b.size as i64))
+        .bind(pdf.as_ref().map(|(_, sha, _)| sha.clone()))
+        .bind(pdf.as_ref().map(|(_, _, pages)| i64::from(*pages)))
         .execute(&mut *tx)
         .await?;
         let mut d = self.draft(EventKind::SchemaCreated, Outcome::Success);
@@ -129,6 +169,12 @@ impl Session {
         d.detail.insert("version".into(), version.into());
         d.detail.insert("task".into(), input.task.as_str().into());
         d.detail.insert("labels".into(), body.labels.len().into());
+        if let Some((_, sha, pages)) = &pdf {
+            d.detail
+                .insert("guideline_pdf_sha256".into(), sha.clone().into());
+            d.detail
+                .insert("guideline_pdf_pages".into(), (*pages).into());
+        }
         self.record(&mut tx, d).await?;
         let dto = load_schema(&mut tx, &id).await?;
         tx.commit().await?;
@@ -158,6 +204,10 @@ impl Session {
         d.detail.insert("version".into(), dto.version.into());
         d.detail
             .insert("guideline_sha256".into(), sha_hex(&dto.guideline).into());
+        if let Some(pdf) = &dto.guideline_pdf {
+            d.detail
+                .insert("guideline_pdf_sha256".into(), pdf.sha256.clone().into());
+        }
         self.record(&mut tx, d).await?;
         tx.commit().await?;
         Ok(dto)
@@ -168,7 +218,8 @@ impl Session {
         let _grant = self.authorize(Action::ViewSchemas).await?;
         let only_published = self.role != Role::Lead;
         let rows = sqlx::query(
-            "SELECT id, name, version, task, body, guideline, status, created_at, published_at FROM schemas \
+            "SELECT id, name, version, task, body, guideline, status, created_at, published_at, \
+             guideline_pdf_sha256, guideline_pdf_size, guideline_pdf_pages FROM schemas \
              WHERE (? = 0 OR status = 'published') ORDER BY name, version",
         )
         .bind(only_published as i64)

@@ -407,6 +407,16 @@ async fn deidentify_demo(
     Ok(())
 }
 
+/// The CT schema's guideline as a PDF too (made from its Markdown), base64 as the UI
+/// sends it: annotators page through it beside the image.
+fn demo_guideline_pdf() -> String {
+    use base64::Engine as _;
+    let text = "# Lesions on CT\n\nBox every lesion on the slice where it is largest, tight to its edge.\n\n## Windows\n\n- Use the soft-tissue window (key 1) for lesions.\n- Check the lung window (key 2) for nodules.\n\n## Artefacts\n\n- Box streaks or noise only where they could be mistaken for a lesion.\n- Photographs: box the wound itself, not the dressing.\n";
+    let pdf = airlock_deliver::pdf::render_text_pdf("Lesions on CT: labelling guideline", text)
+        .expect("the demo guideline renders");
+    base64::engine::general_purpose::STANDARD.encode(pdf)
+}
+
 /// The demo's box schema for the CT series (named to sort after the text schema, which
 /// screens open first).
 fn demo_box_schema() -> SchemaInput {
@@ -434,6 +444,7 @@ Box every **lesion** on the slice where it is largest, tight to its edge.
 - Box artefacts only where they could be mistaken for a lesion.
 "
         .into(),
+        guideline_pdf: Some(demo_guideline_pdf()),
     }
 }
 
@@ -494,8 +505,7 @@ fn demo_schema() -> SchemaInput {
             ],
             multi: false,
         },
-        guideline: "# Discharge entities\n\nMark every **diagnosis**, **drug** and **procedure**.\n\n- Mark the shortest span that names the thing (\"pneumonia\", not \"community-acquired pneumonia was\").\n- Do not mark placeholders such as [NAME] or [DATE 2025].\n".into(),
-    }
+        guideline: "# Discharge entities\n\nMark every **diagnosis**, **drug** and **procedure**.\n\n- Mark the shortest span that names the thing (\"pneumonia\", not \"community-acquired pneumonia was\").\n- Do not mark placeholders such as [NAME] or [DATE 2025].\n".into(), guideline_pdf: None,}
 }
 
 /// Entities the demo annotators mark, by the words that name them.

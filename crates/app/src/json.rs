@@ -1024,6 +1024,23 @@ pub struct SchemaInput {
     pub body: airlock_model::SchemaBody,
     /// The guideline (Markdown) of this version.
     pub guideline: String,
+    /// A guideline PDF for this version (base64), besides or instead of the Markdown.
+    #[serde(default)]
+    #[ts(optional)]
+    pub guideline_pdf: Option<String>,
+}
+
+/// A schema version's guideline PDF: what identifies it, and how many pages to show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct GuidelinePdf {
+    /// SHA-256 of the PDF, hex (recorded when the version is created and published).
+    pub sha256: String,
+    /// Size in bytes.
+    #[ts(type = "number")]
+    pub size: u64,
+    /// Pages.
+    pub pages: u32,
 }
 
 /// A schema version's state.
@@ -1053,6 +1070,8 @@ pub struct SchemaDto {
     pub body: airlock_model::SchemaBody,
     /// Guideline.
     pub guideline: String,
+    /// The guideline PDF, when one is attached.
+    pub guideline_pdf: Option<GuidelinePdf>,
     /// State.
     pub status: SchemaStatus,
     /// Created, RFC 3339.

@@ -33,6 +33,7 @@ mod demo;
 mod destroy;
 mod dicom_files;
 mod error;
+mod guidelines;
 mod images;
 mod ingest;
 pub mod json;

@@ -16,8 +16,7 @@ use airlock_agreement::{
     Score, Span, SpanCounts, SpanMatch,
 };
 use airlock_model::{
-    Action, AnnotationValue, BoxLabel, EventKind, Outcome, PolygonLabel, ReasonId,
-    SpanLabel, Task,
+    Action, AnnotationValue, BoxLabel, EventKind, Outcome, PolygonLabel, ReasonId, SpanLabel, Task,
 };
 use ed25519_dalek::Signer;
 use sqlx::Row;

@@ -805,6 +805,11 @@ pub fn render_certificate_pdf(check: &CertificateCheck) -> Result<Vec<u8>, PdfEr
                     .utc_offset_minute(0),
             ),
     );
+    write_pages(doc, &layout)
+}
+
+/// Draws the laid-out pages into `doc` and returns the PDF.
+fn write_pages(mut doc: Document, layout: &Layout) -> Result<Vec<u8>, PdfError> {
     for ops in &layout.pages {
         let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or(PdfError::Render)?;
         let mut page = doc.start_page_with(settings);
@@ -816,6 +821,38 @@ pub fn render_certificate_pdf(check: &CertificateCheck) -> Result<Vec<u8>, PdfEr
         page.finish();
     }
     doc.finish().map_err(|_| PdfError::Render)
+}
+
+/// A plain document as PDF (A4, the certificate's fonts): `text` is read as light
+/// Markdown, `# ` and `## ` lines as headings, `- ` lines as bullets, other lines as
+/// paragraphs (`**` marks are dropped). For guideline PDFs made from a schema's Markdown.
+pub fn render_text_pdf(title: &str, text: &str) -> Result<Vec<u8>, PdfError> {
+    let mut layout = Layout::new();
+    let big = Style {
+        face: Face::Bold,
+        size: 17.0,
+        color: HEADING,
+    };
+    layout.text(MARGIN_X, layout.y + 17.0, big, title);
+    layout.y += 30.0;
+    for line in text.lines().map(|l| l.replace("**", "")) {
+        let line = line.trim_end();
+        if let Some(h) = line.strip_prefix("## ").or_else(|| line.strip_prefix("# ")) {
+            layout.subheading(h, 40.0);
+        } else if let Some(item) = line.strip_prefix("- ") {
+            layout.paragraph(item, PLAIN, 14.0, Some("•"));
+        } else if !line.trim().is_empty() {
+            layout.paragraph(line.trim(), PLAIN, 0.0, None);
+        }
+    }
+    let mut doc = Document::new();
+    doc.set_metadata(
+        krilla::metadata::Metadata::new()
+            .title(title.to_string())
+            .creator("Airlock".to_string())
+            .language("en".to_string()),
+    );
+    write_pages(doc, &layout)
 }
 
 #[cfg(test)]
@@ -846,6 +883,16 @@ mod tests {
             (m - 10.0 * 10.0 * 0.602).abs() < 0.5,
             "DejaVu Sans Mono advances 0.602 em: {m}"
         );
+    }
+
+    #[test]
+    fn a_text_document_becomes_a_pdf_with_its_words() {
+        let long = "Box every lesion on the slice where it is largest. ".repeat(400);
+        let pdf =
+            render_text_pdf("Guideline", &format!("# Lesions\n\n- Tight boxes\n{long}")).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        let pages = pdf.windows(10).filter(|w| w == b"/Type /Pag").count();
+        assert!(pages >= 3, "a long text spans pages ({pages} page objects)");
     }
 
     #[test]

@@ -339,6 +339,7 @@ async fn classification_agreement_matches_the_agreement_crate() {
                 multi: false,
             },
             guideline: String::new(),
+            guideline_pdf: None,
         })
         .await
         .unwrap();

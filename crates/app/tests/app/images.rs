@@ -7,6 +7,7 @@ use airlock_app::json::RegionState;
 use airlock_app::json::{AssignRequest, ReviewDecision, SchemaInput};
 use airlock_app::{ErrorCode, Role, Workspace};
 use airlock_model::{AnnotationValue, BoxLabel, LabelDef, PolygonLabel, SchemaBody, Task};
+use sha2::Digest as _;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -58,6 +59,7 @@ fn box_schema() -> SchemaInput {
             multi: false,
         },
         guideline: "Box every lesion on the slice where it is largest.".into(),
+        guideline_pdf: None,
     }
 }
 
@@ -541,6 +543,92 @@ async fn the_demo_has_a_boxed_ct_series_and_photograph_to_review() {
         }
     }
     assert_eq!(seen, (true, true));
+    // The schema's guideline PDF, page by page, rendered to PNG for the reviewer too.
+    let schema = s
+        .schema_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.name == "Lesions on CT")
+        .unwrap();
+    let pdf = schema
+        .guideline_pdf
+        .clone()
+        .expect("the demo attaches a guideline PDF");
+    assert!(pdf.pages >= 1 && pdf.sha256.len() == 64);
+    let png = s.guideline_page(&schema.id, 0).await.unwrap();
+    let page = image::load_from_memory(&png).unwrap();
+    assert_eq!(page.width(), 1240, "pages are rendered 1240 pixels wide");
+    assert!(page.height() > page.width(), "an upright A4 page");
+    let ink = page.to_luma8().pixels().filter(|p| p.0[0] < 128).count();
+    assert!(ink > 1000, "the page has text on it ({ink} dark pixels)");
+    let e = s.guideline_page(&schema.id, pdf.pages).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+}
+
+#[tokio::test]
+async fn a_guideline_pdf_is_checked_when_attached() {
+    let fx = team().await;
+    let mut lead = fx.login_as(Role::Lead).await;
+    let s = lead.active().await.unwrap();
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+    for (bytes, message) in [
+        (
+            &b"%PDF-1.7 nothing more"[..],
+            "This guideline is not a readable PDF (or it is password-protected).",
+        ),
+        (
+            &b"GIF89a"[..],
+            "This guideline is not a readable PDF (or it is password-protected).",
+        ),
+    ] {
+        let e = s
+            .schema_create(&SchemaInput {
+                guideline_pdf: Some(b64(bytes)),
+                ..box_schema()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.message, message);
+    }
+    let e = s
+        .schema_create(&SchemaInput {
+            guideline_pdf: Some("not base64!".into()),
+            ..box_schema()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    let pdf = airlock_deliver::pdf::render_text_pdf("Guideline", "# One\n\nBox lesions.").unwrap();
+    let made = s
+        .schema_create(&SchemaInput {
+            guideline_pdf: Some(b64(&pdf)),
+            ..box_schema()
+        })
+        .await
+        .unwrap();
+    let info = made.guideline_pdf.expect("attached");
+    assert_eq!((info.pages, info.size), (1, pdf.len() as u64));
+    assert_eq!(info.sha256, hex::encode(sha2::Sha256::digest(&pdf)));
+    let without = s.schema_create(&box_schema()).await.unwrap();
+    let e = s.guideline_page(&without.id, 0).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+    lead.logout().await.unwrap();
+    // Annotators see published versions only.
+    let mut a1 = fx.login_as(Role::Annotator).await;
+    let e = a1
+        .active()
+        .await
+        .unwrap()
+        .guideline_page(&made.id, 0)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::NotFound,
+        "a draft's guideline is the lead's"
+    );
 }
 
 /// Receives a JPEG photograph (EXIF orientation 6 and a name in its EXIF and comment) and

@@ -139,5 +139,6 @@ pub fn span_schema(name: &str) -> airlock_app::json::SchemaInput {
             multi: false,
         },
         guideline: "Mark diagnoses and drugs.".into(),
+        guideline_pdf: None,
     }
 }

@@ -334,6 +334,11 @@ export function assignmentFrame(assignmentId: string, frame: number): Promise<Ar
   return call<ArrayBuffer>('assignment_frame', { assignmentId, frame });
 }
 
+/** One page (from 0) of a schema version's guideline PDF, as PNG bytes. */
+export function guidelinePage(schemaId: string, page: number): Promise<ArrayBuffer> {
+  return call<ArrayBuffer>('guideline_page', { schemaId, page });
+}
+
 /** One frame (from 0) of an image under review, like assignmentFrame. */
 export function reviewFrame(itemId: string, schemaId: string, frame: number): Promise<ArrayBuffer> {
   return call<ArrayBuffer>('review_frame', { itemId, schemaId, frame });

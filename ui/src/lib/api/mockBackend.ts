@@ -496,6 +496,8 @@ export class MockBackend implements IBackend {
         return this.assignmentFrame(str(a.assignmentId), Number(a.frame));
       case 'review_frame':
         return this.reviewFrame(str(a.itemId), str(a.schemaId), Number(a.frame));
+      case 'guideline_page':
+        return this.guidelinePage(str(a.schemaId), Number(a.page));
       case 'submit_annotation':
         return this.submitAnnotation(str(a.assignmentId));
       case 'review_queue':
@@ -1495,6 +1497,7 @@ export class MockBackend implements IBackend {
         labels: input.body.labels.map((l, i) => ({ ...l, key: l.key ?? String((i + 1) % 10), color: l.color ?? palette[i % 8]! })),
       },
       guideline: input.guideline,
+      guideline_pdf: input.guideline_pdf ? { sha256: `mock-${input.guideline_pdf.length}`, size: Math.floor((input.guideline_pdf.length * 3) / 4), pages: 2 } : null,
       status: 'draft',
       created_at: new Date(this.now()).toISOString(),
       published_at: null,
@@ -1502,6 +1505,16 @@ export class MockBackend implements IBackend {
     v.schemas.push(dto);
     this.append('schema_created', 'success', u, { kind: 'schema', id: dto.id, name: null });
     return dto;
+  }
+
+  /** A guideline page: the fake renders nothing, it returns a 1 × 1 white PNG. */
+  private guidelinePage(schemaId: string, page: number): ArrayBuffer {
+    this.requireRole(['lead', 'annotator', 'reviewer'], 'view schemas');
+    const s = this.requireVault().schemas.find((x) => x.id === schemaId);
+    if (!s?.guideline_pdf) throw fail('not_found', 'This schema version has no guideline PDF.');
+    if (page < 0 || page >= s.guideline_pdf.pages) throw fail('invalid_input', `Page ${page + 1} does not exist: this guideline has ${s.guideline_pdf.pages} pages.`);
+    const png = atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg==');
+    return Uint8Array.from(png, (c) => c.charCodeAt(0)).buffer;
   }
 
   private schemaPublish(id: string): SchemaDto {

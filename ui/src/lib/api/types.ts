@@ -58,6 +58,7 @@ export type { ReviewView } from './bindings/ReviewView';
 export type { SaveResult } from './bindings/SaveResult';
 export type { SchemaBody } from './bindings/SchemaBody';
 export type { SchemaDto } from './bindings/SchemaDto';
+export type { GuidelinePdf } from './bindings/GuidelinePdf';
 export type { SchemaInput } from './bindings/SchemaInput';
 export type { SchemaStatus } from './bindings/SchemaStatus';
 export type { SpanLabel } from './bindings/SpanLabel';

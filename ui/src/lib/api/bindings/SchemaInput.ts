@@ -21,4 +21,8 @@ body: SchemaBody,
 /**
  * The guideline (Markdown) of this version.
  */
-guideline: string, };
+guideline: string, 
+/**
+ * A guideline PDF for this version (base64), besides or instead of the Markdown.
+ */
+guideline_pdf?: string, };
