@@ -33,7 +33,7 @@ use airlock_vault::{purpose, Tier};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{Row, SqliteConnection};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -66,13 +66,31 @@ struct SchemaRow {
     published_at: Option<String>,
 }
 
-/// One de-identified item.
+/// One de-identified item: a text, or an image carried as its own payload file.
 #[derive(Serialize, Deserialize)]
 struct ItemRow {
     id: String,
     number: i64,
+    /// The de-identified text (empty for an image).
+    #[serde(default)]
     text: String,
+    /// What the item is: `text` (the default, as in packages made before images),
+    /// `dicom` (de-identified DICOM) or `png` (a photograph released as PNG).
+    #[serde(default = "text_kind")]
+    kind: String,
+    /// For an image, the payload file holding its de-identified bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
 }
+
+fn text_kind() -> String {
+    "text".into()
+}
+
+/// The most image items one package carries (a package holds at most 64 files).
+const MAX_PACKAGE_IMAGES: usize = 60;
+/// The most image bytes one package carries (packages are at most 512 MiB).
+const MAX_PACKAGE_IMAGE_BYTES: u64 = 400 * 1024 * 1024;
 
 /// One change of an assignment's labels (values are the stored JSON, kept opaque so the
 /// format follows whatever `AnnotationValue` holds).
@@ -476,20 +494,18 @@ impl Session {
              n.value, COALESCE(n.revision, 0), n.updated_at FROM assignments a \
              LEFT JOIN reasons r ON r.id = a.comment LEFT JOIN annotations n ON n.assignment_id = a.id \
              JOIN items i ON i.id = a.item_id JOIN schemas s ON s.id = a.schema_id \
-             WHERE a.annotator_id = ? AND s.task IN (?, ?) AND a.status <> 'accepted' AND NOT EXISTS ( \
+             WHERE a.annotator_id = ? AND a.status <> 'accepted' AND NOT EXISTS ( \
                SELECT 1 FROM package_assignments pa JOIN packages p ON p.id = pa.package_id \
                WHERE pa.assignment_id = a.id AND p.status = 'issued') \
              ORDER BY i.number",
         )
         .bind(u.id.to_string())
-        .bind(Task::TextSpans.as_str())
-        .bind(Task::TextClassification.as_str())
         .fetch_all(&mut *conn)
         .await?;
         if rows.is_empty() {
             return Err(AppError::new(
                 ErrorCode::Conflict,
-                "This annotator has no open text assignments outside an outstanding package (image items are labelled in the main vault).",
+                "This annotator has no open assignments outside an outstanding package.",
             ));
         }
         let mut assignments = Vec::with_capacity(rows.len());
@@ -535,21 +551,57 @@ impl Session {
             });
         }
         drop(conn);
-        let mut items = Vec::with_capacity(assignments.len());
+        let text_schemas: HashSet<&str> = schemas
+            .iter()
+            .filter(|s| Task::parse(&s.task).is_some_and(Task::is_text))
+            .map(|s| s.id.as_str())
+            .collect();
+        let mut items: Vec<ItemRow> = Vec::with_capacity(assignments.len());
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut image_bytes = 0u64;
+        let mut deferred: HashSet<String> = HashSet::new();
         for a in &assignments {
-            if items.iter().any(|i: &ItemRow| i.id == a.item_id) {
+            if items.iter().any(|i| i.id == a.item_id) || deferred.contains(&a.item_id) {
                 continue;
             }
             let number: i64 = sqlx::query_scalar("SELECT number FROM items WHERE id = ?")
                 .bind(&a.item_id)
                 .fetch_one(&self.pool)
                 .await?;
+            if text_schemas.contains(a.schema_id.as_str()) {
+                items.push(ItemRow {
+                    id: a.item_id.clone(),
+                    number,
+                    text: self.released_text(&a.item_id).await?,
+                    kind: text_kind(),
+                    file: None,
+                });
+                continue;
+            }
+            // An image goes as its own file; past the package's limits it waits for the
+            // next package (its assignments stay in this vault, not outstanding).
+            let (blob, dicom) = self.released_image_blob(&a.item_id).await?;
+            if files.len() >= MAX_PACKAGE_IMAGES
+                || image_bytes + blob.size > MAX_PACKAGE_IMAGE_BYTES
+            {
+                deferred.insert(a.item_id.clone());
+                continue;
+            }
+            image_bytes += blob.size;
+            let file = format!("image-{number:06}.bin");
+            files.push((
+                file.clone(),
+                self.vault.blobs(&self.keys.work, None).read_all(&blob)?,
+            ));
             items.push(ItemRow {
                 id: a.item_id.clone(),
                 number,
-                text: self.released_text(&a.item_id).await?,
+                text: String::new(),
+                kind: if dicom { "dicom" } else { "png" }.into(),
+                file: Some(file),
             });
         }
+        assignments.retain(|a| !deferred.contains(&a.item_id));
         let now = self.now();
         let expires = now + Duration::days(i64::from(expires_days));
         let package_id = uuid::Uuid::new_v4().to_string();
@@ -572,16 +624,13 @@ impl Session {
             expires,
         };
         let personal = self.personal()?;
-        let bytes = airlock_package::seal(
-            header,
-            vec![(
-                ASSIGNMENT_FILE.into(),
-                serde_json::to_vec(&body).expect("payloads serialise"),
-            )],
-            &personal.signing,
-            &recipient,
-        )
-        .map_err(|e| AppError::invalid(crate::error::sentence(&e.to_string())))?;
+        let mut payload_files = vec![(
+            ASSIGNMENT_FILE.to_string(),
+            serde_json::to_vec(&body).expect("payloads serialise"),
+        )];
+        payload_files.extend(files);
+        let bytes = airlock_package::seal(header, payload_files, &personal.signing, &recipient)
+            .map_err(|e| AppError::invalid(crate::error::sentence(&e.to_string())))?;
         let file_sha = hex::encode(Sha256::digest(&bytes));
         let mut tx = self.begin().await?;
         sqlx::query(
@@ -743,10 +792,17 @@ impl Session {
             .await?
             .into_iter()
             .collect();
+        let malformed =
+            || AppError::invalid("This package's content is not what its kind requires.");
         let mut stored = HashMap::new();
         for item in body.items.iter().filter(|i| !known.contains(&i.id)) {
-            let blob = blobs.put(Tier::Work, item.text.as_bytes())?;
-            stored.insert(item.id.clone(), blob);
+            let bytes: &[u8] = match (item.kind.as_str(), &item.file) {
+                ("text", None) => item.text.as_bytes(),
+                ("dicom" | "png", Some(f)) => p.files.get(f).ok_or_else(malformed)?,
+                _ => return Err(malformed()),
+            };
+            let blob = blobs.put(Tier::Work, bytes)?;
+            stored.insert(item.id.clone(), (blob, item.kind.as_str()));
         }
         let mut tx = self.begin().await?;
         for (key, value) in [
@@ -776,39 +832,48 @@ impl Session {
         .execute(&mut *tx)
         .await?;
         for item in &body.items {
-            let Some(blob) = stored.get(&item.id) else {
+            let Some((blob, kind)) = stored.get(&item.id) else {
                 continue;
+            };
+            // The item as this workspace's screens read it: released de-identified output.
+            let method = match *kind {
+                "dicom" => "ps315_dicom",
+                "png" => crate::deid_image_items::METHOD,
+                _ => "safe_harbor_text",
             };
             let file = uuid::Uuid::new_v4().to_string();
             sqlx::query(
                 "INSERT INTO source_files (id, batch_id, path_tag, size, kind, verdict, blob_name, sealed, stored_at) \
-                 VALUES (?, ?, ?, ?, 'text', 'verified', ?, x'', ?)",
+                 VALUES (?, ?, ?, ?, ?, 'verified', ?, x'', ?)",
             )
             .bind(&file)
             .bind(&batch)
             .bind(&item.id)
             .bind(blob.size as i64)
+            .bind(kind)
             .bind(&blob.name)
             .bind(&now)
             .execute(&mut *tx)
             .await?;
             sqlx::query(
                 "INSERT INTO items (id, number, batch_id, source_file_id, part, kind, size, status, created_at) \
-                 VALUES (?, ?, ?, ?, 0, 'text', ?, 'received', ?)",
+                 VALUES (?, ?, ?, ?, 0, ?, ?, 'received', ?)",
             )
             .bind(&item.id)
             .bind(item.number)
             .bind(&batch)
             .bind(&file)
+            .bind(kind)
             .bind(blob.size as i64)
             .bind(&now)
             .execute(&mut *tx)
             .await?;
             sqlx::query(
                 "INSERT INTO deid_results (item_id, method, policy, status, output_blob, output_size, created_at, created_by, validated_at) \
-                 VALUES (?, 'safe_harbor_text', 'safe_harbor', 'validated', ?, ?, ?, ?, ?)",
+                 VALUES (?, ?, 'safe_harbor', 'validated', ?, ?, ?, ?, ?)",
             )
             .bind(&item.id)
+            .bind(method)
             .bind(&blob.name)
             .bind(blob.size as i64)
             .bind(&now)

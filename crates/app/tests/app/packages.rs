@@ -923,3 +923,152 @@ async fn destruction_after_a_merge_keeps_the_workspace_events_in_the_final_expor
     assert!(check.ok, "{}", check.message);
     assert_eq!(check.audit_matches, Some(true));
 }
+
+#[tokio::test]
+async fn image_assignments_travel_with_their_de_identified_pixels_and_come_back_checked() {
+    let t = setup().await;
+    let ann1 = user_of(Role::Annotator);
+    // A CT series and a photograph, de-identified, validated and signed off; a box schema
+    // assigned to ann1 beside the four text items.
+    let dir = t.file("src-images");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("ct.dcm"),
+        airlock_deid_dicom::testing::synthetic_ct_series(16, 12, 5),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("wound.jpg"),
+        airlock_deid_image::testing::jpeg_with_exif(40, 30, 1, "Marisol Trevanion"),
+    )
+    .unwrap();
+    let mut lead = t.lead().await;
+    let s = lead.active().await.unwrap();
+    let batch = s
+        .ingest(
+            &crate::support::request(&dir),
+            &|_| {},
+            std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        )
+        .await
+        .unwrap()
+        .batch_id;
+    s.deid_run(Some(&batch)).await.unwrap();
+    for q in s.deid_queue(Some(&batch)).await.unwrap() {
+        s.deid_validate(&q.item_id).await.unwrap();
+    }
+    s.deid_sign_off(&batch).await.unwrap();
+    let boxes = s
+        .schema_create(&json::SchemaInput {
+            name: "Lesions".into(),
+            task: airlock_model::Task::ImageBoxes,
+            body: airlock_model::SchemaBody {
+                labels: vec![airlock_model::LabelDef {
+                    name: "Lesion".into(),
+                    key: None,
+                    color: None,
+                    description: None,
+                }],
+                multi: false,
+            },
+            guideline: "Box every lesion.".into(),
+            guideline_pdf: None,
+        })
+        .await
+        .unwrap();
+    s.schema_publish(&boxes.id).await.unwrap();
+    s.assign(&AssignRequest {
+        schema_id: boxes.id.clone(),
+        batch_id: Some(batch),
+        annotators: vec![ann1.0.into()],
+        overlap: 1,
+    })
+    .await
+    .unwrap();
+    let p = s
+        .package_assign(ann1.0, &t.file("to-ann1.pkg"), 14)
+        .await
+        .unwrap();
+    assert_eq!(p.assignments, 6, "4 texts, a series and a photograph");
+    lead.logout().await.unwrap();
+    let package = std::fs::read(t.file("to-ann1.pkg")).unwrap();
+    assert!(
+        !package.windows(8).any(|w| w == b"Marisol "),
+        "the package is encrypted (and holds de-identified pixels only)"
+    );
+
+    let mut ws = t.annotator(&t.ws1, ann1).await;
+    let s = ws.active().await.unwrap();
+    s.package_open(&t.file("to-ann1.pkg")).await.unwrap();
+    let mut images = 0;
+    for q in s.my_queue().await.unwrap() {
+        let view = s.open_assignment(&q.assignment_id).await.unwrap();
+        let Some(info) = view.image else { continue };
+        images += 1;
+        let frame = s.assignment_frame(&q.assignment_id, 0).await.unwrap();
+        let per_pixel = if info.color { 4 } else { 2 };
+        assert_eq!(frame.len() as u32, info.width * info.height * per_pixel);
+        let outside = s
+            .save_annotation(
+                &q.assignment_id,
+                &airlock_model::AnnotationValue {
+                    boxes: vec![airlock_model::BoxLabel {
+                        x: 2.0,
+                        y: 2.0,
+                        w: 100.0,
+                        h: 4.0,
+                        label: "Lesion".into(),
+                        frame: 0,
+                    }],
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            outside.code,
+            ErrorCode::InvalidInput,
+            "the workspace checks boxes too"
+        );
+        let value = airlock_model::AnnotationValue {
+            boxes: vec![airlock_model::BoxLabel {
+                x: 2.0,
+                y: 2.0,
+                w: 6.0,
+                h: 4.0,
+                label: "Lesion".into(),
+                frame: info.frames - 1,
+            }],
+            ..Default::default()
+        };
+        s.save_annotation(&q.assignment_id, &value, None)
+            .await
+            .unwrap();
+        s.submit_annotation(&q.assignment_id).await.unwrap();
+    }
+    assert_eq!(images, 2);
+    s.package_return(None, &t.file("from-ann1.pkg"))
+        .await
+        .unwrap();
+    ws.logout().await.unwrap();
+
+    let r = merge(&t, "from-ann1.pkg").await.unwrap();
+    assert_eq!(
+        r.assignments, 2,
+        "the two images were labelled, the texts left alone"
+    );
+    let mut rev = t.fx.login_as(Role::Reviewer).await;
+    let queue = rev.active().await.unwrap().review_queue().await.unwrap();
+    let boxed: Vec<_> = queue.iter().filter(|q| q.schema_id == boxes.id).collect();
+    assert_eq!(boxed.len(), 2, "both images come back for review");
+    let view = rev
+        .active()
+        .await
+        .unwrap()
+        .review_item(&boxed[0].item_id, &boxes.id)
+        .await
+        .unwrap();
+    assert_eq!(view.annotations[0].value.boxes.len(), 1);
+    rev.logout().await.unwrap();
+}
