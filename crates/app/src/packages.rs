@@ -455,11 +455,12 @@ impl Session {
         })
     }
 
-    /// Writes an assignment package for annotator `to`: their open text assignments not in
-    /// another outstanding package, with the de-identified text, the schema versions and
-    /// their earlier labels; signed by the caller, encrypted to `to`'s contact card, valid
-    /// for `expires_days`. Image assignments stay in the main vault (packages carry text only
-    /// in this version). Lead only; audited.
+    /// Writes an assignment package for annotator `to`: their open assignments not in
+    /// another outstanding package, with the de-identified texts and images (each image its
+    /// own payload file, at most [`MAX_PACKAGE_IMAGES`] and [`MAX_PACKAGE_IMAGE_BYTES`]; the
+    /// rest wait for the next package), the schema versions and their earlier labels;
+    /// signed by the caller, encrypted to `to`'s contact card, valid for `expires_days`.
+    /// Lead only; audited.
     pub async fn package_assign(
         &self,
         to: &str,
