@@ -77,6 +77,48 @@ pub(crate) fn needs_pixel_review(record: &serde_json::Value) -> bool {
     at_risk && !rescan_clean
 }
 
+/// What a review shows of a stored record's pixel part (the DICOM and the image records
+/// name these fields alike).
+pub(crate) struct PixelFacts {
+    /// Why the image may carry burned-in text.
+    pub(crate) risk: Vec<String>,
+    /// Whether pixels were blacked out.
+    pub(crate) cleaned: bool,
+    /// Regions blacked out.
+    pub(crate) regions: u32,
+    /// Words a re-scan still read (`None`: no re-scan).
+    pub(crate) residual_words: Option<u32>,
+    /// At risk and not confirmed clean.
+    pub(crate) needs_review: bool,
+}
+
+pub(crate) fn pixel_facts(record: &serde_json::Value) -> PixelFacts {
+    PixelFacts {
+        risk: record["burned_in_risk"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.as_str().map(String::from))
+            .collect(),
+        cleaned: record["pixels"]["cleaned"].as_bool().unwrap_or(false),
+        regions: record["pixels"]["regions"].as_u64().unwrap_or(0) as u32,
+        residual_words: record["pixels"]["rescan"]["residual_words"]
+            .as_u64()
+            .map(|n| n as u32),
+        needs_review: needs_pixel_review(record),
+    }
+}
+
+/// A region as the review shows it.
+pub(crate) fn shown_region(r: &Region) -> DicomRegion {
+    DicomRegion {
+        x: r.x,
+        y: r.y,
+        width: r.width,
+        height: r.height,
+    }
+}
+
 /// Findings per treatment ("removed", "uid_replaced", …) plus blacked-out regions.
 pub(crate) fn treatment_counts(record: &serde_json::Value) -> BTreeMap<String, u64> {
     let mut out: BTreeMap<String, u64> = BTreeMap::new();
@@ -615,13 +657,8 @@ impl Session {
             .as_ref()
             .map(|f| (f.columns, f.rows))
             .unwrap_or((0, 0));
-        let region = |r: &Region| DicomRegion {
-            x: r.x,
-            y: r.y,
-            width: r.width,
-            height: r.height,
-        };
         let record = &stored.record;
+        let facts = pixel_facts(record);
         Ok(DicomReview {
             item_id: s.item_id.clone(),
             number: s.number,
@@ -646,21 +683,14 @@ impl Session {
             result_frame: preview_frame(output, 0, &limits).ok().map(b64),
             proposed: proposal
                 .as_ref()
-                .map(|p| p.regions.iter().map(region).collect())
+                .map(|p| p.regions.iter().map(shown_region).collect())
                 .unwrap_or_default(),
-            hand_regions: stored.hand_regions.iter().map(region).collect(),
-            risk: record["burned_in_risk"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|r| r.as_str().map(String::from))
-                .collect(),
-            pixels_cleaned: record["pixels"]["cleaned"].as_bool().unwrap_or(false),
-            pixel_regions: record["pixels"]["regions"].as_u64().unwrap_or(0) as u32,
-            residual_words: record["pixels"]["rescan"]["residual_words"]
-                .as_u64()
-                .map(|n| n as u32),
-            needs_pixel_review: needs_pixel_review(record),
+            hand_regions: stored.hand_regions.iter().map(shown_region).collect(),
+            risk: facts.risk,
+            pixels_cleaned: facts.cleaned,
+            pixel_regions: facts.regions,
+            residual_words: facts.residual_words,
+            needs_pixel_review: facts.needs_review,
             ocr_available: Self::ocr_engine().is_some(),
             method_codes: record["method_codes"]
                 .as_array()

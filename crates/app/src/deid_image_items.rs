@@ -5,10 +5,10 @@
 //! same pane as DICOM, drawing any region the proposal missed. Validation and sign-off are
 //! the text step's.
 
-use crate::deid_dicom_items::{needs_pixel_review, read_source, StoredRecord};
+use crate::deid_dicom_items::{pixel_facts, read_source, shown_region, StoredRecord};
 use crate::deid_items::{damaged, Source};
 use crate::error::AppError;
-use crate::json::{DeidStatus, DicomHeaderRow, DicomRegion, DicomReview};
+use crate::json::{DeidStatus, DicomHeaderRow, DicomReview};
 use crate::session::Session;
 use airlock_deid_image::{
     decode, deidentify, inventory, propose, ImageDeidError, ImageDeidOutput, OcrEngine, Policy,
@@ -59,13 +59,8 @@ impl Session {
                 .unwrap_or_default(),
             None => Vec::new(),
         };
-        let region = |r: &Region| DicomRegion {
-            x: r.x,
-            y: r.y,
-            width: r.width,
-            height: r.height,
-        };
         let record = &stored.record;
+        let facts = pixel_facts(record);
         let format_in = record["format_in"].as_str().unwrap_or_default();
         let mut header = vec![DicomHeaderRow {
             path: "format".into(),
@@ -128,20 +123,13 @@ impl Session {
             frames: 1,
             original_frame: Some(b64(original_rgb)),
             result_frame: Some(b64(result_rgb)),
-            proposed: proposed.iter().map(region).collect(),
-            hand_regions: stored.hand_regions.iter().map(region).collect(),
-            risk: record["burned_in_risk"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|r| r.as_str().map(String::from))
-                .collect(),
-            pixels_cleaned: record["pixels"]["cleaned"].as_bool().unwrap_or(false),
-            pixel_regions: record["pixels"]["regions"].as_u64().unwrap_or(0) as u32,
-            residual_words: record["pixels"]["rescan"]["residual_words"]
-                .as_u64()
-                .map(|n| n as u32),
-            needs_pixel_review: needs_pixel_review(record),
+            proposed: proposed.iter().map(shown_region).collect(),
+            hand_regions: stored.hand_regions.iter().map(shown_region).collect(),
+            risk: facts.risk,
+            pixels_cleaned: facts.cleaned,
+            pixel_regions: facts.regions,
+            residual_words: facts.residual_words,
+            needs_pixel_review: facts.needs_review,
             ocr_available: ocr.is_some(),
             method_codes: Vec::new(),
             profile_edition: String::new(),
