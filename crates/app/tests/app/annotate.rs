@@ -1,12 +1,10 @@
 //! Labelling and review: schemas, assignment of released items only, blind annotation with
 //! history and reasons, review under aliases, gold labels, agreement.
 
-use crate::support::{pw, request, span_schema, team, user_of, Fixture};
+use crate::support::{pw, release_folder, span_schema, team, user_of, Fixture};
 use airlock_app::json::{AssignRequest, AssignmentStatus, ReviewDecision, SchemaInput};
 use airlock_app::{ErrorCode, Role, Workspace};
 use airlock_model::{AnnotationValue, LabelDef, SchemaBody, SpanLabel, Task};
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 const ANN2: (&str, &str) = ("bea.annotator", "second annotator pass 5");
 
@@ -23,18 +21,7 @@ pub(crate) async fn released(fx: &Fixture, ws: &mut Workspace, name: &str, n: us
         )
         .unwrap();
     }
-    let s = ws.active().await.unwrap();
-    let batch = s
-        .ingest(&request(&dir), &|_| {}, Arc::new(AtomicBool::new(false)))
-        .await
-        .unwrap()
-        .batch_id;
-    s.deid_run(Some(&batch)).await.unwrap();
-    for q in s.deid_queue(Some(&batch)).await.unwrap() {
-        s.deid_validate(&q.item_id).await.unwrap();
-    }
-    s.deid_sign_off(&batch).await.unwrap();
-    batch
+    release_folder(ws.active().await.unwrap(), &dir).await
 }
 
 pub(crate) fn spans_at(text: &str, words: &[(&str, &str)]) -> AnnotationValue {

@@ -2,13 +2,12 @@
 //! assigned, frames are read by their annotator (or a reviewer) only, boxes are checked
 //! against the image, and pixel reads are audited.
 
-use crate::support::{event_kinds, pw, request, team, user_of, Fixture};
+use crate::support::{event_kinds, ingest_folder, pw, release_folder, team, user_of, Fixture};
 use airlock_app::json::RegionState;
 use airlock_app::json::{AssignRequest, ReviewDecision, SchemaInput};
 use airlock_app::{ErrorCode, Role, Workspace};
 use airlock_model::{AnnotationValue, BoxLabel, LabelDef, PolygonLabel, SchemaBody, Task};
 use sha2::Digest as _;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 const ANN2: (&str, &str) = ("bea.annotator", "second annotator pass 5");
@@ -28,18 +27,7 @@ async fn released_series(fx: &Fixture, ws: &mut Workspace) -> String {
         "Synthetic note for the image study.\n",
     )
     .unwrap();
-    let s = ws.active().await.unwrap();
-    let batch = s
-        .ingest(&request(&dir), &|_| {}, Arc::new(AtomicBool::new(false)))
-        .await
-        .unwrap()
-        .batch_id;
-    s.deid_run(Some(&batch)).await.unwrap();
-    for q in s.deid_queue(Some(&batch)).await.unwrap() {
-        s.deid_validate(&q.item_id).await.unwrap();
-    }
-    s.deid_sign_off(&batch).await.unwrap();
-    batch
+    release_folder(ws.active().await.unwrap(), &dir).await
 }
 
 fn box_schema() -> SchemaInput {
@@ -647,11 +635,7 @@ async fn received_photos(fx: &Fixture, ws: &mut Workspace) -> String {
     )
     .unwrap();
     let s = ws.active().await.unwrap();
-    let batch = s
-        .ingest(&request(&dir), &|_| {}, Arc::new(AtomicBool::new(false)))
-        .await
-        .unwrap()
-        .batch_id;
+    let batch = ingest_folder(s, &dir).await;
     let run = s.deid_run(Some(&batch)).await.unwrap();
     assert_eq!((run.items, run.failed), (2, 0));
     batch

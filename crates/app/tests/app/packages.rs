@@ -944,20 +944,7 @@ async fn image_assignments_travel_with_their_de_identified_pixels_and_come_back_
     .unwrap();
     let mut lead = t.lead().await;
     let s = lead.active().await.unwrap();
-    let batch = s
-        .ingest(
-            &crate::support::request(&dir),
-            &|_| {},
-            std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
-        )
-        .await
-        .unwrap()
-        .batch_id;
-    s.deid_run(Some(&batch)).await.unwrap();
-    for q in s.deid_queue(Some(&batch)).await.unwrap() {
-        s.deid_validate(&q.item_id).await.unwrap();
-    }
-    s.deid_sign_off(&batch).await.unwrap();
+    let batch = crate::support::release_folder(s, &dir).await;
     let boxes = s
         .schema_create(&json::SchemaInput {
             name: "Lesions".into(),

@@ -142,3 +142,27 @@ pub fn span_schema(name: &str) -> airlock_app::json::SchemaInput {
         guideline_pdf: None,
     }
 }
+
+/// Receives a folder as one delivery; returns its batch id.
+pub async fn ingest_folder(s: &mut airlock_app::Session, dir: &std::path::Path) -> String {
+    s.ingest(
+        &request(dir),
+        &|_| {},
+        std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+    )
+    .await
+    .unwrap()
+    .batch_id
+}
+
+/// Receives a folder, de-identifies it, validates every item and signs it off (released
+/// for annotation); returns its batch id.
+pub async fn release_folder(s: &mut airlock_app::Session, dir: &std::path::Path) -> String {
+    let batch = ingest_folder(s, dir).await;
+    s.deid_run(Some(&batch)).await.unwrap();
+    for q in s.deid_queue(Some(&batch)).await.unwrap() {
+        s.deid_validate(&q.item_id).await.unwrap();
+    }
+    s.deid_sign_off(&batch).await.unwrap();
+    batch
+}
