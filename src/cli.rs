@@ -318,6 +318,29 @@ pub enum DeidCmd {
         #[arg(long, value_enum)]
         format: Option<Format>,
     },
+    /// De-identify a PNG or JPEG file, or a folder tree mirrored to OUT (no vault needed):
+    /// each image is written as a new PNG of its pixels alone (no EXIF, XMP, IPTC, colour
+    /// profile, text chunk or comment), turned upright. Other files are reported and skipped.
+    Image {
+        /// An image file or a folder.
+        input: PathBuf,
+        /// The output file (for a file) or folder (for a folder); images are named `.png`.
+        output: PathBuf,
+        /// Write a JSONL redaction log (metadata kinds removed, regions; never a value).
+        #[arg(long)]
+        log: Option<PathBuf>,
+        /// Project key (64 hex digits) for file references that stay consistent across
+        /// runs; without it a random key is used for this run only.
+        #[arg(long)]
+        key_file: Option<PathBuf>,
+        /// Black out the words OCR (tesseract) reads, and re-scan; without it every image
+        /// is listed for review.
+        #[arg(long)]
+        ocr: bool,
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
     /// De-identification inside the vault.
     #[command(flatten)]
     Vault(DeidVaultCmd),
@@ -539,6 +562,7 @@ impl Command {
             | Command::Agreement { format, .. }
             | Command::Deid(DeidCmd::Text { format, .. })
             | Command::Deid(DeidCmd::Dicom { format, .. })
+            | Command::Deid(DeidCmd::Image { format, .. })
             | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Run { format, .. }))
             | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Queue { format, .. }))
             | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Show { format, .. }))

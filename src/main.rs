@@ -199,6 +199,29 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Deid(DeidCmd::Image {
+            input,
+            output,
+            log,
+            key_file,
+            ocr,
+            ..
+        }) => {
+            let key = match key_file {
+                Some(f) => airlock_app::DeidKey::File(f.clone()),
+                None => airlock_app::DeidKey::Random,
+            };
+            let report = airlock_app::deid_image_files(input, output, log.as_deref(), *ocr, &key)?;
+            output::deid_image(&report, cli.format());
+            if !report.failed.is_empty() {
+                eprintln!(
+                    "airlock: {} file(s) could not be de-identified and were skipped",
+                    report.failed.len()
+                );
+                return Ok(ExitCode::from(EXIT_PROBLEMS));
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Deid(DeidCmd::Dicom {
             input,
             output,
@@ -768,6 +791,7 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
         | Command::Agreement { .. }
         | Command::Deid(DeidCmd::Text { .. })
         | Command::Deid(DeidCmd::Dicom { .. })
+        | Command::Deid(DeidCmd::Image { .. })
         | Command::Certificate(_) => unreachable!("handled before login"),
     }
     Ok(ExitCode::SUCCESS)

@@ -4,10 +4,10 @@ use crate::cli::Format;
 use crate::progress::bytes;
 use airlock_app::json::{
     AlertLevel, AuditPage, BatchDto, CertificateCheckDto, ContactInfo, CreatedVault,
-    DeidBatchState, DeidDicomReport, DeidQueueRow, DeidReview, DeidRunReport, DeidTextReport,
-    DemoInfo, DestroyReport, DicomReview, ExportReport, IngestReport, ItemPage, MergeReport,
-    PackageDto, ProjectOverview, QueueEntry, ReceiptCheck, RetentionDto, SaveResult, Stage,
-    StageState, UserDto, VaultInfo, VerdictCount, VerifyReport,
+    DeidBatchState, DeidDicomReport, DeidImageReport, DeidQueueRow, DeidReview, DeidRunReport,
+    DeidTextReport, DemoInfo, DestroyReport, DicomReview, ExportReport, IngestReport, ItemPage,
+    MergeReport, PackageDto, ProjectOverview, QueueEntry, ReceiptCheck, RetentionDto, SaveResult,
+    Stage, StageState, UserDto, VaultInfo, VerdictCount, VerifyReport,
 };
 use airlock_app::BagReport;
 use serde::Serialize;
@@ -441,6 +441,24 @@ pub fn deid_dicom(r: &DeidDicomReport, f: Format) {
     );
     for p in &r.needs_pixel_review {
         println!("  review {p} — it may show burned-in text (not cleaned and re-scanned)");
+    }
+    for x in &r.failed {
+        println!("  skipped {} — {}", x.path, x.reason);
+    }
+}
+
+pub fn deid_image(r: &DeidImageReport, f: Format) {
+    if f == Format::Json {
+        return json(r);
+    }
+    println!(
+        "De-identified {} image(s), {}, as PNG without metadata; burned-in text blacked out in {}.",
+        r.files,
+        bytes(r.bytes),
+        r.pixels_cleaned
+    );
+    for p in &r.needs_pixel_review {
+        println!("  review {p} — it may show burned-in text (no OCR re-scan confirmed it clean)");
     }
     for x in &r.failed {
         println!("  skipped {} — {}", x.path, x.reason);

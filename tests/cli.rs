@@ -978,6 +978,56 @@ fn deid_text_and_dicom_work_on_files_skip_bad_ones_and_log_no_phi() {
 }
 
 #[test]
+fn deid_image_writes_png_without_metadata_skips_the_rest_and_says_why() {
+    let env = Env::new();
+    std::fs::create_dir_all(env.path("photos/ward")).unwrap();
+    std::fs::write(
+        env.path("photos/ward/wound.jpg"),
+        airlock_deid_image::testing::jpeg_with_exif(32, 24, 6, "Ottoline Marchbanks"),
+    )
+    .unwrap();
+    env.write("photos/notes.txt", "not an image");
+    let out = env.airlock(&[
+        "deid",
+        "image",
+        "photos",
+        "clean",
+        "--log",
+        "images.jsonl",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(4), "a file was skipped");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["files"], 1);
+    assert_eq!(report["failed"][0]["path"], "notes.txt");
+    assert_eq!(
+        report["needs_pixel_review"][0], "ward/wound.jpg",
+        "no OCR asked for"
+    );
+    let png = std::fs::read(env.path("clean/ward/wound.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    let log = std::fs::read_to_string(env.path("images.jsonl")).unwrap();
+    for text in [String::from_utf8_lossy(&png).into_owned(), log.clone()] {
+        assert!(!text.contains("Ottoline") && !text.contains("Marchbanks"));
+    }
+    assert!(!log.contains("wound") && log.contains("Rotate90"), "{log}");
+    let human = env.airlock(&["deid", "image", "photos/ward/wound.jpg", "one.png"]);
+    assert!(human.status.success());
+    assert!(String::from_utf8_lossy(&human.stdout).contains("as PNG without metadata"));
+    fails_with(
+        &env.airlock(&["deid", "image", "photos/notes.txt", "x.png"]),
+        1,
+        "could not be de-identified: the file is not a PNG or JPEG image",
+    );
+    fails_with(
+        &env.airlock(&["deid", "image", "nowhere", "x"]),
+        1,
+        "does not exist",
+    );
+}
+
+#[test]
 fn package_commands_bind_cards_and_refuse_with_one_sentence() {
     let env = Env::new();
     env.team();

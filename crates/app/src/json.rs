@@ -795,6 +795,26 @@ pub struct DeidDicomReport {
     pub profile_edition: String,
 }
 
+/// What `airlock deid image` did.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct DeidImageReport {
+    /// Images de-identified (written as PNG).
+    #[ts(type = "number")]
+    pub files: u64,
+    /// Files skipped (not PNG or JPEG, damaged), with the reason.
+    pub failed: Vec<DeidTextFailure>,
+    /// Bytes of input read.
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// Images with regions blacked out.
+    #[ts(type = "number")]
+    pub pixels_cleaned: u64,
+    /// Images (relative paths) not confirmed clean by an OCR re-scan: look at them before
+    /// they leave (without OCR, every image).
+    pub needs_pixel_review: Vec<String>,
+}
+
 /// Where an item stands in de-identification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]

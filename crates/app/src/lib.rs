@@ -34,6 +34,7 @@ mod destroy;
 mod dicom_files;
 mod error;
 mod guidelines;
+mod image_files;
 mod images;
 mod ingest;
 pub mod json;
@@ -52,6 +53,7 @@ pub use audit_cases::verify_export_file;
 pub use batches::{bag_validate, verify_receipt_file};
 pub use destroy::verify_certificate_file;
 pub use dicom_files::{deid_dicom_files, DicomPolicyRequest};
+pub use image_files::deid_image_files;
 pub use ingest::MAX_ROW_SPLIT_BYTES;
 pub use standalone::{agreement_from_csv, deid_text_files, DeidKey};
 
