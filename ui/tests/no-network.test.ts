@@ -56,6 +56,8 @@ describe('no network', () => {
     expect(directives['script-src']).toEqual(["'self'"]);
     expect(directives['connect-src']).toEqual(['ipc:', 'http://ipc.localhost']);
     expect(directives['font-src']).toEqual(["'self'"]);
+    // Images come from the app, from data: URLs, or from blob: URLs made in the page (guideline pages).
+    expect(directives['img-src']).toEqual(["'self'", 'data:', 'blob:']);
     for (const [name, values] of Object.entries(directives)) {
       for (const v of values as string[]) {
         expect(v === 'http://ipc.localhost' || !/^(https?|wss?):/.test(v), `${name} ${v}`).toBe(true);
