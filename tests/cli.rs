@@ -1068,7 +1068,7 @@ fn package_commands_bind_cards_and_refuse_with_one_sentence() {
             &["package", "assign", "--to", "ann", "--out", "a.pkg"],
         ),
         1,
-        "no open text assignments",
+        "no open assignments",
     );
     fails_with(
         &env.as_user(
