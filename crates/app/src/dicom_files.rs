@@ -7,7 +7,7 @@ use crate::standalone::{input_files, key_bytes, write_log, DeidKey};
 use airlock_deid_dicom::{
     AutoClean, Deidentifier, OcrEngine, Policy, ProfileOption, TextCleaner, PROFILE_EDITION,
 };
-use airlock_vault::AtomicBatch;
+use airlock_vault::BackgroundBatch;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -83,22 +83,30 @@ enum FileOutcome {
     WriteFailed,
 }
 
-/// Staged files are flushed together once a batch holds this many files or bytes.
-const BATCH_FILES: usize = 64;
-const BATCH_BYTES: u64 = 64 << 20;
+/// Reads the whole file at `path` into `buf`, replacing its content: one buffer per worker,
+/// reused from file to file, so its pages are touched once rather than for every file.
+fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    buf.clear();
+    buf.reserve(usize::try_from(size).unwrap_or(0));
+    file.read_to_end(buf)?;
+    Ok(())
+}
 
 fn one_file(
     deid: &Deidentifier<'_>,
     path: &Path,
     target: &Path,
     doc: String,
-    batch: &mut AtomicBatch,
+    input: &mut Vec<u8>,
+    batch: &BackgroundBatch,
 ) -> FileOutcome {
-    let input = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return FileOutcome::Skipped(format!("it cannot be read ({:?})", e.kind())),
-    };
-    let mut out = match deid.deidentify(&input) {
+    if let Err(e) = read_into(path, input) {
+        return FileOutcome::Skipped(format!("it cannot be read ({:?})", e.kind()));
+    }
+    let mut out = match deid.deidentify_parts(input) {
         Ok(o) => o,
         Err(e) => return FileOutcome::Skipped(e.to_string()),
     };
@@ -107,10 +115,12 @@ fn one_file(
             return FileOutcome::WriteFailed;
         }
     }
-    if batch.stage(target, &out.bytes).is_err() {
+    // The Pixel Data, when copied verbatim, goes to disk straight from the input.
+    let tail = out.tail.clone().map_or(&[][..], |r| &input[r]);
+    if batch.stage_parts(target, &[&out.head, tail]).is_err() {
         return FileOutcome::WriteFailed;
     }
-    let needs_review = out.needs_pixel_review();
+    let needs_review = out.log.needs_pixel_review();
     out.log.file_ref = Some(doc);
     let mut v = serde_json::to_value(&out.log).expect("redaction records serialise");
     v["type"] = "redaction".into();
@@ -164,15 +174,20 @@ pub fn deid_dicom_files(
         "key": if persistent { "project key file" } else { "random key for this run (UIDs, pseudonyms and date shifts are not consistent across runs)" },
     })
     .to_string()];
-    // One worker per core, each with its own de-identifier; files are taken in turn, staged
-    // as soon as they are done and flushed in batches; the report keeps the input order.
+    // One worker per core, each with its own de-identifier; files are taken in turn and
+    // staged as soon as they are done, and flushed by the batch's own thread meanwhile;
+    // the report keeps the input order. The first output that cannot be written stops
+    // every worker.
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len());
     let next = AtomicUsize::new(0);
-    let commit_failed = AtomicBool::new(false);
+    let write_failed = AtomicBool::new(false);
     let outcomes: Mutex<Vec<Option<FileOutcome>>> =
         Mutex::new((0..files.len()).map(|_| None).collect());
+    let batch = BackgroundBatch::new().map_err(|_| {
+        AppError::invalid("The output could not be written: no thread could be started.")
+    })?;
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
@@ -186,8 +201,8 @@ pub fn deid_dicom_files(
                 if let Some(engine) = &ocr {
                     deid = deid.with_ocr(engine);
                 }
-                let mut batch = AtomicBatch::new();
-                loop {
+                let mut input = Vec::new();
+                while !write_failed.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((path, rel)) = files.get(i) else {
                         break;
@@ -198,21 +213,21 @@ pub fn deid_dicom_files(
                         output.join(rel)
                     };
                     let doc = key.document_ref(&rel.to_string_lossy());
-                    let outcome = one_file(&deid, path, &target, doc, &mut batch);
-                    outcomes.lock().expect("no worker panics")[i] = Some(outcome);
-                    if (batch.len() >= BATCH_FILES || batch.staged_bytes() >= BATCH_BYTES)
-                        && batch.commit().is_err()
-                    {
-                        commit_failed.store(true, Ordering::Relaxed);
-                        break;
+                    let outcome = one_file(&deid, path, &target, doc, &mut input, &batch);
+                    if matches!(outcome, FileOutcome::WriteFailed) {
+                        write_failed.store(true, Ordering::Relaxed);
                     }
-                }
-                if batch.commit().is_err() {
-                    commit_failed.store(true, Ordering::Relaxed);
+                    outcomes.lock().expect("no worker panics")[i] = Some(outcome);
                 }
             });
         }
     });
+    let finished = batch.finish();
+    if write_failed.into_inner() || finished.is_err() {
+        return Err(AppError::invalid(
+            "A de-identified file could not be written to the output folder.",
+        ));
+    }
     let mut report = DeidDicomReport {
         files: 0,
         failed: Vec::new(),
@@ -221,11 +236,6 @@ pub fn deid_dicom_files(
         needs_pixel_review: Vec::new(),
         profile_edition: PROFILE_EDITION.to_string(),
     };
-    if commit_failed.into_inner() {
-        return Err(AppError::invalid(
-            "A de-identified file could not be written to the output folder.",
-        ));
-    }
     let outcomes = outcomes.into_inner().expect("no worker panics");
     for ((_, rel), outcome) in files.iter().zip(outcomes) {
         let shown = rel.display().to_string();
@@ -255,11 +265,7 @@ pub fn deid_dicom_files(
                     reason,
                 });
             }
-            FileOutcome::WriteFailed => {
-                return Err(AppError::invalid(
-                    "A de-identified file could not be written to the output folder.",
-                ))
-            }
+            FileOutcome::WriteFailed => unreachable!("a failed write ends the run above"),
         }
     }
     if let Some(log) = log {
