@@ -83,6 +83,10 @@ enum FileOutcome {
     WriteFailed,
 }
 
+/// A worker's input buffer is kept for the next file up to this size; a larger one (for a
+/// rare huge file) is freed rather than held for the rest of the run.
+const KEPT_BUFFER_BYTES: usize = 64 << 20;
+
 /// Reads the whole file at `path` into `buf`, replacing its content: one buffer per worker,
 /// reused from file to file, so its pages are touched once rather than for every file.
 fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
@@ -218,6 +222,9 @@ pub fn deid_dicom_files(
                         write_failed.store(true, Ordering::Relaxed);
                     }
                     outcomes.lock().expect("no worker panics")[i] = Some(outcome);
+                    if input.capacity() > KEPT_BUFFER_BYTES {
+                        input = Vec::new();
+                    }
                 }
             });
         }
@@ -321,6 +328,40 @@ mod tests {
         }
         assert!(!logged.contains("ct1.dcm") && !logged.contains("notes.txt"));
         assert_eq!(logged.lines().count(), 3, "header, one record, one skip");
+    }
+
+    #[test]
+    fn an_output_that_cannot_be_placed_fails_the_run_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let inp = dir.path().join("in");
+        std::fs::create_dir_all(&inp).unwrap();
+        for name in ["a.dcm", "b.dcm", "c.dcm"] {
+            std::fs::write(inp.join(name), testing::synthetic_ct()).unwrap();
+        }
+        let out = dir.path().join("out");
+        // A non-empty folder where b.dcm should go: its rename fails after the flush.
+        std::fs::create_dir_all(out.join("b.dcm/taken")).unwrap();
+        let e = deid_dicom_files(
+            &inp,
+            &out,
+            None,
+            &DicomPolicyRequest {
+                file: None,
+                options: &[],
+                clean: None,
+            },
+            &DeidKey::Random,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("could not be written"), "{}", e.message);
+        let temps = std::fs::read_dir(&out)
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().starts_with(".tmp-")
+            })
+            .count();
+        assert_eq!(temps, 0, "no temp file is left behind");
     }
 
     #[test]
