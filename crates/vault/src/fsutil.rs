@@ -115,6 +115,7 @@ impl AtomicBatch {
     /// Flushes every staged file, renames each over its target, then flushes each folder.
     pub fn commit(&mut self) -> io::Result<()> {
         for s in &self.staged {
+            // Opened for writing: Windows flushes only handles with write access.
             OpenOptions::new().write(true).open(&s.tmp)?.sync_all()?;
         }
         let mut dirs = BTreeSet::new();
@@ -201,8 +202,9 @@ impl BackgroundBatch {
 }
 
 /// One flusher: flushes each file it takes from the queue and renames it into place, until
-/// the queue is closed; returns the folders to flush. Stops at the first failure (its own
-/// or another flusher's); the queue is dropped with the last flusher, removing its temps.
+/// the queue is closed; returns the folders to flush. Stops at the first failure: its own
+/// (returned) or another flusher's (which that one returns); the queue is dropped with the
+/// last flusher, removing the temps still in it.
 fn flush_and_place(
     files: &Mutex<mpsc::Receiver<(Staged, File)>>,
     failed: &AtomicBool,
@@ -217,7 +219,7 @@ fn flush_and_place(
             return Ok(dirs);
         };
         if failed.load(Ordering::Relaxed) {
-            return Err(io::Error::other("another output could not be flushed"));
+            return Ok(dirs);
         }
         let flushed = file.sync_all().and_then(|()| {
             drop(file);
