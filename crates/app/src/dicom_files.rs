@@ -8,7 +8,8 @@ use airlock_deid_dicom::{
     AutoClean, Deidentifier, OcrEngine, Policy, ProfileOption, TextCleaner, PROFILE_EDITION,
 };
 use airlock_vault::BackgroundBatch;
-use std::path::Path;
+use std::cmp::Reverse;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -99,6 +100,15 @@ fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// The order in which workers take the files: largest first, so that no worker is left
+/// reading, writing and flushing a large file after the others have run out of work.
+/// Files of equal size keep their order; a file that cannot be read counts as empty.
+fn largest_first(files: &[(PathBuf, PathBuf)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_cached_key(|&i| Reverse(std::fs::metadata(&files[i].0).map_or(0, |m| m.len())));
+    order
+}
+
 fn one_file(
     deid: &Deidentifier<'_>,
     path: &Path,
@@ -178,13 +188,14 @@ pub fn deid_dicom_files(
         "key": if persistent { "project key file" } else { "random key for this run (UIDs, pseudonyms and date shifts are not consistent across runs)" },
     })
     .to_string()];
-    // One worker per core, each with its own de-identifier; files are taken in turn and
-    // staged as soon as they are done, and flushed by the batch's own thread meanwhile;
+    // One worker per core, each with its own de-identifier; files are taken in turn, the
+    // largest first, and staged as soon as they are done, and flushed by the batch's own thread meanwhile;
     // the report keeps the input order. The first output that cannot be written stops
     // every worker.
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len());
+    let order = largest_first(&files);
     let next = AtomicUsize::new(0);
     let write_failed = AtomicBool::new(false);
     let outcomes: Mutex<Vec<Option<FileOutcome>>> =
@@ -207,10 +218,10 @@ pub fn deid_dicom_files(
                 }
                 let mut input = Vec::new();
                 while !write_failed.load(Ordering::Relaxed) {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((path, rel)) = files.get(i) else {
+                    let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         break;
                     };
+                    let (path, rel) = &files[i];
                     let target = if single {
                         output.to_path_buf()
                     } else {
