@@ -189,9 +189,9 @@ pub fn deid_dicom_files(
     })
     .to_string()];
     // One worker per core, each with its own de-identifier; files are taken in turn, the
-    // largest first, and staged as soon as they are done, and flushed by the batch's own thread meanwhile;
-    // the report keeps the input order. The first output that cannot be written stops
-    // every worker.
+    // largest first, and staged as soon as they are done, while the batch's own threads
+    // flush them; the report keeps the input order. The first output that cannot be
+    // written stops every worker.
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len());
