@@ -7,8 +7,9 @@ use crate::standalone::{input_files, key_bytes, write_log, DeidKey};
 use airlock_deid_dicom::{
     AutoClean, Deidentifier, OcrEngine, Policy, ProfileOption, TextCleaner, PROFILE_EDITION,
 };
-use airlock_vault::AtomicBatch;
-use std::path::Path;
+use airlock_vault::BackgroundBatch;
+use std::cmp::Reverse;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -83,22 +84,43 @@ enum FileOutcome {
     WriteFailed,
 }
 
-/// Staged files are flushed together once a batch holds this many files or bytes.
-const BATCH_FILES: usize = 64;
-const BATCH_BYTES: u64 = 64 << 20;
+/// A worker's input buffer is kept for the next file up to this size; a larger one (for a
+/// rare huge file) is freed rather than held for the rest of the run.
+const KEPT_BUFFER_BYTES: usize = 64 << 20;
+
+/// Reads the whole file at `path` into `buf`, replacing its content: one buffer per worker,
+/// reused from file to file, so its pages are touched once rather than for every file.
+fn read_into(path: &Path, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    buf.clear();
+    buf.reserve(usize::try_from(size).unwrap_or(0));
+    file.read_to_end(buf)?;
+    Ok(())
+}
+
+/// The order in which workers take the files: largest first, so that no worker is left
+/// reading, writing and flushing a large file after the others have run out of work.
+/// Files of equal size keep their order; a file that cannot be read counts as empty.
+fn largest_first(files: &[(PathBuf, PathBuf)]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_cached_key(|&i| Reverse(std::fs::metadata(&files[i].0).map_or(0, |m| m.len())));
+    order
+}
 
 fn one_file(
     deid: &Deidentifier<'_>,
     path: &Path,
     target: &Path,
     doc: String,
-    batch: &mut AtomicBatch,
+    input: &mut Vec<u8>,
+    batch: &BackgroundBatch,
 ) -> FileOutcome {
-    let input = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return FileOutcome::Skipped(format!("it cannot be read ({:?})", e.kind())),
-    };
-    let mut out = match deid.deidentify(&input) {
+    if let Err(e) = read_into(path, input) {
+        return FileOutcome::Skipped(format!("it cannot be read ({:?})", e.kind()));
+    }
+    let mut out = match deid.deidentify_parts(input) {
         Ok(o) => o,
         Err(e) => return FileOutcome::Skipped(e.to_string()),
     };
@@ -107,10 +129,12 @@ fn one_file(
             return FileOutcome::WriteFailed;
         }
     }
-    if batch.stage(target, &out.bytes).is_err() {
+    // The Pixel Data, when copied verbatim, goes to disk straight from the input.
+    let tail = out.tail.clone().map_or(&[][..], |r| &input[r]);
+    if batch.stage_parts(target, &[&out.head, tail]).is_err() {
         return FileOutcome::WriteFailed;
     }
-    let needs_review = out.needs_pixel_review();
+    let needs_review = out.log.needs_pixel_review();
     out.log.file_ref = Some(doc);
     let mut v = serde_json::to_value(&out.log).expect("redaction records serialise");
     v["type"] = "redaction".into();
@@ -164,15 +188,21 @@ pub fn deid_dicom_files(
         "key": if persistent { "project key file" } else { "random key for this run (UIDs, pseudonyms and date shifts are not consistent across runs)" },
     })
     .to_string()];
-    // One worker per core, each with its own de-identifier; files are taken in turn, staged
-    // as soon as they are done and flushed in batches; the report keeps the input order.
+    // One worker per core, each with its own de-identifier; files are taken in turn, the
+    // largest first, and staged as soon as they are done, while the batch's own threads
+    // flush them; the report keeps the input order. The first output that cannot be
+    // written stops every worker.
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(files.len());
+    let order = largest_first(&files);
     let next = AtomicUsize::new(0);
-    let commit_failed = AtomicBool::new(false);
+    let write_failed = AtomicBool::new(false);
     let outcomes: Mutex<Vec<Option<FileOutcome>>> =
         Mutex::new((0..files.len()).map(|_| None).collect());
+    let batch = BackgroundBatch::new().map_err(|_| {
+        AppError::invalid("The output could not be written: no thread could be started.")
+    })?;
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
@@ -186,33 +216,36 @@ pub fn deid_dicom_files(
                 if let Some(engine) = &ocr {
                     deid = deid.with_ocr(engine);
                 }
-                let mut batch = AtomicBatch::new();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((path, rel)) = files.get(i) else {
+                let mut input = Vec::new();
+                while !write_failed.load(Ordering::Relaxed) {
+                    let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
                         break;
                     };
+                    let (path, rel) = &files[i];
                     let target = if single {
                         output.to_path_buf()
                     } else {
                         output.join(rel)
                     };
                     let doc = key.document_ref(&rel.to_string_lossy());
-                    let outcome = one_file(&deid, path, &target, doc, &mut batch);
-                    outcomes.lock().expect("no worker panics")[i] = Some(outcome);
-                    if (batch.len() >= BATCH_FILES || batch.staged_bytes() >= BATCH_BYTES)
-                        && batch.commit().is_err()
-                    {
-                        commit_failed.store(true, Ordering::Relaxed);
-                        break;
+                    let outcome = one_file(&deid, path, &target, doc, &mut input, &batch);
+                    if matches!(outcome, FileOutcome::WriteFailed) {
+                        write_failed.store(true, Ordering::Relaxed);
                     }
-                }
-                if batch.commit().is_err() {
-                    commit_failed.store(true, Ordering::Relaxed);
+                    outcomes.lock().expect("no worker panics")[i] = Some(outcome);
+                    if input.capacity() > KEPT_BUFFER_BYTES {
+                        input = Vec::new();
+                    }
                 }
             });
         }
     });
+    let finished = batch.finish();
+    if write_failed.into_inner() || finished.is_err() {
+        return Err(AppError::invalid(
+            "A de-identified file could not be written to the output folder.",
+        ));
+    }
     let mut report = DeidDicomReport {
         files: 0,
         failed: Vec::new(),
@@ -221,11 +254,6 @@ pub fn deid_dicom_files(
         needs_pixel_review: Vec::new(),
         profile_edition: PROFILE_EDITION.to_string(),
     };
-    if commit_failed.into_inner() {
-        return Err(AppError::invalid(
-            "A de-identified file could not be written to the output folder.",
-        ));
-    }
     let outcomes = outcomes.into_inner().expect("no worker panics");
     for ((_, rel), outcome) in files.iter().zip(outcomes) {
         let shown = rel.display().to_string();
@@ -255,11 +283,7 @@ pub fn deid_dicom_files(
                     reason,
                 });
             }
-            FileOutcome::WriteFailed => {
-                return Err(AppError::invalid(
-                    "A de-identified file could not be written to the output folder.",
-                ))
-            }
+            FileOutcome::WriteFailed => unreachable!("a failed write ends the run above"),
         }
     }
     if let Some(log) = log {
@@ -315,6 +339,40 @@ mod tests {
         }
         assert!(!logged.contains("ct1.dcm") && !logged.contains("notes.txt"));
         assert_eq!(logged.lines().count(), 3, "header, one record, one skip");
+    }
+
+    #[test]
+    fn an_output_that_cannot_be_placed_fails_the_run_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let inp = dir.path().join("in");
+        std::fs::create_dir_all(&inp).unwrap();
+        for name in ["a.dcm", "b.dcm", "c.dcm"] {
+            std::fs::write(inp.join(name), testing::synthetic_ct()).unwrap();
+        }
+        let out = dir.path().join("out");
+        // A non-empty folder where b.dcm should go: its rename fails after the flush.
+        std::fs::create_dir_all(out.join("b.dcm/taken")).unwrap();
+        let e = deid_dicom_files(
+            &inp,
+            &out,
+            None,
+            &DicomPolicyRequest {
+                file: None,
+                options: &[],
+                clean: None,
+            },
+            &DeidKey::Random,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("could not be written"), "{}", e.message);
+        let temps = std::fs::read_dir(&out)
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().starts_with(".tmp-")
+            })
+            .count();
+        assert_eq!(temps, 0, "no temp file is left behind");
     }
 
     #[test]

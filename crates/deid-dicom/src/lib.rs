@@ -4,7 +4,8 @@
 //!
 //! - [`deidentify`] / [`Deidentifier`]: apply a [`Policy`] under a [`ProjectKey`] and get
 //!   a [`DeidOutput`]: the new file, its [`RedactionLogEntry`] (what changed, never the
-//!   original values) and the burned-in text [`RiskReason`]s.
+//!   original values) and the burned-in text [`RiskReason`]s; or [`DeidParts`], the same
+//!   file as a new header and a range of the input, for writers that avoid copying pixels.
 //! - The action table is generated from a machine-readable edition of PS3.15 Table E.1-1
 //!   ([`PROFILE_EDITION`], see `PROVENANCE.md`). UIDs become `2.25.` UIDs keyed on the
 //!   project, so references stay consistent across files, sequences and the file meta.
@@ -107,17 +108,39 @@ pub struct DeidOutput {
     pub log: RedactionLogEntry,
 }
 
+/// A de-identified file in two parts, for writers that can send both to disk without
+/// joining them: the new header, then the input's Pixel Data element byte for byte (when it
+/// was copied verbatim). [`Deidentifier::deidentify`] joins them into a [`DeidOutput`];
+/// writing the parts directly saves a copy of the pixels.
+pub struct DeidParts {
+    /// Preamble, file meta and data set, up to the Pixel Data when `tail` is set.
+    pub head: Vec<u8>,
+    /// The range of the input that follows `head` in the file (the Pixel Data element),
+    /// `None` when `head` is the whole file.
+    pub tail: Option<std::ops::Range<usize>>,
+    /// What was done, for the redaction log.
+    pub log: RedactionLogEntry,
+}
+
+impl DeidParts {
+    /// The whole file, given the input these parts were made from.
+    pub fn into_output(self, input: &[u8]) -> DeidOutput {
+        let mut bytes = self.head;
+        if let Some(range) = self.tail {
+            bytes.extend_from_slice(&input[range]);
+        }
+        DeidOutput {
+            bytes,
+            log: self.log,
+        }
+    }
+}
+
 impl DeidOutput {
     /// True when the image may still show burned-in text: it was at risk and no cleaning
     /// was confirmed by a re-scan. A lead should review these before release.
     pub fn needs_pixel_review(&self) -> bool {
-        !self.log.burned_in_risk.is_empty()
-            && self
-                .log
-                .pixels
-                .rescan
-                .as_ref()
-                .is_none_or(|r| r.residual_words > 0)
+        self.log.needs_pixel_review()
     }
 
     /// The header of the de-identified file, with each changed attribute marked, and the
@@ -429,6 +452,12 @@ impl<'a> Deidentifier<'a> {
 
     /// De-identify one file; pixels are cleaned only as [`PixelPolicy::auto_clean`] says.
     pub fn deidentify(&self, bytes: &[u8]) -> Result<DeidOutput, DicomDeidError> {
+        Ok(self.deidentify_parts(bytes)?.into_output(bytes))
+    }
+
+    /// Like [`Deidentifier::deidentify`], with the Pixel Data left as a range of `bytes`
+    /// when it is copied verbatim.
+    pub fn deidentify_parts(&self, bytes: &[u8]) -> Result<DeidParts, DicomDeidError> {
         self.run(bytes, &[])
     }
 
@@ -439,10 +468,10 @@ impl<'a> Deidentifier<'a> {
         bytes: &[u8],
         regions: &[Region],
     ) -> Result<DeidOutput, DicomDeidError> {
-        self.run(bytes, regions)
+        Ok(self.run(bytes, regions)?.into_output(bytes))
     }
 
-    fn run(&self, bytes: &[u8], caller_regions: &[Region]) -> Result<DeidOutput, DicomDeidError> {
+    fn run(&self, bytes: &[u8], caller_regions: &[Region]) -> Result<DeidParts, DicomDeidError> {
         self.check()?;
         // Without caller regions, parse up to the Pixel Data and copy its bytes verbatim.
         let (mut parsed, mut pixel_tail) = if caller_regions.is_empty() {
@@ -639,13 +668,11 @@ impl<'a> Deidentifier<'a> {
             RuleSource::FileMeta,
         );
         let out_file = obj.with_exact_meta(meta);
-        let mut bytes_out = Vec::with_capacity(bytes.len() + 1024);
+        let tail_len = pixel_tail.as_ref().map_or(0, |r| r.len());
+        let mut head = Vec::with_capacity(bytes.len() - tail_len + 1024);
         out_file
-            .write_all(&mut bytes_out)
+            .write_all(&mut head)
             .map_err(|_| DicomDeidError::Write)?;
-        if let Some(range) = pixel_tail {
-            bytes_out.extend_from_slice(&bytes[range]);
-        }
 
         let sop_instance_uid = out_file
             .get(Tag(0x0008, 0x0018))
@@ -663,8 +690,9 @@ impl<'a> Deidentifier<'a> {
             pixels: pixel_report,
             changes: engine.log.into_changes(),
         };
-        Ok(DeidOutput {
-            bytes: bytes_out,
+        Ok(DeidParts {
+            head,
+            tail: pixel_tail,
             log: entry,
         })
     }

@@ -25,6 +25,9 @@ pub(crate) const EXPLICIT_BE: &str = "1.2.840.10008.1.2.2";
 pub(crate) const DEFLATED_LE: &str = "1.2.840.10008.1.2.1.99";
 
 const UNDEFINED: u32 = 0xFFFF_FFFF;
+const PIXEL_DATA: Tag = Tag(0x7FE0, 0x0010);
+/// Data Set Trailing Padding: removed (X) by the Basic Profile whatever the options.
+const TRAILING_PADDING: Tag = Tag(0xFFFC, 0xFFFC);
 
 /// A data set read from untrusted bytes, with what its file meta information said.
 pub(crate) struct Parsed {
@@ -46,9 +49,11 @@ pub(crate) fn parse(bytes: &[u8], limits: &Limits) -> Result<Parsed, DicomDeidEr
 }
 
 /// Like [`parse`], but when the top-level Pixel Data is the last element of a data set
-/// that is not deflated, the parser stops before it and its encoded bytes (header and
-/// value, exactly as in the input) are returned as a range of `bytes`, to be copied
-/// verbatim after the de-identified header: no decoding, no re-encoding.
+/// that is not deflated (but for Data Set Trailing Padding, which every policy removes),
+/// the parser skips it and its encoded bytes (header and value, exactly as in the input)
+/// are returned as a range of `bytes`, to be copied verbatim after the de-identified
+/// header: no decoding, no re-encoding. The padding is parsed with the rest, so its
+/// removal is recorded as in a full parse.
 pub(crate) fn parse_split(
     bytes: &[u8],
     limits: &Limits,
@@ -127,12 +132,20 @@ fn parse_with(
     };
     scanner.top()?;
     let cut = match scanner.top_pixel {
-        Some(at) if split && !scanner.after_pixel && ts != DEFLATED_LE => Some(at),
+        Some(pixel) if split && !scanner.after_pixel && ts != DEFLATED_LE => Some(pixel),
         _ => None,
     };
-    let header = &dataset[..cut.unwrap_or(dataset.len())];
-    let obj = InMemDicomObject::read_dataset_with_ts(header, ts_entry)
-        .map_err(|_| DicomDeidError::Parse)?;
+    let read = |part: &[u8]| {
+        InMemDicomObject::read_dataset_with_ts(part, ts_entry).map_err(|_| DicomDeidError::Parse)
+    };
+    let mut obj = read(&dataset[..cut.as_ref().map_or(dataset.len(), |c| c.start)])?;
+    if let Some(padding) = cut.as_ref().map(|c| &dataset[c.end..]) {
+        if !padding.is_empty() {
+            read(padding)?.into_iter().for_each(|e| {
+                obj.put(e);
+            });
+        }
+    }
     let parsed = Parsed {
         obj,
         ts,
@@ -140,7 +153,10 @@ fn parse_with(
         meta_sop_class: meta.as_ref().and_then(|m| m.sop_class.clone()),
         meta_sop_instance: meta.and_then(|m| m.sop_instance),
     };
-    Ok((parsed, cut.map(|at| data_start + at..bytes.len())))
+    Ok((
+        parsed,
+        cut.map(|c| data_start + c.start..data_start + c.end),
+    ))
 }
 
 /// A UID from the file for an error message: itself when it is UID syntax (digits and
@@ -300,9 +316,10 @@ struct Scanner<'a> {
     big_endian: bool,
     limits: &'a Limits,
     elements: u64,
-    /// Offset of the top-level Pixel Data element header, if any.
-    top_pixel: Option<usize>,
-    /// True when a top-level element follows the Pixel Data.
+    /// Where the top-level Pixel Data element (header and value) lies, if any.
+    top_pixel: Option<std::ops::Range<usize>>,
+    /// True when a top-level element other than Data Set Trailing Padding follows the
+    /// Pixel Data.
     after_pixel: bool,
 }
 
@@ -467,14 +484,11 @@ impl Scanner<'_> {
             }
             let h = self.header(pos, end)?;
             let value_start = pos + h.size;
-            if depth == 0 {
-                if self.top_pixel.is_some() {
-                    self.after_pixel = true;
-                }
-                if h.tag == Tag(0x7FE0, 0x0010) {
-                    self.top_pixel = Some(pos);
-                }
+            let top_pixel = depth == 0 && h.tag == PIXEL_DATA;
+            if depth == 0 && self.top_pixel.is_some() && h.tag != TRAILING_PADDING {
+                self.after_pixel = true;
             }
+            let element_start = pos;
             if h.tag.group() == 0xFFFE {
                 match h.tag.element() {
                     0xE00D if until_delimiter => return Ok(value_start),
@@ -491,7 +505,7 @@ impl Scanner<'_> {
                 }
             }
             if h.len == UNDEFINED {
-                let fragments = h.tag == Tag(0x7FE0, 0x0010) && h.vr != Some(VR::SQ);
+                let fragments = h.tag == PIXEL_DATA && h.vr != Some(VR::SQ);
                 pos = self.items(value_start, end, None, depth + 1, fragments)?;
             } else {
                 self.check_len(&h, pos, value_start, end)?;
@@ -501,6 +515,9 @@ impl Scanner<'_> {
                     self.items(value_start, end, Some(value_end), depth + 1, false)?;
                 }
                 pos = value_end;
+            }
+            if top_pixel {
+                self.top_pixel = Some(element_start..pos);
             }
         }
     }

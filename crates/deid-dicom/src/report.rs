@@ -177,3 +177,16 @@ pub struct RedactionLogEntry {
     /// Attribute changes.
     pub changes: Vec<Change>,
 }
+
+impl RedactionLogEntry {
+    /// True when the image may still show burned-in text: it was at risk and no cleaning
+    /// was confirmed by a re-scan. A lead should review these before release.
+    pub fn needs_pixel_review(&self) -> bool {
+        !self.burned_in_risk.is_empty()
+            && self
+                .pixels
+                .rescan
+                .as_ref()
+                .is_none_or(|r| r.residual_words > 0)
+    }
+}

@@ -30,7 +30,7 @@ mod slots;
 
 pub use blobs::{BlobRef, BlobStore, StoredBlob, Tier};
 pub use error::VaultError;
-pub use fsutil::{write_atomic, AtomicBatch};
+pub use fsutil::{write_atomic, AtomicBatch, BackgroundBatch};
 pub use header::{
     login_tag, KdfAlgorithm, KdfParams, KeySlot, Policy, SlotOwner, VaultHeader, FORMAT_VERSION,
     HEADER_FILE,

@@ -506,3 +506,44 @@ fn dicomdirs_are_refused() {
         Some(DicomDeidError::DicomDir)
     );
 }
+
+#[test]
+fn trailing_padding_is_removed_and_the_pixel_data_still_copied_verbatim() {
+    let plain = synthetic_ct();
+    let mut padded = plain.clone();
+    padded.extend_from_slice(&[0xFC, 0xFF, 0xFC, 0xFF, b'O', b'B', 0, 0, 8, 0, 0, 0]);
+    padded.extend_from_slice(b"DOE^JANE");
+    // The split relies on every policy removing the padding: the Basic Profile and every
+    // retain option (none of which keeps it).
+    let retain_all = Policy::with_options([
+        ProfileOption::RetainLongitudinalFullDates,
+        ProfileOption::RetainPatientCharacteristics,
+        ProfileOption::RetainDeviceIdentity,
+        ProfileOption::RetainInstitutionIdentity,
+        ProfileOption::RetainUids,
+        ProfileOption::RetainSafePrivate,
+    ]);
+    let k = key();
+    for p in [Policy::default(), retain_all] {
+        let deid = Deidentifier::new(&p, &k);
+        let parts = deid.deidentify_parts(&padded).expect("valid");
+        let tail = parts
+            .tail
+            .clone()
+            .expect("the pixel data is copied verbatim");
+        assert_eq!(tail.end, plain.len(), "the tail stops before the padding");
+        assert!(
+            parts
+                .log
+                .changes
+                .iter()
+                .any(|c| c.path == "(FFFC,FFFC)" && c.treatment == Treatment::Removed),
+            "the removal is logged as in a full parse"
+        );
+        assert_eq!(
+            parts.into_output(&padded).bytes,
+            deid.deidentify(&plain).expect("valid").bytes,
+            "the padding is gone and nothing else differs"
+        );
+    }
+}
