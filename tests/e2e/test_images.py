@@ -169,4 +169,5 @@ def test_a_photograph_is_checked_without_its_metadata_and_shown_in_colour(ui: Ui
     page = ui.visible("guideline-pdf-image", timeout=30)
     ui.wait(10).until(lambda d: d.execute_script("return arguments[0].naturalWidth", page) == 1240)
     assert ui.visible("guideline-pdf-page").text.startswith("Page 1 /")
+    ui.driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", page)
     ui.screenshot("images-guideline-pdf")
