@@ -29,7 +29,7 @@ use crate::session::Session;
 use airlock_audit::{Checkpoint, Event, Segment};
 use airlock_model::{Action, AnnotationValue, EventKind, Outcome, Role, Task, UserId, VaultId};
 use airlock_package::{AgeIdentity, ContactCard, Header, OpenError, Package, PackageKind};
-use airlock_vault::{purpose, Tier};
+use airlock_vault::{purpose, BlobRef, Tier};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::{Row, SqliteConnection};
@@ -64,6 +64,18 @@ struct SchemaRow {
     guideline: String,
     created_at: String,
     published_at: Option<String>,
+    /// The guideline PDF, when the version has one: the payload file holding it, and its
+    /// SHA-256 and pages as recorded on the version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    guideline_pdf: Option<PdfRow>,
+}
+
+/// A schema version's guideline PDF in a package.
+#[derive(Serialize, Deserialize)]
+struct PdfRow {
+    file: String,
+    sha256: String,
+    pages: i64,
 }
 
 /// One de-identified item: a text, or an image carried as its own payload file.
@@ -87,8 +99,9 @@ fn text_kind() -> String {
     "text".into()
 }
 
-/// The most image items one package carries (a package holds at most 64 files).
-const MAX_PACKAGE_IMAGES: usize = 60;
+/// The most image items one package carries (a package holds at most 64 files: the
+/// assignment, guideline PDFs, images).
+const MAX_PACKAGE_IMAGES: usize = 56;
 /// The most image bytes one package carries (packages are at most 512 MiB).
 const MAX_PACKAGE_IMAGE_BYTES: u64 = 400 * 1024 * 1024;
 
@@ -458,7 +471,8 @@ impl Session {
     /// Writes an assignment package for annotator `to`: their open assignments not in
     /// another outstanding package, with the de-identified texts and images (each image its
     /// own payload file, at most [`MAX_PACKAGE_IMAGES`] and [`MAX_PACKAGE_IMAGE_BYTES`]; the
-    /// rest wait for the next package), the schema versions and their earlier labels;
+    /// rest wait for the next package), the schema versions (with their guideline PDFs) and
+    /// their earlier labels;
     /// signed by the caller, encrypted to `to`'s contact card, valid for `expires_days`.
     /// Lead only; audited.
     pub async fn package_assign(
@@ -533,14 +547,40 @@ impl Session {
             });
         }
         let mut schemas = Vec::new();
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let work_blobs = self.vault.blobs(&self.keys.work, None);
         for id in &schema_ids {
             let r = sqlx::query(
-                "SELECT id, name, version, task, body, guideline, created_at, published_at FROM schemas WHERE id = ?",
+                "SELECT id, name, version, task, body, guideline, created_at, published_at, \
+                 guideline_pdf_blob, guideline_pdf_size, guideline_pdf_sha256, guideline_pdf_pages FROM schemas WHERE id = ?",
             )
             .bind(id)
             .fetch_one(&mut *conn)
             .await?;
+            let guideline_pdf = match (
+                r.get::<Option<String>, _>(8),
+                r.get::<Option<i64>, _>(9),
+                r.get::<Option<String>, _>(10),
+                r.get::<Option<i64>, _>(11),
+            ) {
+                (Some(name), Some(size), Some(sha256), Some(pages)) => {
+                    let file = format!("guideline-{}.pdf", files.len() + 1);
+                    let blob = BlobRef {
+                        tier: Tier::Work,
+                        name,
+                        size: size as u64,
+                    };
+                    files.push((file.clone(), work_blobs.read_all(&blob)?));
+                    Some(PdfRow {
+                        file,
+                        sha256,
+                        pages,
+                    })
+                }
+                _ => None,
+            };
             schemas.push(SchemaRow {
+                guideline_pdf,
                 id: r.get(0),
                 name: r.get(1),
                 version: r.get(2),
@@ -558,8 +598,8 @@ impl Session {
             .map(|s| s.id.as_str())
             .collect();
         let mut items: Vec<ItemRow> = Vec::with_capacity(assignments.len());
-        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         let mut image_bytes = 0u64;
+        let mut images = 0usize;
         let mut deferred: HashSet<String> = HashSet::new();
         for a in &assignments {
             if items.iter().any(|i| i.id == a.item_id) || deferred.contains(&a.item_id) {
@@ -582,18 +622,14 @@ impl Session {
             // An image goes as its own file; past the package's limits it waits for the
             // next package (its assignments stay in this vault, not outstanding).
             let (blob, dicom) = self.released_image_blob(&a.item_id).await?;
-            if files.len() >= MAX_PACKAGE_IMAGES
-                || image_bytes + blob.size > MAX_PACKAGE_IMAGE_BYTES
-            {
+            if images >= MAX_PACKAGE_IMAGES || image_bytes + blob.size > MAX_PACKAGE_IMAGE_BYTES {
                 deferred.insert(a.item_id.clone());
                 continue;
             }
+            images += 1;
             image_bytes += blob.size;
             let file = format!("image-{number:06}.bin");
-            files.push((
-                file.clone(),
-                self.vault.blobs(&self.keys.work, None).read_all(&blob)?,
-            ));
+            files.push((file.clone(), work_blobs.read_all(&blob)?));
             items.push(ItemRow {
                 id: a.item_id.clone(),
                 number,
@@ -884,9 +920,20 @@ impl Session {
             .await?;
         }
         for s in &body.schemas {
+            let pdf = match &s.guideline_pdf {
+                Some(g) => {
+                    let bytes = p.files.get(&g.file).ok_or_else(malformed)?;
+                    if crate::annotate::sha_hex_bytes(bytes) != g.sha256 {
+                        return Err(malformed());
+                    }
+                    Some((blobs.put(Tier::Work, &bytes[..])?, g))
+                }
+                None => None,
+            };
             sqlx::query(
-                "INSERT INTO schemas (id, name, version, task, body, guideline, status, created_at, created_by, published_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, 'published', ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO schemas (id, name, version, task, body, guideline, status, created_at, created_by, published_at, \
+                 guideline_pdf_blob, guideline_pdf_size, guideline_pdf_sha256, guideline_pdf_pages) \
+                 VALUES (?, ?, ?, ?, ?, ?, 'published', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
             )
             .bind(&s.id)
             .bind(&s.name)
@@ -897,6 +944,10 @@ impl Session {
             .bind(&s.created_at)
             .bind(&me)
             .bind(&s.published_at)
+            .bind(pdf.as_ref().map(|(b, _)| b.name.clone()))
+            .bind(pdf.as_ref().map(|(b, _)| b.size as i64))
+            .bind(pdf.as_ref().map(|(_, g)| g.sha256.clone()))
+            .bind(pdf.as_ref().map(|(_, g)| g.pages))
             .execute(&mut *tx)
             .await?;
         }

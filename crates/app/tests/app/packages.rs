@@ -959,7 +959,12 @@ async fn image_assignments_travel_with_their_de_identified_pixels_and_come_back_
                 multi: false,
             },
             guideline: "Box every lesion.".into(),
-            guideline_pdf: None,
+            guideline_pdf: Some({
+                use base64::Engine as _;
+                let pdf =
+                    airlock_deliver::pdf::render_text_pdf("Lesions", "Box every lesion.").unwrap();
+                base64::engine::general_purpose::STANDARD.encode(pdf)
+            }),
         })
         .await
         .unwrap();
@@ -987,6 +992,17 @@ async fn image_assignments_travel_with_their_de_identified_pixels_and_come_back_
     let mut ws = t.annotator(&t.ws1, ann1).await;
     let s = ws.active().await.unwrap();
     s.package_open(&t.file("to-ann1.pkg")).await.unwrap();
+    // The schema's guideline PDF came along, the same document by its SHA-256.
+    let here = s
+        .schema_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|x| x.id == boxes.id)
+        .unwrap();
+    assert_eq!(here.guideline_pdf, boxes.guideline_pdf);
+    let page = s.guideline_page(&boxes.id, 0).await.unwrap();
+    assert!(page.starts_with(b"\x89PNG"));
     let mut images = 0;
     for q in s.my_queue().await.unwrap() {
         let view = s.open_assignment(&q.assignment_id).await.unwrap();
