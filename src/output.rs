@@ -470,7 +470,7 @@ pub fn deid_run(r: &DeidRunReport, f: Format) {
         return json(r);
     }
     println!(
-        "De-identified {} items ({} failed: not text) in {:.1} s; {} identifiers replaced.",
+        "De-identified {} items ({} failed: not readable as their kind) in {:.1} s; {} identifiers replaced.",
         r.items,
         r.failed,
         r.elapsed_ms as f64 / 1000.0,

@@ -826,7 +826,7 @@ pub enum DeidStatus {
     Validated,
     /// Released by a batch sign-off whose validated sample found no missed identifier.
     ValidatedBySample,
-    /// Could not be de-identified (not text); never released.
+    /// Could not be de-identified (not readable as its kind); never released.
     Failed,
 }
 
@@ -872,7 +872,7 @@ pub struct DeidRunReport {
     /// Items de-identified in this run.
     #[ts(type = "number")]
     pub items: u64,
-    /// Items that could not be (not text); they are never released.
+    /// Items that could not be (not readable as their kind); they are never released.
     #[ts(type = "number")]
     pub failed: u64,
     /// Identifiers replaced.

@@ -10,7 +10,7 @@ export type DeidRunReport = {
  */
 items: number, 
 /**
- * Items that could not be (not text); they are never released.
+ * Items that could not be (not readable as their kind); they are never released.
  */
 failed: number, 
 /**
