@@ -9,6 +9,11 @@ fn text(tag: (u16, u16), vr: VR, value: &str) -> DataElement<InMemDicomObject> {
     DataElement::new(Tag(tag.0, tag.1), vr, PrimitiveValue::from(value))
 }
 
+/// An unsigned short attribute.
+fn us(v: u16, tag: (u16, u16)) -> DataElement<InMemDicomObject> {
+    DataElement::new(Tag(tag.0, tag.1), VR::US, PrimitiveValue::from(v))
+}
+
 /// A small synthetic CT image (Explicit VR Little Endian, 4×4 pixels, 16-bit) with the
 /// fictitious patient `DOE^JANE`, a referenced-image sequence, a private block and an
 /// overlay plane, for examples and tests.
@@ -84,9 +89,6 @@ pub fn synthetic_ultrasound(
         usize::from(columns) * usize::from(rows),
         "one byte per pixel"
     );
-    let us = |v: u16, tag: (u16, u16)| {
-        DataElement::new(Tag(tag.0, tag.1), VR::US, PrimitiveValue::from(v))
-    };
     let obj = InMemDicomObject::from_element_iter([
         text((0x0008, 0x0016), VR::UI, "1.2.840.10008.5.1.4.1.1.6.1"),
         text((0x0008, 0x0018), VR::UI, "1.2.826.0.1.3680043.2.1125.7.1"),
@@ -162,9 +164,6 @@ pub fn synthetic_ct_series(columns: u16, rows: u16, frames: u16) -> Vec<u8> {
             }
         }
     }
-    let us = |v: u16, tag: (u16, u16)| {
-        DataElement::new(Tag(tag.0, tag.1), VR::US, PrimitiveValue::from(v))
-    };
     let obj = InMemDicomObject::from_element_iter([
         text((0x0008, 0x0016), VR::UI, "1.2.840.10008.5.1.4.1.1.2.1"),
         text((0x0008, 0x0018), VR::UI, "1.2.826.0.1.3680043.2.1125.9.1"),
