@@ -2,8 +2,8 @@
 //! and no login, a file or a whole tree mirrored to the output.
 
 use crate::error::{sentence, AppError, ErrorCode};
-use crate::json::{DeidDicomReport, DeidTextFailure};
-use crate::standalone::{input_files, key_bytes, write_log, DeidKey};
+use crate::json::DeidDicomReport;
+use crate::standalone::{check_run, input_files, key_bytes, skipped, write_log, DeidKey};
 use airlock_deid_dicom::{
     AutoClean, Deidentifier, OcrEngine, Policy, ProfileOption, TextCleaner, PROFILE_EDITION,
 };
@@ -161,15 +161,7 @@ pub fn deid_dicom_files(
 ) -> Result<DeidDicomReport, AppError> {
     let policy = policy.resolve()?;
     let files = input_files(input, |_| true)?;
-    if files.is_empty() {
-        return Err(AppError::invalid("The folder holds no files."));
-    }
-    let single = input.is_file();
-    if single && output.is_dir() {
-        return Err(AppError::invalid(
-            "The output must be a file name when the input is a file.",
-        ));
-    }
+    let single = check_run(&files, input, output, "The folder holds no files.")?;
     let (bytes, persistent) = key_bytes(key)?;
     let ocr = match policy.pixels.auto_clean {
         AutoClean::TemplatesAndOcr => Some(OcrEngine::detect().map_err(|_| {
@@ -274,14 +266,7 @@ pub fn deid_dicom_files(
                 lines.push(record);
             }
             FileOutcome::Skipped(reason) => {
-                lines.push(
-                    serde_json::json!({"type": "skipped", "file_ref": doc, "reason": reason})
-                        .to_string(),
-                );
-                report.failed.push(DeidTextFailure {
-                    path: shown,
-                    reason,
-                });
+                skipped(&mut lines, &mut report.failed, doc, shown, reason);
             }
             FileOutcome::WriteFailed => unreachable!("a failed write ends the run above"),
         }

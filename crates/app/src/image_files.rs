@@ -3,8 +3,8 @@
 //! pixels alone (`photo.jpg` becomes `photo.png`; `photo.jpg.png` when both existed).
 
 use crate::error::{AppError, ErrorCode};
-use crate::json::{DeidImageReport, DeidTextFailure};
-use crate::standalone::{input_files, key_bytes, write_log, DeidKey};
+use crate::json::DeidImageReport;
+use crate::standalone::{check_run, input_files, key_bytes, skipped, write_log, DeidKey};
 use airlock_deid_image::{deidentify, OcrEngine, Policy};
 use airlock_vault::AtomicBatch;
 use std::collections::HashSet;
@@ -56,15 +56,7 @@ pub fn deid_image_files(
     key: &DeidKey,
 ) -> Result<DeidImageReport, AppError> {
     let files = input_files(input, |_| true)?;
-    if files.is_empty() {
-        return Err(AppError::invalid("The folder holds no files."));
-    }
-    let single = input.is_file();
-    if single && output.is_dir() {
-        return Err(AppError::invalid(
-            "The output must be a file name when the input is a file.",
-        ));
-    }
+    let single = check_run(&files, input, output, "The folder holds no files.")?;
     let engine = if ocr {
         Some(OcrEngine::detect().map_err(|_| {
             AppError::invalid("OCR needs tesseract (Debian: tesseract-ocr tesseract-ocr-eng).")
@@ -109,14 +101,7 @@ pub fn deid_image_files(
         let out = match out {
             Ok(o) => o,
             Err(reason) => {
-                lines.push(
-                    serde_json::json!({"type": "skipped", "file_ref": doc, "reason": reason})
-                        .to_string(),
-                );
-                report.failed.push(DeidTextFailure {
-                    path: shown,
-                    reason,
-                });
+                skipped(&mut lines, &mut report.failed, doc, shown, reason);
                 continue;
             }
         };

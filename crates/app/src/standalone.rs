@@ -99,6 +99,42 @@ pub(crate) fn input_files(
     Ok(out)
 }
 
+/// Records a skipped file of a DICOM or image run: a log line naming it by its keyed
+/// reference, and the report's entry naming it by its path.
+pub(crate) fn skipped(
+    lines: &mut Vec<String>,
+    failed: &mut Vec<DeidTextFailure>,
+    file_ref: String,
+    path: String,
+    reason: String,
+) {
+    lines.push(
+        serde_json::json!({"type": "skipped", "file_ref": file_ref, "reason": reason}).to_string(),
+    );
+    failed.push(DeidTextFailure { path, reason });
+}
+
+/// Checks a file run before anything is read: there are files (`none` says so when not),
+/// and a single input file has an output file name, not a folder. Returns whether the
+/// input is a single file.
+pub(crate) fn check_run(
+    files: &[(PathBuf, PathBuf)],
+    input: &Path,
+    output: &Path,
+    none: &str,
+) -> Result<bool, AppError> {
+    if files.is_empty() {
+        return Err(AppError::invalid(none));
+    }
+    let single = input.is_file();
+    if single && output.is_dir() {
+        return Err(AppError::invalid(
+            "The output must be a file name when the input is a file.",
+        ));
+    }
+    Ok(single)
+}
+
 /// De-identifies a `.txt` file, or a folder of them mirrored under `output`, to HIPAA Safe
 /// Harbor (or with consistent surrogates and per-patient date shifts). A file that cannot
 /// be read as text is reported and skipped; the rest of the batch goes on. The optional
@@ -112,15 +148,7 @@ pub fn deid_text_files(
     key: &DeidKey,
 ) -> Result<DeidTextReport, AppError> {
     let files = text_files(input)?;
-    if files.is_empty() {
-        return Err(AppError::invalid("The folder holds no .txt files."));
-    }
-    let single = input.is_file();
-    if single && output.is_dir() {
-        return Err(AppError::invalid(
-            "The output must be a file name when the input is a file.",
-        ));
-    }
+    let single = check_run(&files, input, output, "The folder holds no .txt files.")?;
     let (key, persistent) = read_key(key)?;
     let policy_value = match policy {
         DeidTextPolicy::SafeHarbor => Policy::safe_harbor(),
