@@ -5,7 +5,7 @@
 use crate::error::AppError;
 use crate::json::{
     AssignRequest, AssignmentStatus, BatchDecision, DeidSpanEdit, DicomRegion, IngestRequest,
-    QualificationInput, ReviewDecision, SchemaInput,
+    QualificationInput, ReviewDecision, SchemaDto, SchemaInput,
 };
 use crate::json::{DemoInfo, DemoUser};
 use crate::session::Session;
@@ -90,24 +90,8 @@ impl Workspace {
         let s = self.active().await?;
         let (first_batch, ct_batch) = receive_demo_deliveries(s).await?;
         deidentify_demo(s, &first_batch, &ct_batch).await?;
-        let ct_schema = s.schema_create(&demo_box_schema()).await?;
-        s.schema_publish(&ct_schema.id).await?;
-        s.assign(&AssignRequest {
-            schema_id: ct_schema.id.clone(),
-            batch_id: Some(ct_batch),
-            annotators: vec![DEMO_USERS[1].0.into(), DEMO_USERS[4].0.into()],
-            overlap: 2,
-        })
-        .await?;
-        let schema = s.schema_create(&demo_schema()).await?;
-        s.schema_publish(&schema.id).await?;
-        s.assign(&AssignRequest {
-            schema_id: schema.id.clone(),
-            batch_id: Some(first_batch),
-            annotators: vec![DEMO_USERS[1].0.into(), DEMO_USERS[4].0.into()],
-            overlap: 2,
-        })
-        .await?;
+        publish_to_both(s, &demo_box_schema(), ct_batch).await?;
+        let schema = publish_to_both(s, &demo_schema(), first_batch).await?;
         self.logout().await?;
         self.annotate_demo(&schema.id).await?;
         self.packages_demo().await?;
@@ -135,6 +119,25 @@ impl Workspace {
                 .collect(),
         })
     }
+}
+
+/// Creates and publishes a schema and assigns `batch` under it to both demo annotators,
+/// every item to each; returns the schema.
+async fn publish_to_both(
+    s: &mut Session,
+    input: &SchemaInput,
+    batch: String,
+) -> Result<SchemaDto, AppError> {
+    let schema = s.schema_create(input).await?;
+    s.schema_publish(&schema.id).await?;
+    s.assign(&AssignRequest {
+        schema_id: schema.id.clone(),
+        batch_id: Some(batch),
+        annotators: vec![DEMO_USERS[1].0.into(), DEMO_USERS[4].0.into()],
+        overlap: 2,
+    })
+    .await?;
+    Ok(schema)
 }
 
 /// Training records and attestations for the annotators (they go into every compliance

@@ -270,6 +270,26 @@ fn payload<T: for<'de> Deserialize<'de>>(p: &Package, name: &str) -> Result<T, R
 }
 
 impl Session {
+    /// A contact card, or its refusal (audited as `operation` on the file `file_sha`).
+    async fn parse_card(
+        &self,
+        bytes: &[u8],
+        operation: &'static str,
+        file_sha: &str,
+    ) -> Result<ContactCard, AppError> {
+        match ContactCard::parse(bytes) {
+            Ok(c) => Ok(c),
+            Err(e) => {
+                let r = refusal(
+                    "bad_contact",
+                    ErrorCode::InvalidInput,
+                    &crate::error::sentence(&e.to_string()),
+                );
+                Err(self.refuse(operation, file_sha, r).await)
+            }
+        }
+    }
+
     fn personal(&self) -> Result<&airlock_vault::PersonalKeys, AppError> {
         self.keys
             .personal
@@ -342,17 +362,7 @@ impl Session {
     pub async fn contact_import(&self, user: &str, card: &[u8]) -> Result<ContactInfo, AppError> {
         let _grant = self.authorize(Action::ImportContact).await?;
         let file_sha = hex::encode(Sha256::digest(card));
-        let card = match ContactCard::parse(card) {
-            Ok(c) => c,
-            Err(e) => {
-                let r = refusal(
-                    "bad_contact",
-                    ErrorCode::InvalidInput,
-                    &crate::error::sentence(&e.to_string()),
-                );
-                return Err(self.refuse("import_contact", &file_sha, r).await);
-            }
-        };
+        let card = self.parse_card(card, "import_contact", &file_sha).await?;
         let mut conn = self.pool.acquire().await?;
         let u = crate::users::find_user(&mut conn, user).await?;
         drop(conn);
@@ -424,17 +434,7 @@ impl Session {
         let _grant = self.authorize(Action::OpenPackage).await?;
         let bytes = read_card_file(card)?;
         let file_sha = hex::encode(Sha256::digest(&bytes));
-        let card = match ContactCard::parse(&bytes) {
-            Ok(c) => c,
-            Err(e) => {
-                let r = refusal(
-                    "bad_contact",
-                    ErrorCode::InvalidInput,
-                    &crate::error::sentence(&e.to_string()),
-                );
-                return Err(self.refuse("trust_lead", &file_sha, r).await);
-            }
-        };
+        let card = self.parse_card(&bytes, "trust_lead", &file_sha).await?;
         let mut tx = self.begin().await?;
         let pinned: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
             .bind(BOUND_ISSUER_KEY)
