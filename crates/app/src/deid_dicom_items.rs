@@ -651,7 +651,9 @@ impl Session {
         let b64 = |f: airlock_deid_dicom::GrayFrame| {
             base64::engine::general_purpose::STANDARD.encode(f.pixels)
         };
-        let proposal = propose_regions(&original, &policy, Self::ocr_engine().as_ref()).ok();
+        // One check for tesseract (it runs the program): the proposal and the flag use it.
+        let ocr = Self::ocr_engine();
+        let proposal = propose_regions(&original, &policy, ocr.as_ref()).ok();
         let original_frame = preview_frame(&original, 0, &limits).ok();
         let (columns, rows) = original_frame
             .as_ref()
@@ -691,7 +693,7 @@ impl Session {
             pixel_regions: facts.regions,
             residual_words: facts.residual_words,
             needs_pixel_review: facts.needs_review,
-            ocr_available: Self::ocr_engine().is_some(),
+            ocr_available: ocr.is_some(),
             method_codes: record["method_codes"]
                 .as_array()
                 .into_iter()
