@@ -345,11 +345,10 @@ impl Session {
             let content = if task.is_text() {
                 DeliveredContent::Text(self.released_text(&item).await?)
             } else {
-                let (blob, dicom) = self.released_image_blob(&item).await?;
-                let info = crate::images::image_info(&*self.released_series(&item).await?);
+                let (bytes, dicom, info) = self.released_image_file(&item).await?;
                 DeliveredContent::Image {
                     dicom,
-                    bytes: self.vault.blobs(&self.keys.work, None).read_all(&blob)?,
+                    bytes,
                     width: info.width,
                     height: info.height,
                     frames: info.frames,

@@ -121,6 +121,29 @@ pub(crate) fn image_info(image: &Viewable) -> ImageInfo {
     }
 }
 
+/// Decodes a released image for viewing: a DICOM series, or a PNG as RGBA.
+fn decode_viewable(bytes: &[u8], dicom: bool) -> Result<Viewable, AppError> {
+    let undecodable = || {
+        AppError::new(
+            ErrorCode::Conflict,
+            "The de-identified image could not be decoded for viewing.",
+        )
+    };
+    if dicom {
+        decode_series(bytes, &Limits::default())
+            .map(Viewable::Series)
+            .map_err(|_| undecodable())
+    } else {
+        airlock_deid_image::decode(bytes, &airlock_deid_image::Policy::default())
+            .map(|p: Picture| Viewable::Picture {
+                width: p.width(),
+                height: p.height(),
+                rgba: p.rgba8(),
+            })
+            .map_err(|_| undecodable())
+    }
+}
+
 /// What labels on a decoded image are checked against.
 pub(crate) fn content_of(image: &Viewable) -> Content<'static> {
     let i = image_info(image);
@@ -174,32 +197,36 @@ impl Session {
         let (blob, dicom) = self.released_image_blob(item).await?;
         let blobs = self.vault.blobs(&self.keys.work, None);
         let series = tokio::task::spawn_blocking(move || {
-            let bytes = blobs.read_all(&blob).map_err(AppError::from)?;
-            let undecodable = || {
-                AppError::new(
-                    ErrorCode::Conflict,
-                    "The de-identified image could not be decoded for viewing.",
-                )
-            };
-            if dicom {
-                decode_series(&bytes, &Limits::default())
-                    .map(Viewable::Series)
-                    .map_err(|_| undecodable())
-            } else {
-                airlock_deid_image::decode(&bytes, &airlock_deid_image::Policy::default())
-                    .map(|p: Picture| Viewable::Picture {
-                        width: p.width(),
-                        height: p.height(),
-                        rgba: p.rgba8(),
-                    })
-                    .map_err(|_| undecodable())
-            }
+            decode_viewable(&blobs.read_all(&blob).map_err(AppError::from)?, dicom)
         })
         .await
         .map_err(|_| damaged())??;
         let series = Arc::new(series);
         self.series.put(item, series.clone());
         Ok(series)
+    }
+
+    /// The de-identified file of a released image item, whether it is DICOM (else PNG),
+    /// and its description: from the session's cache, or decoded from the same bytes (the
+    /// file is read once).
+    pub(crate) async fn released_image_file(
+        &self,
+        item: &str,
+    ) -> Result<(Vec<u8>, bool, ImageInfo), AppError> {
+        let (blob, dicom) = self.released_image_blob(item).await?;
+        let blobs = self.vault.blobs(&self.keys.work, None);
+        let cached = self.series.get(item);
+        let (bytes, info) = tokio::task::spawn_blocking(move || {
+            let bytes = blobs.read_all(&blob).map_err(AppError::from)?;
+            let info = match cached {
+                Some(v) => image_info(&v),
+                None => image_info(&decode_viewable(&bytes, dicom)?),
+            };
+            Ok::<_, AppError>((bytes, info))
+        })
+        .await
+        .map_err(|_| damaged())??;
+        Ok((bytes, dicom, info))
     }
 
     /// Writes the item view of a first pixel read.
