@@ -49,14 +49,44 @@ fn bag_err(e: impl std::fmt::Display) -> AppError {
 enum DeliveredContent {
     /// De-identified text.
     Text(String),
-    /// A de-identified image: DICOM (`dicom`) or PNG, with its size.
-    Image {
-        dicom: bool,
-        bytes: Vec<u8>,
-        width: u32,
-        height: u32,
-        frames: u32,
-    },
+    /// A de-identified image (DICOM or PNG) of the item with this id: read, written to
+    /// the bag and described one at a time, so an export never holds every image.
+    Image(String),
+}
+
+/// A delivered image as the labels refer to it: its file in the bag and its size.
+struct DeliveredImage {
+    file: String,
+    width: u32,
+    height: u32,
+    frames: u32,
+}
+
+/// The bag being written: a plaintext directory or an age-encrypted tar (boxed: the
+/// writers are large and differ in size).
+enum BagOut {
+    Plain(Box<PlaintextBagWriter>),
+    Encrypted(Box<EncryptedBagWriter>),
+}
+
+impl BagOut {
+    /// Adds a payload file under `data/`.
+    fn payload(&mut self, path: &str, bytes: &[u8]) -> Result<(), AppError> {
+        match self {
+            Self::Plain(w) => w.add_payload_bytes(path, bytes),
+            Self::Encrypted(w) => w.add_payload_bytes(path, bytes),
+        }
+        .map_err(bag_err)
+    }
+
+    /// Adds a tag file (`compliance/…`).
+    fn tag(&mut self, path: &str, bytes: &[u8]) -> Result<(), AppError> {
+        match self {
+            Self::Plain(w) => w.add_tag_file(path, bytes),
+            Self::Encrypted(w) => w.add_tag_file(path, bytes),
+        }
+        .map_err(bag_err)
+    }
 }
 
 /// One delivered item: its number, content and the label sets to deliver.
@@ -345,14 +375,7 @@ impl Session {
             let content = if task.is_text() {
                 DeliveredContent::Text(self.released_text(&item).await?)
             } else {
-                let (bytes, dicom, info) = self.released_image_file(&item).await?;
-                DeliveredContent::Image {
-                    dicom,
-                    bytes,
-                    width: info.width,
-                    height: info.height,
-                    frames: info.frames,
-                }
+                DeliveredContent::Image(item)
             };
             out.push(Delivered {
                 number: number as u64,
@@ -460,31 +483,60 @@ impl Session {
                 ("Airlock-Vault-Id".into(), self.vault.id().to_string()),
             ],
         };
-        // Payload: texts or images, and labels.
-        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let out = Path::new(req.out.trim());
+        let bag_name = format!("airlock-export-{}", &export_id[..8]);
+        let contributor = info.source_organization.clone();
+        // The bag is started first, so that each image goes in as soon as it is read and is
+        // let go before the next: an export never holds every image in memory. Dropped on
+        // any error below, the writer removes what it wrote.
+        let mut bag = if req.plaintext {
+            BagOut::Plain(Box::new(
+                PlaintextBagWriter::create(out, info).map_err(bag_err)?,
+            ))
+        } else {
+            let rcpt = match passphrase {
+                Some(p) => BagRecipients::Passphrase(SecretString::from(p.to_string())),
+                None => BagRecipients::Keys(recipients.clone()),
+            };
+            BagOut::Encrypted(Box::new(
+                EncryptedBagWriter::create(out, &bag_name, &rcpt, info).map_err(bag_err)?,
+            ))
+        };
+        let mut images = Vec::with_capacity(items.len());
+        for it in &items {
+            images.push(match &it.content {
+                DeliveredContent::Text(_) => None,
+                DeliveredContent::Image(item) => {
+                    let (bytes, dicom, info) = self.released_image_file(item).await?;
+                    let ext = if dicom { "dcm" } else { "png" };
+                    let file = format!("images/item-{:06}.{ext}", it.number);
+                    bag.payload(&file, &bytes)?;
+                    Some(DeliveredImage {
+                        file,
+                        width: info.width,
+                        height: info.height,
+                        frames: info.frames,
+                    })
+                }
+            });
+        }
+        // Texts, and labels.
         let mut records = Vec::new();
         let mut conll = Vec::new();
         let mut csv_rows = Vec::new();
         let mut coco_images = Vec::new();
         let mut formats = vec!["jsonl".to_string()];
-        for it in &items {
-            let (file, text, size) = match &it.content {
-                DeliveredContent::Text(t) => {
+        for (it, image) in items.iter().zip(images) {
+            let text = match &it.content {
+                DeliveredContent::Text(t) => Some(t.as_str()),
+                DeliveredContent::Image(_) => None,
+            };
+            let (file, size) = match image {
+                Some(i) => (i.file, Some((i.width, i.height, i.frames))),
+                None => {
                     let file = format!("texts/item-{:06}.txt", it.number);
-                    files.push((format!("data/{file}"), t.clone().into_bytes()));
-                    (file, Some(t.as_str()), None)
-                }
-                DeliveredContent::Image {
-                    dicom,
-                    bytes,
-                    width,
-                    height,
-                    frames,
-                } => {
-                    let ext = if *dicom { "dcm" } else { "png" };
-                    let file = format!("images/item-{:06}.{ext}", it.number);
-                    files.push((format!("data/{file}"), bytes.clone()));
-                    (file, None, Some((*width, *height, *frames)))
+                    bag.payload(&file, text.unwrap_or_default().as_bytes())?;
+                    (file, None)
                 }
             };
             let mut coco: BTreeMap<Option<u32>, Vec<CocoShape>> = BTreeMap::new();
@@ -572,18 +624,18 @@ impl Session {
         }
         let mut jsonl = Vec::new();
         write_jsonl(&mut jsonl, &records).map_err(bag_err)?;
-        files.push(("data/labels.jsonl".into(), jsonl));
+        bag.payload("labels.jsonl", &jsonl)?;
         if schema.task == Task::TextSpans {
             let mut out = Vec::new();
             write_conll(&mut out, &conll).map_err(bag_err)?;
-            files.push(("data/labels.conll".into(), out));
+            bag.payload("labels.conll", &out)?;
             formats.push("conll".into());
         }
         if matches!(schema.task, Task::ImageBoxes | Task::ImagePolygons) {
             let dataset = CocoDataset {
                 description: format!("{} v{}", schema.name, schema.version),
                 version: schema.version.to_string(),
-                contributor: info.source_organization.clone(),
+                contributor,
                 created_at: now,
                 categories: schema
                     .body
@@ -598,13 +650,13 @@ impl Session {
             };
             let mut out = Vec::new();
             write_coco(&mut out, &dataset).map_err(bag_err)?;
-            files.push(("data/labels.coco.json".into(), out));
+            bag.payload("labels.coco.json", &out)?;
             formats.push("coco".into());
         }
         if schema.task.is_classification() {
             let mut out = Vec::new();
             write_csv(&mut out, &csv_rows).map_err(bag_err)?;
-            files.push(("data/labels.csv".into(), out));
+            bag.payload("labels.csv", &out)?;
             formats.push("csv".into());
         }
         // Compliance package.
@@ -632,51 +684,35 @@ impl Session {
             user_id: self.user_id.to_string(),
             signed_at: now,
         };
-        let out = Path::new(req.out.trim());
-        let bag_name = format!("airlock-export-{}", &export_id[..8]);
-        let (summary, file_sha256, path, form, recipient) = if req.plaintext {
-            let mut w = PlaintextBagWriter::create(out, info).map_err(bag_err)?;
-            for (p, b) in &files {
-                w.add_payload_bytes(p.trim_start_matches("data/"), b)
-                    .map_err(bag_err)?;
+        for (p, b) in &compliance {
+            bag.tag(p, b)?;
+        }
+        let (summary, file_sha256, path, form, recipient) = match bag {
+            BagOut::Plain(w) => {
+                let (summary, dir) = w.finish(&signer).map_err(bag_err)?;
+                (
+                    summary,
+                    None,
+                    dir.display().to_string(),
+                    "BagIt bag, plaintext directory".to_string(),
+                    "none (plaintext)".to_string(),
+                )
             }
-            for (p, b) in &compliance {
-                w.add_tag_file(p, b).map_err(bag_err)?;
+            BagOut::Encrypted(w) => {
+                let s = w.finish(&signer).map_err(bag_err)?;
+                let recipient = if passphrase.is_some() {
+                    "passphrase".to_string()
+                } else {
+                    recipients.join(", ")
+                };
+                (
+                    s.bag,
+                    Some(s.file_sha256.clone()),
+                    s.path.display().to_string(),
+                    "BagIt bag, age-encrypted tar".to_string(),
+                    recipient,
+                )
             }
-            let (summary, dir) = w.finish(&signer).map_err(bag_err)?;
-            (
-                summary,
-                None,
-                dir.display().to_string(),
-                "BagIt bag, plaintext directory".to_string(),
-                "none (plaintext)".to_string(),
-            )
-        } else {
-            let rcpt = match passphrase {
-                Some(p) => BagRecipients::Passphrase(SecretString::from(p.to_string())),
-                None => BagRecipients::Keys(recipients.clone()),
-            };
-            let mut w = EncryptedBagWriter::create(out, &bag_name, &rcpt, info).map_err(bag_err)?;
-            for (p, b) in &files {
-                w.add_payload_bytes(p.trim_start_matches("data/"), b)
-                    .map_err(bag_err)?;
-            }
-            for (p, b) in &compliance {
-                w.add_tag_file(p, b).map_err(bag_err)?;
-            }
-            let s = w.finish(&signer).map_err(bag_err)?;
-            let recipient = if passphrase.is_some() {
-                "passphrase".to_string()
-            } else {
-                recipients.join(", ")
-            };
-            (
-                s.bag,
-                Some(s.file_sha256.clone()),
-                s.path.display().to_string(),
-                "BagIt bag, age-encrypted tar".to_string(),
-                recipient,
-            )
         };
         let mut tx = self.begin().await?;
         let reason_id = ReasonId::new().to_string();

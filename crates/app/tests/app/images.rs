@@ -300,9 +300,66 @@ async fn boxes_on_a_dicom_series_from_assignment_to_gold() {
     );
     let statement = std::fs::read_to_string(bag.join("compliance/method-statement.md")).unwrap();
     assert!(statement.contains("PS3.15 Annex E"));
+
+    // The bag is started before the images are read (one at a time, so an export never
+    // holds them all): when one turns out damaged, the export stops with one sentence and
+    // leaves nothing behind, plaintext or encrypted.
+    for shard in std::fs::read_dir(fx.vault.join("blobs/w")).unwrap() {
+        for blob in std::fs::read_dir(shard.unwrap().path()).unwrap() {
+            let path = blob.unwrap().path();
+            let mut bytes = std::fs::read(&path).unwrap();
+            let at = bytes.len() - 20;
+            bytes[at] ^= 0xFF;
+            std::fs::write(&path, bytes).unwrap();
+        }
+    }
+    let beside = || {
+        let mut names: Vec<_> = std::fs::read_dir(fx.vault.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = beside();
+    for (plaintext, passphrase, name) in [
+        (true, None, "bag-damaged"),
+        (
+            false,
+            Some("a passphrase for the test".to_string()),
+            "damaged.tar.age",
+        ),
+    ] {
+        let out = fx.vault.with_file_name(name);
+        let e = lead
+            .active()
+            .await
+            .unwrap()
+            .export_deliverable(&airlock_app::json::ExportRequest {
+                schema_id: Some(schema.id.clone()),
+                gold_only: false,
+                recipients: vec![],
+                passphrase,
+                plaintext,
+                out: out.display().to_string(),
+                reason: "checking a damaged image".into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.message.matches(". ").count(),
+            0,
+            "one sentence: {}",
+            e.message
+        );
+        assert!(!out.exists(), "no partial bag: {}", e.message);
+        assert_eq!(beside(), before, "no temp left beside the vault");
+    }
     lead.logout().await.unwrap();
 
     let kinds = event_kinds(&fx).await;
+    let exports = kinds.iter().filter(|k| *k == "deliverable_exported");
+    assert_eq!(exports.count(), 1, "only the good export is recorded");
     let viewed = kinds.iter().filter(|k| *k == "item_viewed").count();
     // a1: open + first pixel read; reviewer: review + first pixel read.
     assert_eq!(viewed, 4, "{kinds:?}");
