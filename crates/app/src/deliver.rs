@@ -507,15 +507,15 @@ impl Session {
             images.push(match &it.content {
                 DeliveredContent::Text(_) => None,
                 DeliveredContent::Image(item) => {
-                    let (bytes, dicom, info) = self.released_image_file(item).await?;
+                    let (bytes, dicom, size) = self.released_image_file(item).await?;
                     let ext = if dicom { "dcm" } else { "png" };
                     let file = format!("images/item-{:06}.{ext}", it.number);
                     bag.payload(&file, &bytes)?;
                     Some(DeliveredImage {
                         file,
-                        width: info.width,
-                        height: info.height,
-                        frames: info.frames,
+                        width: size.columns,
+                        height: size.rows,
+                        frames: size.frames,
                     })
                 }
             });

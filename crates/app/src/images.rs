@@ -12,7 +12,7 @@ use crate::annotate::{damaged, load_schema};
 use crate::error::{AppError, ErrorCode};
 use crate::json::ImageInfo;
 use crate::session::Session;
-use airlock_deid_dicom::{decode_series, Limits, PixelError, Series};
+use airlock_deid_dicom::{decode_series, image_size, ImageSize, Limits, PixelError, Series};
 use airlock_deid_image::Picture;
 use airlock_model::{Action, Content, EventKind, Outcome};
 use airlock_vault::{BlobRef, Tier};
@@ -122,13 +122,24 @@ pub(crate) fn image_info(image: &Viewable) -> ImageInfo {
 }
 
 /// Decodes a released image for viewing: a DICOM series, or a PNG as RGBA.
+fn undecodable() -> AppError {
+    AppError::new(
+        ErrorCode::Conflict,
+        "The de-identified image could not be decoded for viewing.",
+    )
+}
+
+/// The size of a decoded image.
+fn size_of(image: &Viewable) -> ImageSize {
+    let i = image_info(image);
+    ImageSize {
+        columns: i.width,
+        rows: i.height,
+        frames: i.frames,
+    }
+}
+
 fn decode_viewable(bytes: &[u8], dicom: bool) -> Result<Viewable, AppError> {
-    let undecodable = || {
-        AppError::new(
-            ErrorCode::Conflict,
-            "The de-identified image could not be decoded for viewing.",
-        )
-    };
     if dicom {
         decode_series(bytes, &Limits::default())
             .map(Viewable::Series)
@@ -207,26 +218,29 @@ impl Session {
     }
 
     /// The de-identified file of a released image item, whether it is DICOM (else PNG),
-    /// and its description: from the session's cache, or decoded from the same bytes (the
-    /// file is read once).
+    /// and its size: from the session's cache, else from the DICOM header (the pixels
+    /// are not decoded) or the decoded PNG. The file is read once.
     pub(crate) async fn released_image_file(
         &self,
         item: &str,
-    ) -> Result<(Vec<u8>, bool, ImageInfo), AppError> {
+    ) -> Result<(Vec<u8>, bool, ImageSize), AppError> {
         let (blob, dicom) = self.released_image_blob(item).await?;
         let blobs = self.vault.blobs(&self.keys.work, None);
         let cached = self.series.get(item);
-        let (bytes, info) = tokio::task::spawn_blocking(move || {
+        let (bytes, size) = tokio::task::spawn_blocking(move || {
             let bytes = blobs.read_all(&blob).map_err(AppError::from)?;
-            let info = match cached {
-                Some(v) => image_info(&v),
-                None => image_info(&decode_viewable(&bytes, dicom)?),
+            let size = match cached {
+                Some(v) => size_of(&v),
+                None if dicom => {
+                    image_size(&bytes, &Limits::default()).map_err(|_| undecodable())?
+                }
+                None => size_of(&decode_viewable(&bytes, dicom)?),
             };
-            Ok::<_, AppError>((bytes, info))
+            Ok::<_, AppError>((bytes, size))
         })
         .await
         .map_err(|_| damaged())??;
-        Ok((bytes, dicom, info))
+        Ok((bytes, dicom, size))
     }
 
     /// Writes the item view of a first pixel read.

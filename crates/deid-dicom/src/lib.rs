@@ -70,7 +70,7 @@ pub use regions::{template_regions, Region, RegionTemplate};
 pub use report::{Change, PixelReport, RedactionLogEntry, RescanSummary, RuleSource};
 pub use risk::RiskReason;
 pub use table::{EDITION as PROFILE_EDITION, SOURCE as PROFILE_SOURCE};
-pub use view::{decode_series, Series, SeriesInfo};
+pub use view::{decode_series, image_size, ImageSize, Series, SeriesInfo};
 
 use engine::Engine;
 use report::ChangeLog;

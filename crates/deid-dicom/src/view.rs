@@ -89,6 +89,35 @@ fn first_number(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
         .filter(|v| v.is_finite())
 }
 
+/// The size of an image: what a delivery's label files need, read from the header alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageSize {
+    /// Columns (0028,0011).
+    pub columns: u32,
+    /// Rows (0028,0010).
+    pub rows: u32,
+    /// Number of Frames (0028,0008), 1 when absent.
+    pub frames: u32,
+}
+
+/// The size of the image in `bytes`, from its header: the Pixel Data is skipped, not
+/// decoded, so a large series costs no more than its attributes (a delivery describes
+/// each image it carries this way). A file without Pixel Data ([`PixelError::NoPixelData`])
+/// or without Columns and Rows ([`PixelError::Decode`]) is refused.
+pub fn image_size(bytes: &[u8], limits: &Limits) -> Result<ImageSize, DicomDeidError> {
+    let (parsed, pixels) = read::parse_split(bytes, limits)?;
+    if pixels.is_none() && parsed.obj.get(Tag(0x7FE0, 0x0010)).is_none() {
+        return Err(PixelError::NoPixelData.into());
+    }
+    let number = |tag| parsed.obj.element(tag).ok()?.to_int::<u32>().ok();
+    let dimension = |tag| number(tag).filter(|&n| n > 0).ok_or(PixelError::Decode);
+    Ok(ImageSize {
+        columns: dimension(Tag(0x0028, 0x0011))?,
+        rows: dimension(Tag(0x0028, 0x0010))?,
+        frames: number(Tag(0x0028, 0x0008)).unwrap_or(1).max(1),
+    })
+}
+
 /// Decodes every frame of `bytes` for viewing. 32-bit samples are refused
 /// ([`PixelError::BitsAllocated`]); colour is shown as luma (8 bits).
 pub fn decode_series(bytes: &[u8], limits: &Limits) -> Result<Series, DicomDeidError> {
@@ -208,5 +237,27 @@ mod tests {
     #[test]
     fn a_file_without_pixels_is_refused() {
         assert!(decode_series(b"not dicom at all", &Limits::default()).is_err());
+        assert!(image_size(b"not dicom at all", &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn the_header_gives_the_size_the_decoded_pixels_have() {
+        for bytes in [synthetic_ct(), synthetic_ct_series(8, 6, 3)] {
+            let size = image_size(&bytes, &Limits::default()).unwrap();
+            let decoded = decode_series(&bytes, &Limits::default()).unwrap();
+            let i = decoded.info();
+            assert_eq!(
+                (size.columns, size.rows, size.frames),
+                (i.columns, i.rows, i.frames)
+            );
+        }
+        assert_eq!(
+            image_size(&synthetic_ct_series(8, 6, 3), &Limits::default()).unwrap(),
+            ImageSize {
+                columns: 8,
+                rows: 6,
+                frames: 3
+            }
+        );
     }
 }

@@ -288,6 +288,12 @@ async fn boxes_on_a_dicom_series_from_assignment_to_gold() {
         [0, 2],
         "the artefact on frame 0, the lesions on frame 2"
     );
+    let image = &coco["images"][0];
+    assert_eq!(
+        (image["width"].as_u64(), image["height"].as_u64()),
+        (Some(16), Some(12)),
+        "the size read from the series' header"
+    );
     assert_eq!(
         coco["annotations"].as_array().unwrap().len(),
         4,

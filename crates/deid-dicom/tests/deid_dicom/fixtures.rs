@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use airlock_deid_dicom::{
-    basic_profile_action, deidentify, preview_frame, ActionCode, Deidentifier, DicomDeidError,
-    Policy, ProfileOption, ProjectKey, Region,
+    basic_profile_action, decode_series, deidentify, image_size, preview_frame, ActionCode,
+    Deidentifier, DicomDeidError, Limits, Policy, ProfileOption, ProjectKey, Region,
 };
 use dicom_core::header::Header as _;
 use dicom_core::value::Value;
@@ -116,6 +116,7 @@ fn every_fixture_deidentifies_or_fails_clearly() {
     let mut failures = Vec::new();
     let mut leaks = 0;
     let mut hidden = 0;
+    let mut sized = 0;
     for path in &files {
         let rel = path
             .strip_prefix(&dir)
@@ -135,6 +136,17 @@ fn every_fixture_deidentifies_or_fails_clearly() {
             .entry(out.log.pixels.transfer_syntax_in.clone())
             .or_default() += 1;
         let result = read(&out.bytes);
+        // What a delivery reads from the header is the size the viewer decodes.
+        if let Ok(series) = decode_series(&out.bytes, &Limits::default()) {
+            let (i, size) = (series.info(), image_size(&out.bytes, &Limits::default()));
+            let size = size.expect("a viewable image has a size");
+            assert_eq!(
+                (size.columns, size.rows, size.frames),
+                (i.columns, i.rows, i.frames),
+                "{rel}: the size in the header"
+            );
+            sized += 1;
+        }
         assert_eq!(
             result.meta().transfer_syntax(),
             out.log.pixels.transfer_syntax_in,
@@ -189,6 +201,10 @@ fn every_fixture_deidentifies_or_fails_clearly() {
     assert_eq!(failures, expected);
     assert_eq!(leaks, 0, "checked {hidden} original values");
     assert!(hidden > 1000);
+    assert!(
+        sized > 100,
+        "only {sized} outputs could be decoded to check their size"
+    );
     for ts in [
         "1.2.840.10008.1.2",
         "1.2.840.10008.1.2.1",
