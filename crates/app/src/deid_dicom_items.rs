@@ -17,13 +17,14 @@ use crate::deid_items::{damaged, policy_name, Source};
 use crate::dicom_files::SafeHarborText;
 use crate::error::{AppError, ErrorCode};
 use crate::json::{
-    DeidItemReview, DeidStatus, DeidTextPolicy, DicomHeaderRow, DicomRegion, DicomReview,
+    DeidItemReview, DeidStatus, DeidTextPolicy, DeviceModel, DicomHeaderRow, DicomRegion,
+    DicomReview,
 };
 use crate::rfc3339;
 use crate::session::Session;
 use airlock_deid_dicom::{
     inspect, preview_frame, propose_regions, AutoClean, DeidOutput, Deidentifier, OcrEngine,
-    Policy, ProfileOption, Region,
+    Policy, ProfileOption, Region, RegionTemplate,
 };
 use airlock_model::{Action, EventKind, Outcome};
 use airlock_vault::{purpose, BlobRef, BlobStore, Tier};
@@ -39,8 +40,8 @@ const MAX_HAND_REGIONS: usize = 200;
 /// The DICOM policy the project's de-identification policy implies: Safe Harbor keeps
 /// descriptions only after text de-identification; pseudonymisation also keeps shifted
 /// dates and patient characteristics (ages over 89 aggregated). Burned-in text is cleaned
-/// with OCR when tesseract is there.
-fn dicom_policy(p: DeidTextPolicy, ocr: bool) -> Policy {
+/// with the leads' device templates, and with OCR when tesseract is there.
+fn dicom_policy(p: DeidTextPolicy, ocr: bool, templates: Vec<RegionTemplate>) -> Policy {
     let mut options = vec![ProfileOption::CleanDescriptors];
     if p == DeidTextPolicy::Pseudonymize {
         options.extend([
@@ -51,9 +52,12 @@ fn dicom_policy(p: DeidTextPolicy, ocr: bool) -> Policy {
     let mut policy = Policy::with_options(options);
     policy.pixels.auto_clean = if ocr {
         AutoClean::TemplatesAndOcr
-    } else {
+    } else if templates.is_empty() {
         AutoClean::Never
+    } else {
+        AutoClean::Templates
     };
+    policy.pixels.templates = templates;
     policy
 }
 
@@ -216,7 +220,7 @@ impl Session {
             return Ok((0, 0, 0, totals));
         }
         let ocr = Self::ocr_engine();
-        let dicom_policy = dicom_policy(policy, ocr.is_some());
+        let dicom_policy = dicom_policy(policy, ocr.is_some(), self.device_templates().await?);
         let (key, text) = self.dicom_keys()?;
         for chunk in todo.chunks(CHUNK) {
             let outcomes: Vec<Result<(Vec<u8>, serde_json::Value), &'static str>> = chunk
@@ -437,7 +441,8 @@ impl Session {
             let record = serde_json::to_value(&out.record).expect("image records serialise");
             (out.bytes, record)
         } else {
-            let dicom_policy = dicom_policy(policy, ocr.is_some());
+            let templates = self.device_templates().await?;
+            let dicom_policy = dicom_policy(policy, ocr.is_some(), templates);
             let (key, text) = self.dicom_keys()?;
             let out = clean(
                 &dicom_policy,
@@ -488,9 +493,9 @@ impl Session {
             .fetch_optional(&self.pool)
             .await?;
         match kind.as_deref() {
-            Some("dicom" | "png" | "jpeg") => {
-                Ok(DeidItemReview::Dicom(self.deid_dicom_review(item).await?))
-            }
+            Some("dicom" | "png" | "jpeg") => Ok(DeidItemReview::Dicom(Box::new(
+                self.deid_dicom_review(item).await?,
+            ))),
             Some(_) => Ok(DeidItemReview::Text(self.deid_review(item).await?)),
             None => Err(AppError::new(ErrorCode::NotFound, "No item has this id.")),
         }
@@ -593,7 +598,8 @@ impl Session {
         stored: &StoredRecord,
     ) -> Result<DicomReview, AppError> {
         let original = read_source(blobs, s).map_err(|_| damaged())?;
-        let policy = dicom_policy(self.read_deid_settings().await?.policy, false);
+        let templates = self.device_templates().await?;
+        let policy = dicom_policy(self.read_deid_settings().await?.policy, false, templates);
         let limits = policy.limits;
         let before = inspect(&original, &limits).map_err(|_| damaged())?;
         let after = inspect(output, &limits).map_err(|_| damaged())?;
@@ -661,6 +667,17 @@ impl Session {
             .unwrap_or((0, 0));
         let record = &stored.record;
         let facts = pixel_facts(record);
+        let device = proposal
+            .as_ref()
+            .filter(|p| !p.manufacturer.is_empty() && !p.model.is_empty())
+            .map(|p| DeviceModel {
+                manufacturer: p.manufacturer.clone(),
+                model: p.model.clone(),
+            });
+        let device_template = match &device {
+            Some(d) => self.template_for(d, columns, rows).await?,
+            None => None,
+        };
         Ok(DicomReview {
             item_id: s.item_id.clone(),
             number: s.number,
@@ -694,6 +711,8 @@ impl Session {
             residual_words: facts.residual_words,
             needs_pixel_review: facts.needs_review,
             ocr_available: ocr.is_some(),
+            device,
+            device_template,
             method_codes: record["method_codes"]
                 .as_array()
                 .into_iter()
@@ -772,13 +791,31 @@ mod tests {
 
     #[test]
     fn the_policy_follows_the_project_and_the_ocr_engine() {
-        let sh = dicom_policy(DeidTextPolicy::SafeHarbor, false);
+        let sh = dicom_policy(DeidTextPolicy::SafeHarbor, false, Vec::new());
         assert!(sh.options.contains(&ProfileOption::CleanDescriptors));
         assert!(!sh
             .options
             .contains(&ProfileOption::RetainLongitudinalModifiedDates));
         assert_eq!(sh.pixels.auto_clean, AutoClean::Never);
-        let ps = dicom_policy(DeidTextPolicy::Pseudonymize, true);
+        let template = RegionTemplate {
+            manufacturer: "Acme".into(),
+            model: "Sono 5".into(),
+            columns: Some(64),
+            rows: Some(48),
+            regions: vec![Region {
+                x: 0,
+                y: 0,
+                width: 64,
+                height: 8,
+            }],
+        };
+        let with_template = dicom_policy(DeidTextPolicy::SafeHarbor, false, vec![template]);
+        assert_eq!(
+            with_template.pixels.auto_clean,
+            AutoClean::Templates,
+            "a device template cleans without OCR"
+        );
+        let ps = dicom_policy(DeidTextPolicy::Pseudonymize, true, Vec::new());
         assert!(ps
             .options
             .contains(&ProfileOption::RetainLongitudinalModifiedDates));

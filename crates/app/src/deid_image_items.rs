@@ -131,6 +131,8 @@ impl Session {
             residual_words: facts.residual_words,
             needs_pixel_review: facts.needs_review,
             ocr_available: ocr.is_some(),
+            device: None,
+            device_template: None,
             method_codes: Vec::new(),
             profile_edition: String::new(),
             header,

@@ -1835,6 +1835,41 @@ pub struct DicomRegion {
     pub height: u32,
 }
 
+/// A device as DICOM names it: what a region template is kept for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct DeviceModel {
+    /// Manufacturer (0008,0070).
+    pub manufacturer: String,
+    /// Manufacturer's Model Name (0008,1090).
+    pub model: String,
+}
+
+/// The regions a device burns text into, kept by a lead from one of its images.
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct RegionTemplateDto {
+    /// Template id.
+    pub id: String,
+    /// The device.
+    pub device: DeviceModel,
+    /// Image width the template is for.
+    pub columns: u32,
+    /// Image height the template is for.
+    pub rows: u32,
+    /// The regions blacked out on every frame.
+    pub regions: Vec<DicomRegion>,
+    /// The item the regions were drawn on.
+    pub from_item: String,
+    /// That item's short number.
+    #[ts(type = "number")]
+    pub from_item_number: u64,
+    /// When it was saved (RFC 3339).
+    pub saved_at: String,
+    /// Who saved it.
+    pub saved_by: String,
+}
+
 /// One attribute of a DICOM header, before and after de-identification.
 #[derive(Debug, Clone, Serialize, TS)]
 #[ts(export)]
@@ -1909,6 +1944,11 @@ pub struct DicomReview {
     pub needs_pixel_review: bool,
     /// Whether tesseract is installed (OCR proposals and re-scans).
     pub ocr_available: bool,
+    /// The device the header names (DICOM only), for which the lead may keep the drawn
+    /// regions as a template.
+    pub device: Option<DeviceModel>,
+    /// The template kept for this device and image size, if any.
+    pub device_template: Option<RegionTemplateDto>,
     /// CID 7050 codes recorded in the file (none for PNG and JPEG).
     pub method_codes: Vec<String>,
     /// The edition of PS3.15 Table E.1-1 applied (empty for PNG and JPEG).
@@ -1925,7 +1965,7 @@ pub enum DeidItemReview {
     /// A text item beside its original.
     Text(DeidReview),
     /// A DICOM item's header and frames beside its original.
-    Dicom(DicomReview),
+    Dicom(Box<DicomReview>),
 }
 
 /// A contact card written or imported: whose, and the fingerprint to read back.

@@ -40,6 +40,7 @@ mod ingest;
 pub mod json;
 mod overview;
 mod packages;
+mod region_templates;
 mod review;
 mod session;
 mod settings;

@@ -284,6 +284,11 @@ pub struct RegionProposal {
     pub rows: u32,
     /// Number of frames.
     pub frames: u32,
+    /// Manufacturer (0008,0070) of the original, trimmed; empty when absent. With the
+    /// model, what a device template is kept for.
+    pub manufacturer: String,
+    /// Manufacturer's Model Name (0008,1090) of the original, trimmed; empty when absent.
+    pub model: String,
     /// Why the image may carry burned-in text.
     pub risk: Vec<RiskReason>,
     /// Regions from the device templates of the policy.
@@ -333,6 +338,8 @@ pub fn propose_regions(
         columns: img.columns,
         rows: img.rows,
         frames: img.frames,
+        manufacturer: manufacturer.trim().to_owned(),
+        model: model.trim().to_owned(),
         risk,
         template_regions,
         words,

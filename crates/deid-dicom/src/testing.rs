@@ -74,8 +74,8 @@ pub fn synthetic_ct() -> Vec<u8> {
 }
 
 /// A synthetic ultrasound image (Explicit VR Little Endian, 8-bit MONOCHROME2,
-/// `columns × rows`, `pixels` row-major) of a fictitious patient, marked as carrying
-/// burned-in annotation — for demos and tests of pixel cleaning, where `pixels` holds a
+/// `columns × rows`, `pixels` row-major) of a fictitious patient from a fictitious device
+/// (`Synthetic Devices`, model `Sono Synth 5`), marked as carrying burned-in annotation — for demos and tests of pixel cleaning, where `pixels` holds a
 /// drawn patient banner.
 pub fn synthetic_ultrasound(
     patient_name: &str,
@@ -101,6 +101,7 @@ pub fn synthetic_ultrasound(
             VR::LO,
             "Abdominal ultrasound for Marguerite",
         ),
+        text((0x0008, 0x1090), VR::LO, "Sono Synth 5"),
         text((0x0010, 0x0010), VR::PN, patient_name),
         text((0x0010, 0x0020), VR::LO, patient_id),
         text((0x0010, 0x0030), VR::DA, "19580221"),

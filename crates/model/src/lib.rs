@@ -101,6 +101,10 @@ pub enum EventKind {
     DeidSignedOff,
     /// The de-identification policy or validation sample changed.
     DeidSettingsChanged,
+    /// A lead kept the regions drawn on an image as the template for its device model.
+    RegionTemplateSaved,
+    /// A lead removed a device model's region template.
+    RegionTemplateRemoved,
     /// A label schema version was created (draft).
     SchemaCreated,
     /// A label schema version was published for annotation.
@@ -147,7 +151,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in declaration order (for filters and exhaustive tests).
-    pub const ALL: [EventKind; 56] = [
+    pub const ALL: [EventKind; 58] = [
         EventKind::VaultCreated,
         EventKind::Login,
         EventKind::LoginFailed,
@@ -183,6 +187,8 @@ impl EventKind {
         EventKind::DeidValidated,
         EventKind::DeidSignedOff,
         EventKind::DeidSettingsChanged,
+        EventKind::RegionTemplateSaved,
+        EventKind::RegionTemplateRemoved,
         EventKind::SchemaCreated,
         EventKind::SchemaPublished,
         EventKind::ItemsAssigned,
@@ -244,6 +250,8 @@ impl EventKind {
             EventKind::DeidValidated => "deid_validated",
             EventKind::DeidSignedOff => "deid_signed_off",
             EventKind::DeidSettingsChanged => "deid_settings_changed",
+            EventKind::RegionTemplateSaved => "region_template_saved",
+            EventKind::RegionTemplateRemoved => "region_template_removed",
             EventKind::SchemaCreated => "schema_created",
             EventKind::SchemaPublished => "schema_published",
             EventKind::ItemsAssigned => "items_assigned",

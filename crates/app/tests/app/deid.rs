@@ -409,3 +409,164 @@ async fn dicom_items_are_deidentified_reviewed_cleaned_by_hand_validated_and_sig
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::Forbidden);
 }
+
+/// A synthetic ultrasound of `patient` from the fictitious `Synthetic Devices Sono Synth 5`:
+/// speckle-free grey with a bright bar (no readable word, so OCR proposes nothing) in the
+/// top rows where the device would burn its banner.
+fn ultrasound(patient: &str, id: &str) -> Vec<u8> {
+    const W: usize = 64;
+    let mut pixels = vec![60u8; W * 48];
+    pixels[..W * 6].fill(230);
+    airlock_deid_dicom::testing::synthetic_ultrasound(patient, id, W as u16, 48, pixels)
+}
+
+#[tokio::test]
+async fn a_device_template_drawn_on_one_image_cleans_the_next_from_that_device() {
+    use airlock_app::json::DicomRegion;
+    use base64::Engine as _;
+    let fx = team().await;
+    let first = fx.vault.with_file_name("us-1");
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::write(
+        first.join("a.dcm"),
+        ultrasound("PELLWORTH^OSWIN", "00410001"),
+    )
+    .unwrap();
+    std::fs::write(
+        first.join("ct.dcm"),
+        airlock_deid_dicom::testing::synthetic_ct(),
+    )
+    .unwrap();
+    let mut ws = fx.login_as(Role::Lead).await;
+    let batch = receive(&mut ws, &first).await;
+    let s = ws.active().await.unwrap();
+    s.deid_run(Some(&batch)).await.unwrap();
+    let queue = s.deid_queue(Some(&batch)).await.unwrap();
+    let (mut us, mut ct) = (None, None);
+    for q in &queue {
+        let r = s.deid_dicom_review(&q.item_id).await.unwrap();
+        if r.device.is_some() {
+            us = Some(r);
+        } else {
+            ct = Some(r);
+        }
+    }
+    let (us, ct) = (us.expect("the ultrasound"), ct.expect("the CT"));
+    let device = us.device.clone().unwrap();
+    assert_eq!(
+        (device.manufacturer.as_str(), device.model.as_str()),
+        ("Synthetic Devices", "Sono Synth 5")
+    );
+    assert!(us.device_template.is_none() && !us.pixels_cleaned);
+
+    let banner = DicomRegion {
+        x: 0,
+        y: 0,
+        width: 100,
+        height: 6,
+    };
+    let e = s
+        .region_template_save(&ct.item_id, &[banner])
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(
+        e.message.contains("does not name its device"),
+        "{}",
+        e.message
+    );
+    let e = s.region_template_save(&us.item_id, &[]).await.unwrap_err();
+    assert!(
+        e.message.starts_with("Draw at least one region"),
+        "{}",
+        e.message
+    );
+    let kept = s
+        .region_template_save(&us.item_id, &[banner])
+        .await
+        .unwrap();
+    assert_eq!(
+        (kept.columns, kept.rows, kept.from_item_number),
+        (64, 48, us.number)
+    );
+    assert_eq!(
+        kept.regions,
+        vec![DicomRegion {
+            width: 64,
+            ..banner
+        }],
+        "clipped to the image"
+    );
+    ws.logout().await.unwrap();
+
+    let mut ann = fx.login_as(Role::Annotator).await;
+    let e = ann
+        .active()
+        .await
+        .unwrap()
+        .region_templates()
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Forbidden);
+    ann.logout().await.unwrap();
+
+    // The next image from the device is cleaned with the template, without OCR's help.
+    let second = fx.vault.with_file_name("us-2");
+    std::fs::create_dir_all(&second).unwrap();
+    std::fs::write(
+        second.join("b.dcm"),
+        ultrasound("MARRICK^YSOLDE", "00410002"),
+    )
+    .unwrap();
+    let mut ws = fx.login_as(Role::Lead).await;
+    let batch = receive(&mut ws, &second).await;
+    let s = ws.active().await.unwrap();
+    s.deid_run(Some(&batch)).await.unwrap();
+    let next = s.deid_queue(Some(&batch)).await.unwrap().remove(0);
+    let r = s.deid_dicom_review(&next.item_id).await.unwrap();
+    assert!(r.pixels_cleaned, "the template was applied");
+    assert_eq!(r.device_template.as_ref().map(|t| &t.id), Some(&kept.id));
+    assert!(r.proposed.contains(&kept.regions[0]), "and is proposed");
+    let frame = |b: &Option<String>| {
+        base64::engine::general_purpose::STANDARD
+            .decode(b.as_deref().unwrap())
+            .unwrap()
+    };
+    // Previews are stretched to their own range: the banner is the brightest part of the
+    // original and the darkest of the release, whose other rows keep one grey.
+    let (before, after) = (frame(&r.original_frame), frame(&r.result_frame));
+    let top = 64 * 6;
+    assert_eq!(after.len(), 64 * 48);
+    assert!(before[..top].iter().all(|p| *p == 255), "the banner rows");
+    assert!(before[top..].iter().all(|p| *p == 0));
+    assert!(after[..top].iter().all(|p| *p == 0), "blacked out");
+    assert!(after[top..].iter().all(|p| *p == 255), "the rest one grey");
+
+    // Saving again replaces the device's template; removing it stops its use.
+    let smaller = DicomRegion {
+        height: 3,
+        ..banner
+    };
+    let replaced = s
+        .region_template_save(&next.item_id, &[smaller])
+        .await
+        .unwrap();
+    assert_eq!(replaced.id, kept.id, "one template per device and size");
+    assert_eq!(replaced.regions[0].height, 3);
+    assert_eq!(s.region_templates().await.unwrap().len(), 1);
+    s.region_template_remove(&kept.id).await.unwrap();
+    assert!(s.region_templates().await.unwrap().is_empty());
+    let e = s.region_template_remove(&kept.id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound);
+    ws.logout().await.unwrap();
+
+    let kinds = crate::support::event_kinds(&fx).await;
+    let count = |k: &str| kinds.iter().filter(|x| *x == k).count();
+    assert_eq!(
+        (
+            count("region_template_saved"),
+            count("region_template_removed")
+        ),
+        (2, 1)
+    );
+}
