@@ -393,6 +393,18 @@ pub enum DeidVaultCmd {
         /// Batch id.
         batch: String,
     },
+    /// The region templates kept per device model (manufacturer, model, image size): where
+    /// each device burns text in, blacked out on its images at risk.
+    Templates {
+        /// Output format.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Remove a device's region template (images already cleaned stay as they are).
+    TemplateRemove {
+        /// Template id (from `airlock deid templates`).
+        id: String,
+    },
     /// Show or change the policy and the validation sample.
     Settings {
         /// safe-harbor or pseudonymize.
@@ -567,6 +579,7 @@ impl Command {
             | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Queue { format, .. }))
             | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Show { format, .. }))
             | Command::Deid(DeidCmd::Vault(DeidVaultCmd::State { format, .. }))
+            | Command::Deid(DeidCmd::Vault(DeidVaultCmd::Templates { format }))
             | Command::Export { format, .. }
             | Command::Retention(RetentionCmd::Show { format })
             | Command::Destroy { format, .. }

@@ -579,6 +579,13 @@ async fn run_logged_in(cli: &Cli, ws: &mut Workspace) -> Result<ExitCode> {
                     airlock_app::json::DeidItemReview::Text(r) => output::deid_review(&r, fmt),
                     airlock_app::json::DeidItemReview::Dicom(r) => output::dicom_review(&r, fmt),
                 },
+                DeidVaultCmd::Templates { .. } => {
+                    output::region_templates(&s.region_templates().await?, fmt);
+                }
+                DeidVaultCmd::TemplateRemove { id } => {
+                    s.region_template_remove(id).await?;
+                    println!("Removed region template {id}.");
+                }
                 DeidVaultCmd::Validate { item } => {
                     s.deid_validate(item).await?;
                     println!("Validated the de-identification of item {item}.");

@@ -6,8 +6,8 @@ use airlock_app::json::{
     AlertLevel, AuditPage, BatchDto, CertificateCheckDto, ContactInfo, CreatedVault,
     DeidBatchState, DeidDicomReport, DeidImageReport, DeidQueueRow, DeidReview, DeidRunReport,
     DeidTextReport, DemoInfo, DestroyReport, DicomReview, ExportReport, IngestReport, ItemPage,
-    MergeReport, PackageDto, ProjectOverview, QueueEntry, ReceiptCheck, RetentionDto, SaveResult,
-    Stage, StageState, UserDto, VaultInfo, VerdictCount, VerifyReport,
+    MergeReport, PackageDto, ProjectOverview, QueueEntry, ReceiptCheck, RegionTemplateDto,
+    RetentionDto, SaveResult, Stage, StageState, UserDto, VaultInfo, VerdictCount, VerifyReport,
 };
 use airlock_app::BagReport;
 use serde::Serialize;
@@ -503,6 +503,32 @@ pub fn deid_queue(rows: &[DeidQueueRow], f: Format) {
     }
 }
 
+pub fn region_templates(rows: &[RegionTemplateDto], f: Format) {
+    if f == Format::Json {
+        return json(&rows);
+    }
+    if rows.is_empty() {
+        println!("No region templates kept yet (draw regions on a DICOM image in the desktop app's De-identify screen).");
+        return;
+    }
+    println!(
+        "{:<36}  {:<32} {:>11} {:>7}  from item, saved",
+        "template id", "device", "size", "regions"
+    );
+    for t in rows {
+        println!(
+            "{:<36}  {:<32} {:>11} {:>7}  {} by {} at {}",
+            t.id,
+            format!("{} {}", t.device.manufacturer, t.device.model),
+            format!("{}x{}", t.columns, t.rows),
+            t.regions.len(),
+            t.from_item_number,
+            t.saved_by,
+            t.saved_at
+        );
+    }
+}
+
 pub fn deid_review(r: &DeidReview, f: Format) {
     if f == Format::Json {
         return json(r);
@@ -564,6 +590,26 @@ pub fn dicom_review(r: &DicomReview, f: Format) {
             match r.residual_words {
                 Some(n) => format!("re-scan: {n} words left"),
                 None => "no re-scan".into(),
+            }
+        );
+    }
+    if let Some(d) = &r.device {
+        println!(
+            "device {} {}; {}",
+            d.manufacturer,
+            d.model,
+            match &r.device_template {
+                Some(t) => format!(
+                    "template {} ({} {})",
+                    t.id,
+                    t.regions.len(),
+                    if t.regions.len() == 1 {
+                        "region"
+                    } else {
+                        "regions"
+                    }
+                ),
+                None => "no region template for this size".into(),
             }
         );
     }

@@ -410,6 +410,7 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
         "package_issued",
         "package_revoked",
         "package_merged",
+        "region_template_saved",
     ] {
         assert!(kinds.contains(&k), "the demo shows {k}");
     }
@@ -524,6 +525,25 @@ fn the_demo_has_one_user_per_role_and_a_verified_trail() {
             && shown.contains("removed"),
         "{shown}"
     );
+
+    // The ultrasound's scanner has a region template; removing it is audited and final.
+    let templates: serde_json::Value =
+        serde_json::from_str(&ok(&as_lead(&["deid", "templates", "--format", "json"]))).unwrap();
+    let t = &templates.as_array().unwrap()[0];
+    assert_eq!(
+        (t["device"]["model"].as_str(), t["columns"].as_u64()),
+        (Some("Sono Synth 5"), Some(320))
+    );
+    let id = t["id"].as_str().unwrap();
+    let removed = ok(&as_lead(&["deid", "template-remove", id]));
+    assert!(removed.contains(id), "{removed}");
+    let again = as_lead(&["deid", "template-remove", id]);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stderr).trim(),
+        "airlock: No region template has this id."
+    );
+    assert!(ok(&as_lead(&["deid", "templates"])).starts_with("No region templates kept yet"));
 }
 
 #[test]

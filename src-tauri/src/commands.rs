@@ -8,9 +8,9 @@ use airlock_app::json::{
     DeidSignOff, DeidSpanEdit, DemoInfo, DestroyReport, DestroyRequest, DicomRegion, DicomReview,
     ExportFormat, ExportReport, ExportRequest, ExportResult, IngestPreflight, IngestReport,
     IngestRequest, ItemFilter, ItemPage, MergeReport, PackageDto, ProgressRow, ProjectOverview,
-    QualificationDto, QualificationInput, QueueEntry, ReceiptCheck, ReceiptExport, RetentionDto,
-    ReviewDecision, ReviewRow, ReviewView, SaveResult, SchemaDto, SchemaInput, SessionInfo,
-    TotpSetup, UserDto, VaultInfo, VaultSummary, VerifyReport,
+    QualificationDto, QualificationInput, QueueEntry, ReceiptCheck, ReceiptExport,
+    RegionTemplateDto, RetentionDto, ReviewDecision, ReviewRow, ReviewView, SaveResult, SchemaDto,
+    SchemaInput, SessionInfo, TotpSetup, UserDto, VaultInfo, VaultSummary, VerifyReport,
 };
 use airlock_app::{AppError, Role, Workspace};
 use secrecy::SecretString;
@@ -404,6 +404,25 @@ async fn deid_dicom_clean(
 }
 
 #[tauri::command]
+async fn region_templates(state: State<'_, AppState>) -> R<Vec<RegionTemplateDto>> {
+    with_session!(state, |s| s.region_templates())
+}
+
+#[tauri::command]
+async fn region_template_save(
+    state: State<'_, AppState>,
+    item_id: String,
+    regions: Vec<DicomRegion>,
+) -> R<RegionTemplateDto> {
+    with_session!(state, |s| s.region_template_save(&item_id, &regions))
+}
+
+#[tauri::command]
+async fn region_template_remove(state: State<'_, AppState>, id: String) -> R<()> {
+    with_session!(state, |s| s.region_template_remove(&id))
+}
+
+#[tauri::command]
 async fn deid_revise(
     state: State<'_, AppState>,
     item_id: String,
@@ -723,6 +742,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         guideline_page,
         deid_dicom_review,
         deid_dicom_clean,
+        region_templates,
+        region_template_save,
+        region_template_remove,
         deid_validate,
         deid_batch_state,
         deid_sign_off,

@@ -28,6 +28,8 @@ function review(over: Partial<DicomReview> = {}): DicomReview {
     residual_words: null,
     needs_pixel_review: true,
     ocr_available: false,
+    device: { manufacturer: 'Synthetic Devices', model: 'Sono Synth 5' },
+    device_template: null,
     method_codes: ['113100'],
     profile_edition: '2026c',
     header: [
@@ -55,6 +57,37 @@ describe('DICOM review pane', () => {
     expect(screen.getByTestId('dicom-needs-review').textContent).toContain('burned-in text');
     expect(screen.getByTestId('dicom-pixels').textContent).toContain('no OCR installed');
     expect((screen.getByTestId('dicom-clean') as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('keeps the drawn regions as the device template, once there are some', async () => {
+    const ontemplate = vi.fn();
+    const banner = { x: 0, y: 0, width: 4, height: 1 };
+    const { unmount } = render(DicomReviewPane, { review: review(), canEdit: true, busy: false, onclean: vi.fn(), ontemplate });
+    expect(screen.getByTestId('dicom-device').textContent).toContain('Synthetic Devices Sono Synth 5');
+    expect(screen.getByTestId('dicom-device').textContent).toContain('no template for this device');
+    expect((screen.getByTestId('dicom-keep-template') as HTMLButtonElement).disabled).toBe(true);
+    unmount();
+    const template = {
+      id: 'tpl_1',
+      device: { manufacturer: 'Synthetic Devices', model: 'Sono Synth 5' },
+      columns: 4,
+      rows: 4,
+      regions: [banner],
+      from_item: 'itm_1',
+      from_item_number: 7,
+      saved_at: '2026-12-01T10:00:00Z',
+      saved_by: 'dana',
+    };
+    render(DicomReviewPane, { review: review({ hand_regions: [banner], device_template: template }), canEdit: true, busy: false, onclean: vi.fn(), ontemplate });
+    expect(screen.getByTestId('dicom-device').textContent).toContain('template of 1 region for 4 × 4, kept from item 7 by dana');
+    await fireEvent.click(screen.getByTestId('dicom-keep-template'));
+    expect(ontemplate).toHaveBeenCalledWith([banner]);
+  });
+
+  it('says when the header names no device', () => {
+    render(DicomReviewPane, { review: review({ device: null }), canEdit: true, busy: false, onclean: vi.fn(), ontemplate: vi.fn() });
+    expect(screen.getByTestId('dicom-device').textContent).toContain('names no device model');
+    expect(screen.queryByTestId('dicom-keep-template')).toBeNull();
   });
 
   it('says plainly when an object has no image', () => {

@@ -208,6 +208,14 @@ pub(crate) const DEMO_NOTES: [(&str, &str); 6] = [
 /// 00482913" -depth 8 gray:demo-us-banner.gray`). The name and number are invented.
 const DEMO_US_BANNER: &[u8] = include_bytes!("../assets/demo-us-banner.gray");
 
+/// Where the banner is burned into the demo's ultrasound and photograph.
+const DEMO_BANNER: DicomRegion = DicomRegion {
+    x: 0,
+    y: 0,
+    width: 320,
+    height: 20,
+};
+
 /// A synthetic ultrasound with the patient's name burned into its top rows, so the DICOM
 /// review has a header to clean and a banner to black out: a sector of speckle under a
 /// 20-row banner, 320 × 240.
@@ -396,17 +404,20 @@ async fn deidentify_demo(
         // Where OCR (tesseract) is missing or missed the photograph's banner, the lead
         // blacks it out by hand before validating.
         if review.method != "ps315_dicom" && review.pixel_regions == 0 {
-            let banner = DicomRegion {
-                x: 0,
-                y: 0,
-                width: 320,
-                height: 20,
-            };
-            s.deid_dicom_clean(&q.item_id, &[banner]).await?;
+            s.deid_dicom_clean(&q.item_id, &[DEMO_BANNER]).await?;
         }
         s.deid_validate(&q.item_id).await?;
     }
     s.deid_sign_off(ct_batch).await?;
+    // The second delivery's ultrasound is left for the newcomer to check. Its scanner burns
+    // the banner in the same place on every image, and the lead has kept that place as the
+    // device's template: its review proposes it (dashed), and the scanner's next studies
+    // are cleaned there even without OCR.
+    for q in s.deid_queue(None).await? {
+        if q.kind == "dicom" && s.deid_dicom_review(&q.item_id).await?.device.is_some() {
+            s.region_template_save(&q.item_id, &[DEMO_BANNER]).await?;
+        }
+    }
     Ok(())
 }
 

@@ -115,6 +115,8 @@ const EVENT_LABELS: Record<EventKind, string> = {
   deid_validated: 'De-identification validated',
   deid_signed_off: 'De-identification signed off',
   deid_settings_changed: 'De-identification settings changed',
+  region_template_saved: 'Device region template kept',
+  region_template_removed: 'Device region template removed',
   schema_created: 'Schema created',
   schema_published: 'Schema published',
   items_assigned: 'Items assigned',

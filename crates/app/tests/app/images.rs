@@ -615,6 +615,18 @@ async fn the_demo_has_a_boxed_ct_series_and_photograph_to_review() {
     assert!(ink > 1000, "the page has text on it ({ink} dark pixels)");
     let e = s.guideline_page(&schema.id, pdf.pages).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput);
+    ws.logout().await.unwrap();
+
+    // The lead kept the ultrasound's banner as its scanner's template.
+    let (name, _, pass) = airlock_app::DEMO_USERS[0];
+    ws.login(name, &pw(pass), None).await.unwrap();
+    let templates = ws.active().await.unwrap().region_templates().await.unwrap();
+    assert_eq!(templates.len(), 1);
+    let t = &templates[0];
+    assert_eq!(
+        (t.device.model.as_str(), t.columns, t.rows, t.regions.len()),
+        ("Sono Synth 5", 320, 240, 1)
+    );
 }
 
 #[tokio::test]

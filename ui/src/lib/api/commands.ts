@@ -33,6 +33,7 @@ import type {
   QualificationDto,
   QualificationInput,
   ProjectOverview,
+  RegionTemplateDto,
   RetentionDto,
   CreatedVault,
   DeidBatchState,
@@ -269,6 +270,18 @@ export function deidDicomReview(itemId: string): Promise<DicomReview> {
 
 export function deidDicomClean(itemId: string, regions: DicomRegion[]): Promise<DicomReview> {
   return call<DicomReview>('deid_dicom_clean', { itemId, regions });
+}
+
+export function regionTemplates(): Promise<RegionTemplateDto[]> {
+  return call<RegionTemplateDto[]>('region_templates');
+}
+
+export function regionTemplateSave(itemId: string, regions: DicomRegion[]): Promise<RegionTemplateDto> {
+  return call<RegionTemplateDto>('region_template_save', { itemId, regions });
+}
+
+export function regionTemplateRemove(id: string): Promise<null> {
+  return call<null>('region_template_remove', { id });
 }
 
 export function deidValidate(itemId: string): Promise<null> {

@@ -60,7 +60,9 @@ import type {
   DeidSpan,
   DeidSpanEdit,
   DeidStatus,
+  DicomRegion,
   DicomReview,
+  RegionTemplateDto,
   AgreementDto,
   AnnotateView,
   AnnotationValue,
@@ -213,6 +215,8 @@ interface MockVault {
   deid: MockDeid[];
   deidSettings: DeidSettings;
   signoffs: Map<string, DeidSignOff>;
+  /** Device region templates kept by leads. */
+  templates: RegionTemplateDto[];
   batches: MockBatch[];
   items: MockItem[];
   projectName: string;
@@ -456,6 +460,13 @@ export class MockBackend implements IBackend {
         this.requireRole(['lead'], 'validate deid');
         if (this.deidSignedOff(str(a.itemId))) throw fail('conflict', 'This item’s batch is signed off; its de-identification can no longer change.');
         return this.deidDicomReview(str(a.itemId));
+      case 'region_templates':
+        this.requireRole(['lead'], 'validate deid');
+        return [...this.requireVault().templates];
+      case 'region_template_save':
+        return this.regionTemplateSave(str(a.itemId), a.regions as DicomRegion[]);
+      case 'region_template_remove':
+        return this.regionTemplateRemove(str(a.id));
       case 'deid_revise':
         return this.deidRevise(str(a.itemId), a.spans as DeidSpanEdit[]);
       case 'deid_validate':
@@ -582,6 +593,7 @@ export class MockBackend implements IBackend {
       batches: [],
       items: [],
       deid: [],
+      templates: [],
       retention: { date: null, rule: null },
       contacts: new Map(),
       trustedLead: null,
@@ -1378,6 +1390,9 @@ export class MockBackend implements IBackend {
       residual_words: null,
       needs_pixel_review: false,
       ocr_available: false,
+      device: MockBackend.MOCK_DEVICE,
+      device_template:
+        v.templates.find((t) => t.columns === d.image!.width && t.rows === d.image!.height) ?? null,
       method_codes: ['113100'],
       profile_edition: '2026c',
       header: [
@@ -1385,6 +1400,46 @@ export class MockBackend implements IBackend {
         { path: '(0008,0060)', tag: '(0008,0060)', keyword: 'Modality', vr: 'CS', original: 'CT', result: 'CT', treatment: null, code: null },
       ],
     };
+  }
+
+  /** Every mock DICOM item comes from this one fictitious device. */
+  private static readonly MOCK_DEVICE = { manufacturer: 'Synthetic Devices', model: 'Sono Synth 5' };
+
+  private regionTemplateSave(itemId: string, regions: DicomRegion[]): RegionTemplateDto {
+    const u = this.requireRole(['lead'], 'validate deid');
+    const v = this.requireVault();
+    const d = v.deid.find((x) => x.itemId === itemId && x.image);
+    if (!d?.image) throw fail('not_found', 'No DICOM, PNG or JPEG item has this id.');
+    const { width, height } = d.image;
+    const clipped = regions
+      .map((r) => ({ ...r, width: Math.min(r.x + r.width, width) - r.x, height: Math.min(r.y + r.height, height) - r.y }))
+      .filter((r) => r.x < width && r.y < height && r.width > 0 && r.height > 0);
+    if (clipped.length === 0) throw fail('invalid_input', 'Draw at least one region on the image to keep as its device’s template.');
+    const item = v.items.find((i) => i.dto.id === itemId)!.dto;
+    const old = v.templates.find((t) => t.columns === width && t.rows === height);
+    const t: RegionTemplateDto = {
+      id: old?.id ?? newId('tpl'),
+      device: MockBackend.MOCK_DEVICE,
+      columns: width,
+      rows: height,
+      regions: clipped,
+      from_item: itemId,
+      from_item_number: item.number,
+      saved_at: new Date(this.now()).toISOString(),
+      saved_by: u.name,
+    };
+    v.templates = [...v.templates.filter((x) => x.id !== t.id), t];
+    this.append('region_template_saved', 'success', u, { kind: 'region_template', id: t.id, name: null });
+    return t;
+  }
+
+  private regionTemplateRemove(id: string): null {
+    const u = this.requireRole(['lead'], 'validate deid');
+    const v = this.requireVault();
+    if (!v.templates.some((t) => t.id === id)) throw fail('not_found', 'No region template has this id.');
+    v.templates = v.templates.filter((t) => t.id !== id);
+    this.append('region_template_removed', 'success', u, { kind: 'region_template', id, name: null });
+    return null;
   }
 
   private deidSignedOff(itemId: string): boolean {

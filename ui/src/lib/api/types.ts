@@ -76,6 +76,8 @@ export type { DeidStatus } from './bindings/DeidStatus';
 export type { DicomHeaderRow } from './bindings/DicomHeaderRow';
 export type { DicomRegion } from './bindings/DicomRegion';
 export type { DicomReview } from './bindings/DicomReview';
+export type { DeviceModel } from './bindings/DeviceModel';
+export type { RegionTemplateDto } from './bindings/RegionTemplateDto';
 export type { DeidTextPolicy } from './bindings/DeidTextPolicy';
 export type { Algorithm } from './bindings/Algorithm';
 export type { BatchDecision } from './bindings/BatchDecision';
@@ -167,6 +169,8 @@ const EVENT_KIND_SET: Record<EventKind, true> = {
   deid_validated: true,
   deid_signed_off: true,
   deid_settings_changed: true,
+  region_template_saved: true,
+  region_template_removed: true,
   schema_created: true,
   schema_published: true,
   items_assigned: true,
