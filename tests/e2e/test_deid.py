@@ -101,6 +101,17 @@ def test_validate_and_sign_off_a_delivery(ui: Ui) -> None:
     ui.click("dicom-clean")
     ui.wait(30).until(lambda d: "revision 2" in ui.driver.find_element(By.CSS_SELECTOR, ".rev-head").text)
     ui.screenshot("deid-dicom-cleaned-by-hand")
+    # The demo kept the scanner's banner as the device's template; the lead replaces it with
+    # the regions drawn here.
+    device = ui.visible("dicom-device").text
+    assert "Synthetic Devices Sono Synth 5" in device and "template of 1 region" in device, device
+    ui.click("dicom-keep-template")
+    live = ui.present("live-region")[0]
+    ui.wait(20).until(
+        lambda d: "as the template of Synthetic Devices Sono Synth 5 (320 × 240)" in live.get_attribute("textContent")
+    )
+    assert "Device templates (1)" in ui.driver.find_element(By.CSS_SELECTOR, '[data-testid="deid-templates"] summary').text
+    ui.screenshot("deid-dicom-device-template")
     body.send_keys("a")
     ui.wait(20).until(lambda d: not any(e.is_displayed() for e in ui.present("deid-blocker")))
     ui.click("deid-sign-off")

@@ -86,14 +86,20 @@ impl Session {
         columns: u32,
         rows: u32,
     ) -> Result<Option<RegionTemplateDto>, AppError> {
-        let (c, r) = (columns.to_string(), rows.to_string());
-        Ok(self
-            .templates_where(
-                "manufacturer = ? AND model = ? AND columns = ? AND rows = ?",
-                &[&device.manufacturer, &device.model, &c, &r],
-            )
+        let sql = format!(
+            "SELECT {COLUMNS} FROM region_templates \
+             WHERE manufacturer = ? AND model = ? AND columns = ? AND rows = ?"
+        );
+        sqlx::query(&sql)
+            .bind(&device.manufacturer)
+            .bind(&device.model)
+            .bind(i64::from(columns))
+            .bind(i64::from(rows))
+            .fetch_optional(&self.pool)
             .await?
-            .pop())
+            .as_ref()
+            .map(template_of)
+            .transpose()
     }
 
     /// Every template as the de-identifier takes them.
