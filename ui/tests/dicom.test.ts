@@ -30,6 +30,7 @@ function review(over: Partial<DicomReview> = {}): DicomReview {
     ocr_available: false,
     device: { manufacturer: 'Synthetic Devices', model: 'Sono Synth 5' },
     device_template: null,
+    template_applied: false,
     method_codes: ['113100'],
     profile_edition: '2026c',
     header: [
@@ -80,6 +81,8 @@ describe('DICOM review pane', () => {
     };
     render(DicomReviewPane, { review: review({ hand_regions: [banner], device_template: template }), canEdit: true, busy: false, onclean: vi.fn(), ontemplate });
     expect(screen.getByTestId('dicom-device').textContent).toContain('template of 1 region for 4 × 4, kept from item 7 by dana');
+    expect(screen.getByTestId('dicom-template-pending')).toBeTruthy();
+    expect((screen.getByTestId('dicom-clean') as HTMLButtonElement).disabled, 'cleaning again applies the template').toBe(false);
     await fireEvent.click(screen.getByTestId('dicom-keep-template'));
     expect(ontemplate).toHaveBeenCalledWith([banner]);
   });

@@ -713,6 +713,9 @@ impl Session {
             ocr_available: ocr.is_some(),
             device,
             device_template,
+            template_applied: record["pixels"]["region_sources"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|s| s == "template")),
             method_codes: record["method_codes"]
                 .as_array()
                 .into_iter()

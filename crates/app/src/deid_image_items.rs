@@ -133,6 +133,7 @@ impl Session {
             ocr_available: ocr.is_some(),
             device: None,
             device_template: None,
+            template_applied: false,
             method_codes: Vec::new(),
             profile_edition: String::new(),
             header,

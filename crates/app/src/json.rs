@@ -1949,6 +1949,9 @@ pub struct DicomReview {
     pub device: Option<DeviceModel>,
     /// The template kept for this device and image size, if any.
     pub device_template: Option<RegionTemplateDto>,
+    /// Whether the current output was cleaned with a device template (an image made before
+    /// its device's template was kept is not, until it is cleaned again).
+    pub template_applied: bool,
     /// CID 7050 codes recorded in the file (none for PNG and JPEG).
     pub method_codes: Vec<String>,
     /// The edition of PS3.15 Table E.1-1 applied (empty for PNG and JPEG).

@@ -554,6 +554,12 @@ async fn a_device_template_drawn_on_one_image_cleans_the_next_from_that_device()
     assert_eq!(replaced.id, kept.id, "one template per device and size");
     assert_eq!(replaced.regions[0].height, 3);
     assert_eq!(s.region_templates().await.unwrap().len(), 1);
+    assert!(r.template_applied);
+    // The first image was made before the template: cleaning it again applies it.
+    let first = s.deid_dicom_review(&us.item_id).await.unwrap();
+    assert!(first.device_template.is_some() && !first.template_applied);
+    let first = s.deid_dicom_clean(&us.item_id, &[]).await.unwrap();
+    assert!(first.template_applied && first.pixels_cleaned);
     s.region_template_remove(&kept.id).await.unwrap();
     assert!(s.region_templates().await.unwrap().is_empty());
     let e = s.region_template_remove(&kept.id).await.unwrap_err();

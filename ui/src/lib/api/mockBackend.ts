@@ -1393,6 +1393,7 @@ export class MockBackend implements IBackend {
       device: MockBackend.MOCK_DEVICE,
       device_template:
         v.templates.find((t) => t.columns === d.image!.width && t.rows === d.image!.height) ?? null,
+      template_applied: false,
       method_codes: ['113100'],
       profile_edition: '2026c',
       header: [

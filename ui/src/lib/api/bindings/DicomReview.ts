@@ -112,6 +112,11 @@ device: DeviceModel | null,
  */
 device_template: RegionTemplateDto | null, 
 /**
+ * Whether the current output was cleaned with a device template (an image made before
+ * its device's template was kept is not, until it is cleaned again).
+ */
+template_applied: boolean, 
+/**
  * CID 7050 codes recorded in the file (none for PNG and JPEG).
  */
 method_codes: Array<string>, 
