@@ -490,6 +490,13 @@ impl Scanner<'_> {
             }
             let element_start = pos;
             if h.tag.group() == 0xFFFE {
+                // Delimiters have length 0 (PS3.5 7.5); dicom-rs would read any other
+                // length as a value to allocate.
+                if h.len != 0 {
+                    return Err(DicomDeidError::Structure {
+                        offset: self.off(pos),
+                    });
+                }
                 match h.tag.element() {
                     0xE00D if until_delimiter => return Ok(value_start),
                     // A stray delimiter between elements: dicom-rs skips it.
@@ -562,7 +569,7 @@ impl Scanner<'_> {
             }
             let value_start = pos + 8;
             match (tag.group(), tag.element()) {
-                (0xFFFE, 0xE0DD) => return Ok(value_start),
+                (0xFFFE, 0xE0DD) if len == 0 => return Ok(value_start),
                 (0xFFFE, 0xE000) => {}
                 _ => {
                     return Err(DicomDeidError::Structure {

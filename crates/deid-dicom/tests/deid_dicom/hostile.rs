@@ -2,7 +2,7 @@
 //! output, never a panic, and never a large allocation.
 
 use airlock_deid_dicom::{
-    deidentify, inspect, testing::synthetic_ct, DicomDeidError, Policy, ProjectKey,
+    deidentify, image_size, inspect, testing::synthetic_ct, DicomDeidError, Policy, ProjectKey,
 };
 use proptest::prelude::*;
 
@@ -114,4 +114,29 @@ fn stray_delimiters_are_not_written_back() {
     );
     let dumped = crate::common::read(&out.bytes);
     assert!(dumped.get(dicom_core::Tag(0xFFFE, 0xE0DD)).is_none());
+}
+
+/// Found by cargo-fuzz (203 bytes): a stray sequence delimiter that declared a length of
+/// 0xCAFD0000. The scanner skipped it as a bare header; dicom-rs read the length as a value
+/// and allocated 3.4 GB. Delimiters have length 0 (PS3.5 7.5); any other is refused.
+#[test]
+fn a_delimiter_with_a_length_is_refused_before_dicom_rs_reads_it() {
+    let hex = concat!(
+        "07000000000000000000000000000000000000000000000000000000000000000000000000000000",
+        "f8ffffff000000000000000000000000000000000000000000000000000000000000000000000000",
+        "00000000000000000000000000000000000000000000000000003d00000000000000000000000000",
+        "00000000000000000000000000000000000000ca0000000000ff0de000000000feffdde000000000",
+        "01001800090000004e6573746564205351feff0de000000000feffdde00000fdcaf01f2200020000",
+        "000000",
+    );
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect();
+    let policy = Policy::default();
+    let refused = |e: &DicomDeidError| matches!(e, DicomDeidError::Structure { .. });
+    let e = deidentify(&bytes, &policy, &key()).err().expect("refused");
+    assert!(refused(&e), "{e:?}");
+    let e = image_size(&bytes, &policy.limits).expect_err("refused");
+    assert!(refused(&e), "{e:?}");
 }
