@@ -34,8 +34,8 @@ use std::collections::BTreeMap;
 
 /// Items per transaction: DICOM files are large, so fewer than for text.
 const CHUNK: usize = 20;
-/// The most regions a lead may draw on one image.
-const MAX_HAND_REGIONS: usize = 200;
+/// The most regions a lead may draw on one image (or keep as a device template).
+pub(crate) const MAX_HAND_REGIONS: usize = 200;
 
 /// The DICOM policy the project's de-identification policy implies: Safe Harbor keeps
 /// descriptions only after text de-identification; pseudonymisation also keeps shifted
@@ -116,6 +116,16 @@ pub(crate) fn pixel_facts(record: &serde_json::Value) -> PixelFacts {
 /// A region as the review shows it.
 pub(crate) fn shown_region(r: &Region) -> DicomRegion {
     DicomRegion {
+        x: r.x,
+        y: r.y,
+        width: r.width,
+        height: r.height,
+    }
+}
+
+/// A region as the lead drew it, for the de-identifier.
+pub(crate) fn region_of(r: &DicomRegion) -> Region {
+    Region {
         x: r.x,
         y: r.y,
         width: r.width,
@@ -417,12 +427,7 @@ impl Session {
         let regions: Vec<Region> = regions
             .iter()
             .filter(|r| r.width > 0 && r.height > 0)
-            .map(|r| Region {
-                x: r.x,
-                y: r.y,
-                width: r.width,
-                height: r.height,
-            })
+            .map(region_of)
             .collect();
         let added = regions
             .iter()

@@ -8,7 +8,7 @@
 //! both; the events name the template and the item, never the device.
 
 use crate::annotate::damaged;
-use crate::deid_dicom_items::read_source;
+use crate::deid_dicom_items::{read_source, region_of, shown_region, MAX_HAND_REGIONS};
 use crate::error::{AppError, ErrorCode};
 use crate::json::{DeviceModel, DicomRegion, RegionTemplateDto};
 use crate::rfc3339;
@@ -16,9 +16,6 @@ use crate::session::Session;
 use airlock_deid_dicom::{propose_regions, Policy, Region, RegionTemplate};
 use airlock_model::{Action, EventKind, Outcome};
 use sqlx::Row;
-
-/// The most regions one template may hold (as many as a lead may draw on one image).
-const MAX_TEMPLATE_REGIONS: usize = 200;
 
 /// The columns a template row is read with, in this order (see [`template_of`]).
 const COLUMNS: &str = "id, manufacturer, model, columns, rows, regions, from_item, saved_at, \
@@ -35,21 +32,12 @@ fn template_of(r: &sqlx::sqlite::SqliteRow) -> Result<RegionTemplateDto, AppErro
         },
         columns: r.get::<i64, _>(3) as u32,
         rows: r.get::<i64, _>(4) as u32,
-        regions: regions.iter().map(shown).collect(),
+        regions: regions.iter().map(shown_region).collect(),
         from_item: r.get(6),
         from_item_number: r.get::<Option<i64>, _>(9).unwrap_or(0) as u64,
         saved_at: r.get(7),
         saved_by: r.get::<Option<String>, _>(8).unwrap_or_default(),
     })
-}
-
-fn shown(r: &Region) -> DicomRegion {
-    DicomRegion {
-        x: r.x,
-        y: r.y,
-        width: r.width,
-        height: r.height,
-    }
 }
 
 impl Session {
@@ -112,16 +100,7 @@ impl Session {
                 model: t.device.model,
                 columns: Some(t.columns),
                 rows: Some(t.rows),
-                regions: t
-                    .regions
-                    .iter()
-                    .map(|r| Region {
-                        x: r.x,
-                        y: r.y,
-                        width: r.width,
-                        height: r.height,
-                    })
-                    .collect(),
+                regions: t.regions.iter().map(region_of).collect(),
             })
             .collect())
     }
@@ -137,9 +116,9 @@ impl Session {
     ) -> Result<RegionTemplateDto, AppError> {
         let _grant = self.authorize(Action::ValidateDeid).await?;
         let blobs = self.lead_blobs()?;
-        if regions.len() > MAX_TEMPLATE_REGIONS {
+        if regions.len() > MAX_HAND_REGIONS {
             return Err(AppError::invalid(format!(
-                "A template holds at most {MAX_TEMPLATE_REGIONS} regions."
+                "A template holds at most {MAX_HAND_REGIONS} regions."
             )));
         }
         let s = self.pixel_source(item).await?;
@@ -170,15 +149,7 @@ impl Session {
         }
         let clipped: Vec<Region> = regions
             .iter()
-            .filter_map(|r| {
-                Region {
-                    x: r.x,
-                    y: r.y,
-                    width: r.width,
-                    height: r.height,
-                }
-                .clip(image.columns, image.rows)
-            })
+            .filter_map(|r| region_of(r).clip(image.columns, image.rows))
             .collect();
         if clipped.is_empty() {
             return Err(AppError::invalid(
