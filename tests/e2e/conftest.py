@@ -104,15 +104,24 @@ class Ui:
     def text_contains(self, testid: str, needle: str, timeout: float | None = None) -> str:
         """Wait until the element's text contains ``needle`` (case-insensitive); return the text."""
         el = self.visible(testid, timeout)
+        seen: list[str] = []
+
+        def has(d) -> bool:
+            # The text is kept as read: the element may be replaced (or gone) just after.
+            for e in d.find_elements(By.CSS_SELECTOR, self.css(testid)):
+                text = e.text
+                if needle.lower() in text.lower():
+                    seen.append(text)
+                    return True
+            return False
+
         try:
-            self.wait(timeout).until(
-                lambda d: needle.lower() in d.find_element(By.CSS_SELECTOR, self.css(testid)).text.lower()
-            )
+            self.wait(timeout).until(has)
         except TimeoutException:
             raise AssertionError(
                 f'[data-testid="{testid}"] text {el.text!r} does not contain {needle!r}'
             ) from None
-        return self.driver.find_element(By.CSS_SELECTOR, self.css(testid)).text
+        return seen[-1]
 
     # -- acting --------------------------------------------------------------------------
     def click(self, testid: str, timeout: float | None = None) -> None:
