@@ -45,7 +45,10 @@ impl Vault {
         let probe: Result<i64, _> = sqlx::query_scalar("SELECT count(*) FROM sqlite_master")
             .fetch_one(&pool)
             .await;
-        if probe.is_err() {
+        // An empty file where a database with users is expected (copied without its WAL,
+        // or emptied) is refused, not migrated into a new, empty project.
+        let emptied = matches!(probe, Ok(0)) && self.database_expected();
+        if probe.is_err() || emptied {
             pool.close().await;
             return Err(VaultError::DatabaseUnreadable);
         }
@@ -80,6 +83,12 @@ mod tests {
             .execute(&pool)
             .await
             .unwrap();
+        // Into the database file itself: the WAL is removed below, and a file read before
+        // the checkpoint may still be empty (the test then passed or failed by timing).
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&pool)
+            .await
+            .unwrap();
         pool.close().await;
         v.add_user_slot(
             airlock_model::UserId::new(),
@@ -93,6 +102,7 @@ mod tests {
         .unwrap();
 
         let raw = std::fs::read(vdir.join(DATABASE_FILE)).unwrap();
+        assert!(raw.len() > 4096, "the database holds its pages");
         assert!(
             !raw.starts_with(b"SQLite format 3"),
             "no plaintext SQLite header"
@@ -113,6 +123,15 @@ mod tests {
             v.connect(&keys.work).await,
             Err(VaultError::DatabaseUnreadable)
         ));
+
+        std::fs::write(&db, b"").unwrap();
+        assert!(
+            matches!(
+                v.connect(&keys.work).await,
+                Err(VaultError::DatabaseUnreadable)
+            ),
+            "an emptied database is not taken for a new one"
+        );
 
         std::fs::remove_file(&db).unwrap();
         assert!(matches!(
