@@ -121,7 +121,7 @@ pub(crate) fn image_info(image: &Viewable) -> ImageInfo {
     }
 }
 
-/// Decodes a released image for viewing: a DICOM series, or a PNG as RGBA.
+/// The one sentence for a released image that does not decode.
 fn undecodable() -> AppError {
     AppError::new(
         ErrorCode::Conflict,
@@ -139,6 +139,7 @@ fn size_of(image: &Viewable) -> ImageSize {
     }
 }
 
+/// Decodes a released image for viewing: a DICOM series, or a PNG as RGBA.
 fn decode_viewable(bytes: &[u8], dicom: bool) -> Result<Viewable, AppError> {
     if dicom {
         decode_series(bytes, &Limits::default())
