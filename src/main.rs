@@ -184,20 +184,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 PolicyArg::SafeHarbor => DeidTextPolicy::SafeHarbor,
                 PolicyArg::Pseudonymize => DeidTextPolicy::Pseudonymize,
             };
-            let key = match key_file {
-                Some(f) => airlock_app::DeidKey::File(f.clone()),
-                None => airlock_app::DeidKey::Random,
-            };
-            let report = airlock_app::deid_text_files(input, output, log.as_deref(), policy, &key)?;
+            let report = airlock_app::deid_text_files(
+                input,
+                output,
+                log.as_deref(),
+                policy,
+                &deid_key(key_file),
+            )?;
             output::deid_text(&report, cli.format());
-            if !report.failed.is_empty() {
-                eprintln!(
-                    "airlock: {} file(s) could not be de-identified and were skipped",
-                    report.failed.len()
-                );
-                return Ok(ExitCode::from(EXIT_PROBLEMS));
-            }
-            return Ok(ExitCode::SUCCESS);
+            return Ok(skipped_exit(report.failed.len()));
         }
         Command::Deid(DeidCmd::Image {
             input,
@@ -207,20 +202,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             ocr,
             ..
         }) => {
-            let key = match key_file {
-                Some(f) => airlock_app::DeidKey::File(f.clone()),
-                None => airlock_app::DeidKey::Random,
-            };
-            let report = airlock_app::deid_image_files(input, output, log.as_deref(), *ocr, &key)?;
+            let report = airlock_app::deid_image_files(
+                input,
+                output,
+                log.as_deref(),
+                *ocr,
+                &deid_key(key_file),
+            )?;
             output::deid_image(&report, cli.format());
-            if !report.failed.is_empty() {
-                eprintln!(
-                    "airlock: {} file(s) could not be de-identified and were skipped",
-                    report.failed.len()
-                );
-                return Ok(ExitCode::from(EXIT_PROBLEMS));
-            }
-            return Ok(ExitCode::SUCCESS);
+            return Ok(skipped_exit(report.failed.len()));
         }
         Command::Deid(DeidCmd::Dicom {
             input,
@@ -247,10 +237,6 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     DicomOptionArg::CleanStructuredContent => P::CleanStructuredContent,
                 })
                 .collect();
-            let key = match key_file {
-                Some(f) => airlock_app::DeidKey::File(f.clone()),
-                None => airlock_app::DeidKey::Random,
-            };
             let report = airlock_app::deid_dicom_files(
                 input,
                 output,
@@ -263,17 +249,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         CleanPixelsArg::Ocr => AutoClean::TemplatesAndOcr,
                     }),
                 },
-                &key,
+                &deid_key(key_file),
             )?;
             output::deid_dicom(&report, cli.format());
-            if !report.failed.is_empty() {
-                eprintln!(
-                    "airlock: {} file(s) could not be de-identified and were skipped",
-                    report.failed.len()
-                );
-                return Ok(ExitCode::from(EXIT_PROBLEMS));
-            }
-            return Ok(ExitCode::SUCCESS);
+            return Ok(skipped_exit(report.failed.len()));
         }
         Command::Certificate(CertificateCmd::Verify { file, audit, .. }) => {
             let check = airlock_app::verify_certificate_file(file, audit.as_deref())?;
@@ -340,6 +319,25 @@ fn state_file(certificate: &Path) -> PathBuf {
     let mut s = certificate.as_os_str().to_owned();
     s.push(".state.json");
     PathBuf::from(s)
+}
+
+/// The key of a standalone de-identification run: the project key file, or a random
+/// key for this run only.
+fn deid_key(key_file: &Option<PathBuf>) -> airlock_app::DeidKey {
+    match key_file {
+        Some(f) => airlock_app::DeidKey::File(f.clone()),
+        None => airlock_app::DeidKey::Random,
+    }
+}
+
+/// The exit of a standalone de-identification run that skipped `skipped` files: 4 (with
+/// one sentence) when any was, else success.
+fn skipped_exit(skipped: usize) -> ExitCode {
+    if skipped == 0 {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("airlock: {skipped} file(s) could not be de-identified and were skipped");
+    ExitCode::from(EXIT_PROBLEMS)
 }
 
 fn verify_exit(ok: bool) -> ExitCode {
