@@ -94,6 +94,8 @@ pub(crate) struct PixelFacts {
     pub(crate) residual_words: Option<u32>,
     /// At risk and not confirmed clean.
     pub(crate) needs_review: bool,
+    /// Cleaned with a device template (never, for PNG and JPEG records).
+    pub(crate) template_applied: bool,
 }
 
 pub(crate) fn pixel_facts(record: &serde_json::Value) -> PixelFacts {
@@ -110,6 +112,9 @@ pub(crate) fn pixel_facts(record: &serde_json::Value) -> PixelFacts {
             .as_u64()
             .map(|n| n as u32),
         needs_review: needs_pixel_review(record),
+        template_applied: record["pixels"]["region_sources"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|s| s == "template")),
     }
 }
 
@@ -718,9 +723,7 @@ impl Session {
             ocr_available: ocr.is_some(),
             device,
             device_template,
-            template_applied: record["pixels"]["region_sources"]
-                .as_array()
-                .is_some_and(|s| s.iter().any(|s| s == "template")),
+            template_applied: facts.template_applied,
             method_codes: record["method_codes"]
                 .as_array()
                 .into_iter()

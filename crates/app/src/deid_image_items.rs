@@ -133,7 +133,7 @@ impl Session {
             ocr_available: ocr.is_some(),
             device: None,
             device_template: None,
-            template_applied: false,
+            template_applied: facts.template_applied,
             method_codes: Vec::new(),
             profile_edition: String::new(),
             header,
